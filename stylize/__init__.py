@@ -1,0 +1,13 @@
+"""Neural style transfer studio: the public API (stylize, Settings, Progress, presets, networks)."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter hides our own messages
+
+from .images import load_image, save_png  # noqa: E402
+from .networks import FeatureNetwork, NetworkUnavailable, build_network, load_network  # noqa: E402
+from .optimize import Progress, stylize  # noqa: E402
+from .settings import DEFAULT_PRESET, PRESETS, Settings, preset  # noqa: E402
+
+__all__ = ["stylize", "Settings", "Progress", "preset", "PRESETS", "DEFAULT_PRESET", "FeatureNetwork",
+           "NetworkUnavailable", "build_network", "load_network", "load_image", "save_png"]

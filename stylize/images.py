@@ -1,0 +1,172 @@
+"""Images in and out: decode with limits, apply EXIF orientation, convert any mode to RGB, resize, float <-> uint8, PNG."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
+
+MAX_FILE_BYTES = 20 * 1024 * 1024  # uploads above this are refused before reading
+MAX_PIXELS = 50_000_000  # decoded size limit, checked from the header before decoding
+MIN_SIDE = 16  # smaller pictures have no texture for the network to see
+
+# Pillow's own bomb check would only warn at MAX_PIXELS; we refuse with our own message first.
+Image.MAX_IMAGE_PIXELS = None
+
+ImageSource = str | os.PathLike | bytes | Image.Image | np.ndarray
+
+
+def load_image(source: ImageSource, what: str = "image") -> np.ndarray:
+    """Decode a path, bytes, PIL image or array into float32 RGB in [0, 1], HxWx3; ValueError says what's wrong."""
+    if isinstance(source, np.ndarray):
+        return array_to_float_rgb(source, what)
+    if isinstance(source, Image.Image):
+        return pil_to_float_rgb(source, what)
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.is_file():
+            raise ValueError(f"{what}: no such file {str(path)!r}")
+        size = path.stat().st_size
+        _check_file_size(size, what)
+        opened = _open(path, what)
+    else:
+        _check_file_size(len(source), what)
+        opened = _open(io.BytesIO(source), what)
+    with opened:
+        return pil_to_float_rgb(opened, what)
+
+
+def _check_file_size(size: int, what: str) -> None:
+    if size == 0:
+        raise ValueError(f"{what} is an empty file: choose a picture file (PNG, JPEG, WebP, ...)")
+    if size > MAX_FILE_BYTES:
+        raise ValueError(f"{what} is {size / 2**20:.1f} MB but must be at most {MAX_FILE_BYTES / 2**20:.0f} MB: "
+                         "save it smaller or as JPEG")
+
+
+def _open(file, what: str) -> Image.Image:
+    try:
+        return Image.open(file)
+    except UnidentifiedImageError:
+        raise ValueError(f"{what} is not an image Pillow can read: use PNG, JPEG, WebP, BMP, GIF or TIFF") from None
+
+
+def pil_to_float_rgb(image: Image.Image, what: str = "image") -> np.ndarray:
+    """Check the size from the header, then decode, orient and convert any mode to float32 RGB in [0, 1]."""
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise ValueError(f"{what} is {width}x{height} ({width * height / 1e6:.0f} megapixels) but must be at most "
+                         f"{MAX_PIXELS / 1e6:.0f} megapixels: scale it down first")
+    try:
+        image = ImageOps.exif_transpose(image)  # phones store portraits sideways plus an orientation tag
+        image.load()
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ValueError(f"{what} could not be decoded ({error}): the file may be truncated or damaged") from None
+    return array_to_float_rgb(_mode_to_array(image), what)
+
+
+def _mode_to_array(image: Image.Image) -> np.ndarray:
+    """Pixels as an array in a mode numpy understands, transparency flattened onto white."""
+    if image.mode.startswith("I"):  # 16- or 32-bit greyscale (16-bit PNG, TIFF): keep the depth
+        values = np.asarray(image.convert("I"), dtype=np.float32)
+        full_scale = 65535.0 if image.mode.startswith("I;16") or values.max() > 255 else 255.0
+        return values / full_scale
+    if image.mode == "F":
+        return np.asarray(image, dtype=np.float32)
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        # Transparent areas would otherwise turn black; white is what a viewer showed the user.
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(background, rgba).convert("RGB"))
+    return np.asarray(image.convert("RGB"))  # L, 1, P, CMYK, YCbCr, LAB, HSV, RGBX
+
+
+def array_to_float_rgb(array: np.ndarray, what: str = "image") -> np.ndarray:
+    """uint8/uint16/float arrays, greyscale or RGB(A), to float32 RGB in [0, 1]."""
+    array = np.asarray(array)
+    if array.ndim == 3 and array.shape[-1] == 4:
+        array = array[..., :3]  # an RGBA array from Gradio has already been composited, or has no alpha to keep
+    if array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=-1)
+    if array.ndim != 3 or array.shape[-1] not in (1, 3):
+        raise ValueError(f"{what} has shape {array.shape} but must be HxW, HxWx1, HxWx3 or HxWx4")
+    if array.shape[-1] == 1:
+        array = np.repeat(array, 3, axis=-1)
+    if min(array.shape[:2]) < MIN_SIDE:
+        raise ValueError(f"{what} is {array.shape[1]}x{array.shape[0]} but each side must be at least {MIN_SIDE} px")
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) / 255.0
+    if array.dtype == np.uint16:
+        return array.astype(np.float32) / 65535.0
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"{what} contains NaN or infinite pixel values")
+        return np.clip(array, 0.0, 1.0).astype(np.float32)
+    raise ValueError(f"{what} has pixel type {array.dtype} but must be uint8, uint16 or float")
+
+
+def scaled_shape(height: int, width: int, longer_side: int) -> tuple[int, int]:
+    """(height, width) with the longer side set to longer_side, aspect kept, truncated as the seed program did."""
+    scale = longer_side / max(height, width)
+    return max(1, int(height * scale)), max(1, int(width * scale))
+
+
+def resize(image: np.ndarray | tf.Tensor, shape: tuple[int, int], antialias: bool = True) -> np.ndarray:
+    """Bilinear resize of float HxWx3 to (height, width); antialias matters only when shrinking."""
+    resized = tf.image.resize(image, shape, method="bilinear", antialias=antialias)
+    return np.clip(resized.numpy(), 0.0, 1.0).astype(np.float32)
+
+
+def resize_longer_side(image: np.ndarray, longer_side: int, antialias: bool = True) -> np.ndarray:
+    return resize(image, scaled_shape(*image.shape[:2], longer_side), antialias)
+
+
+def to_uint8(image: np.ndarray | tf.Tensor) -> np.ndarray:
+    """Float [0, 1] (HxWx3 or 1xHxWx3) to uint8 HxWx3, rounded."""
+    array = np.asarray(image)
+    if array.ndim == 4:
+        array = array[0]
+    return np.round(np.clip(array, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def png_bytes(image: np.ndarray, text: dict[str, str] | None = None) -> bytes:
+    """Lossless PNG of a uint8 or float image, with optional text chunks (settings, network, seed)."""
+    info = PngImagePlugin.PngInfo()
+    for key, value in (text or {}).items():
+        info.add_itxt(key, value)
+    buffer = io.BytesIO()
+    pixels = image if image.dtype == np.uint8 else to_uint8(image)
+    Image.fromarray(pixels).save(buffer, format="PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
+def write_atomically(path: str | os.PathLike, data: bytes) -> None:
+    """Write to a temporary file beside path, then rename: readers never see a half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def save_png(path: str | os.PathLike, image: np.ndarray, text: dict[str, str] | None = None) -> None:
+    write_atomically(path, png_bytes(image, text))
+
+
+def read_png_text(source: str | os.PathLike | bytes) -> dict[str, str]:
+    """The text chunks of a PNG (empty for other formats)."""
+    file = io.BytesIO(source) if isinstance(source, bytes) else source
+    with Image.open(file) as image:
+        return {key: str(value) for key, value in getattr(image, "text", {}).items()}

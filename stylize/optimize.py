@@ -1,0 +1,257 @@
+"""The Gatys loop: a generator that optimizes a picture's pixels and yields Progress records as it goes."""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import keras
+import numpy as np
+import scipy.optimize
+import tensorflow as tf
+
+from . import images
+from .images import ImageSource
+from .losses import content_loss, gram_matrices, style_loss, total_variation_loss
+from .networks import FeatureNetwork, LossWeights, load_network
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One look at a run: the picture after `step` of `total` steps, and the losses that got it there."""
+
+    step: int
+    total: int
+    image: np.ndarray  # uint8 HxWx3, the current picture (smaller than the output during coarse scales)
+    losses: dict[str, float]  # style, content, tv, total of the last step's input; empty before the first step
+    elapsed: float  # seconds since the run started
+    network: str = ""  # label of the network in use
+    notes: tuple[str, ...] = field(default=())  # things the user should know (fallback network, steering)
+
+    @property
+    def done(self) -> bool:
+        return self.step == self.total
+
+
+class Objective:
+    """The weighted sum of style, content and TV losses of a picture against fixed targets, as in the seed."""
+
+    def __init__(self, network: FeatureNetwork, content_targets: dict, style_targets: dict, weights: LossWeights):
+        self.network = network
+        self.content_targets = content_targets
+        self.style_targets = style_targets
+        # Variables, not constants, so a run can be re-weighted between steps without retracing.
+        self.style_weight = tf.Variable(weights.style, dtype=tf.float32, trainable=False)
+        self.content_weight = tf.Variable(weights.content, dtype=tf.float32, trainable=False)
+        self.tv_weight = tf.Variable(weights.tv, dtype=tf.float32, trainable=False)
+
+    def __call__(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
+        features = self.network(image)
+        grams = gram_matrices(features, self.network.style_layers)
+        losses = {
+            "style": self.style_weight * style_loss(grams, self.style_targets),
+            "content": self.content_weight * content_loss(features, self.content_targets),
+            "tv": self.tv_weight * total_variation_loss(image),
+        }
+        losses["total"] = losses["style"] + losses["content"] + losses["tv"]
+        return losses
+
+    def set_weights(self, weights: LossWeights) -> None:
+        self.style_weight.assign(weights.style)
+        self.content_weight.assign(weights.content)
+        self.tv_weight.assign(weights.tv)
+
+
+def loss_weights(settings: Settings, network: FeatureNetwork) -> LossWeights:
+    """The settings' weights, with the network's defaults where a weight is left as None."""
+    default = network.default_weights
+    return LossWeights(
+        style=default.style if settings.style_weight is None else settings.style_weight,
+        content=default.content if settings.content_weight is None else settings.content_weight,
+        tv=default.tv if settings.tv_weight is None else settings.tv_weight,
+    )
+
+
+_STYLE_CACHE_SIZE = 8  # style pictures remembered per network
+_style_cache_lock = threading.Lock()
+
+
+def style_targets(network: FeatureNetwork, style: np.ndarray) -> dict[str, tf.Tensor]:
+    """Gram matrices of a style picture, remembered across runs: re-running with the same style costs nothing."""
+    key = (style.shape, hashlib.sha1(style.tobytes()).hexdigest())
+    cache = network.style_cache
+    with _style_cache_lock:
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+    targets = gram_matrices(network(tf.constant(style[None])), network.style_layers)
+    with _style_cache_lock:
+        cache[key] = targets
+        while len(cache) > _STYLE_CACHE_SIZE:
+            cache.popitem(last=False)
+    return targets
+
+
+def build_objective(network: FeatureNetwork, content: np.ndarray, style: np.ndarray,
+                    weights: LossWeights) -> Objective:
+    content_features = network(tf.constant(content[None]))
+    content_targets = {name: content_features[name] for name in network.content_layers}
+    return Objective(network, content_targets, style_targets(network, style), weights)
+
+
+def stylize(content: ImageSource, style: ImageSource, settings: Settings = Settings(), *,
+            network: FeatureNetwork | None = None) -> Iterator[Progress]:
+    """Yield Progress records while turning content into a picture in the style of style.
+
+    The first record comes before any step (the starting picture); then one every settings.preview_every
+    steps and always the last. Closing the generator stops the run at its next step.
+    """
+    start = time.perf_counter()
+    content = images.load_image(content, "content image")
+    style = images.load_image(style, "style image")
+    network = network or load_network(settings.network, settings.weights_path)
+    weights = loss_weights(settings, network)
+    model = network.in_precision(settings.precision)
+    notes = (network.note,) if network.note else ()
+    schedule = settings.schedule()
+    total = settings.total_steps
+
+    def record(step: int, picture, losses: dict) -> Progress:
+        return Progress(step, total, images.to_uint8(picture), {k: float(v) for k, v in losses.items()},
+                        time.perf_counter() - start, network.label, notes)
+
+    step = 0
+    picture = None  # float HxWx3 at the current scale
+    optimizer_state = None  # Adam's moments, carried from one scale to the next
+    for side, steps in schedule:
+        shape = images.scaled_shape(*content.shape[:2], side)
+        scaled_content = images.resize(content, shape, settings.antialias)
+        style_side = max(images.MIN_SIDE, round(side * settings.style_scale))
+        scaled_style = images.resize_longer_side(style, style_side, settings.antialias)
+        objective = build_objective(model, scaled_content, scaled_style, weights)
+        picture = (initial_picture(settings, scaled_content, scaled_style) if picture is None
+                   else images.resize(picture, shape, antialias=False))
+        if step == 0:
+            yield record(0, picture, {})
+        if settings.optimizer == "adam":
+            carried = optimizer_state() if optimizer_state else None
+            steps_iter = adam_steps(objective, picture, steps, settings.learning_rate, carried)
+        else:
+            steps_iter = lbfgs_steps(objective, picture, steps)
+        try:
+            for picture_now, losses, optimizer_state in steps_iter:
+                step += 1
+                if step % settings.preview_every == 0 or step == total:
+                    yield record(step, picture_now(), losses)
+        finally:
+            steps_iter.close()
+        picture = picture_now()
+
+
+def initial_picture(settings: Settings, content: np.ndarray, style: np.ndarray) -> np.ndarray:
+    """The picture the optimizer starts from: the content, seeded noise, or the style stretched to the content."""
+    if settings.init == "noise":
+        return np.random.default_rng(settings.seed).uniform(0, 1, content.shape).astype(np.float32)
+    if settings.init == "style":
+        return images.resize(style, content.shape[:2], antialias=True)
+    return content.copy()
+
+
+def adam_steps(objective: Objective, picture: np.ndarray, steps: int, learning_rate: float, carried=None):
+    """Adam on the pixels with clipping to [0, 1] after each step, as the seed; yields after every step.
+
+    Moving to a larger scale, Adam's moments are resized and carried over with its step count: restarting
+    with fresh moments makes the first steps full-size jumps that undo what the smaller scale achieved.
+    """
+    image = tf.Variable(picture[None], dtype=tf.float32)
+    optimizer = keras.optimizers.Adam(learning_rate=learning_rate, beta_1=0.99)
+    optimizer.build([image])  # build now, or the first call inside tf.function traces twice
+    if carried is not None:
+        old_iterations, old_moments = carried
+        optimizer.iterations.assign(old_iterations)
+        new_moments = [v for v in optimizer.variables if tuple(v.shape) == tuple(image.shape)]
+        for new, old in zip(new_moments, old_moments):
+            new.assign(tf.image.resize(old, image.shape[1:3], method="bilinear"))
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            losses = objective(image)
+        optimizer.apply_gradients([(tape.gradient(losses["total"], image), image)])
+        image.assign(tf.clip_by_value(image, 0.0, 1.0))
+        return losses
+
+    def state():
+        moments = [tf.convert_to_tensor(v) for v in optimizer.variables if tuple(v.shape) == tuple(image.shape)]
+        return int(optimizer.iterations.numpy()), moments
+
+    for _ in range(steps):
+        losses = step()
+        yield (lambda: image.numpy()[0]), losses, state
+
+
+def lbfgs_steps(objective: Objective, picture: np.ndarray, steps: int):
+    """L-BFGS-B (scipy) on the pixels, with the [0, 1] box as bounds instead of clipping; yields each iteration.
+
+    scipy's loop blocks, so it runs in a thread that hands each iteration over a queue; closing this
+    generator makes the next callback stop the optimizer.
+    """
+    shape = (1, *picture.shape)
+
+    @tf.function
+    def losses_and_gradient(image):
+        with tf.GradientTape() as tape:
+            tape.watch(image)
+            losses = objective(image)
+        return losses, tape.gradient(losses["total"], image)
+
+    last = {}
+
+    def value_and_gradient(x: np.ndarray):
+        losses, gradient = losses_and_gradient(tf.constant(x.reshape(shape), tf.float32))
+        last["losses"] = losses
+        return float(losses["total"]), gradient.numpy().astype(np.float64).ravel()
+
+    handover: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def callback(intermediate_result):
+        handover.put(("step", intermediate_result.x.astype(np.float32).reshape(picture.shape), last["losses"]))
+        if stop.is_set():
+            raise StopIteration
+
+    def run():
+        try:
+            scipy.optimize.minimize(value_and_gradient, picture.astype(np.float64).ravel(), jac=True,
+                                    method="L-BFGS-B", bounds=scipy.optimize.Bounds(0.0, 1.0), callback=callback,
+                                    options={"maxiter": steps, "maxfun": steps * 3, "maxcor": 20})
+            handover.put(("done", None, None))
+        except BaseException as error:  # surfaced in the consumer's thread
+            handover.put(("error", error, None))
+
+    worker = threading.Thread(target=run, daemon=True, name="lbfgs")
+    worker.start()
+    try:
+        current, losses, finished = picture, {}, False
+        for _ in range(steps):
+            if not finished:
+                kind, payload, step_losses = handover.get()
+                if kind == "error":
+                    raise payload
+                if kind == "done":  # converged early: the remaining steps report the final picture
+                    finished = True
+                else:
+                    current, losses = payload, step_losses
+            yield (lambda: current), losses, None
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                handover.get(timeout=0.1)
+            except queue.Empty:
+                pass

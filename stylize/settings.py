@@ -1,0 +1,111 @@
+"""Every default and allowed range of a style-transfer run, in one frozen dataclass that validates itself."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+NETWORKS = ("auto", "vgg19", "vgg16-hed")  # "auto": ImageNet VGG19 when its weights can be had, else the offline one
+OPTIMIZERS = ("adam", "lbfgs")
+PRECISIONS = ("float32", "bfloat16")
+INITS = ("content", "noise", "style")
+
+# Ranges shared by validation, the app's sliders and the CLI's help, so messages can't drift.
+SIZE_RANGE = (64, 4096)
+STEPS_RANGE = (1, 5000)
+WEIGHT_RANGE = (0.0, 1e12)
+LEARNING_RATE_RANGE = (1e-5, 1.0)
+PREVIEW_EVERY_RANGE = (1, 1000)
+STYLE_SCALE_RANGE = (0.1, 4.0)
+
+SEED_STEPS = 200
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One run's settings. The defaults are the reference program's ("seed"); presets override some of them."""
+
+    network: str = "auto"  # which feature network measures style and content, one of NETWORKS
+    weights_path: str | None = None  # a local VGG19 weights file (.h5) for offline machines; None: Keras' download/cache
+    style_weight: float | None = None  # None: the network's own default (see networks.LOSS_WEIGHTS)
+    content_weight: float | None = None  # None: the network's own default
+    tv_weight: float | None = None  # None: the network's own default; total variation smooths pixel noise
+    size: int = 512  # longer side of the output, in pixels; the style image is scaled to the same longer side
+    steps: int = SEED_STEPS  # optimizer steps at the full size
+    optimizer: str = "adam"  # "adam" (the seed's) or "lbfgs" (Gatys et al.'s original choice)
+    learning_rate: float = 0.02  # Adam's step size, in pixel units of [0, 1]
+    start_size: int | None = None  # coarse-to-fine: first scale's longer side; None (or >= size): full size only
+    coarse_steps: int = 0  # steps at each scale below the full size
+    precision: str = "float32"  # "bfloat16" runs the network in mixed precision (about 1.8x faster on CPU)
+    antialias: bool = True  # antialias when shrinking inputs; the seed program did not
+    init: str = "content"  # the starting picture: the content, noise, or the style image
+    seed: int = 0  # random seed for noise initialisation
+    style_scale: float = 1.0  # style image's longer side as a multiple of the output's: above 1 paints bigger strokes
+    preview_every: int = 10  # yield a preview every N steps (always on the first and the last)
+
+    def __post_init__(self) -> None:
+        _check_choice("network", self.network, NETWORKS)
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_choice("precision", self.precision, PRECISIONS)
+        _check_choice("init", self.init, INITS)
+        for name in ("style_weight", "content_weight", "tv_weight"):
+            value = getattr(self, name)
+            if value is not None:
+                _check_range(name, value, WEIGHT_RANGE)
+        _check_range("size", self.size, SIZE_RANGE, integer=True)
+        _check_range("steps", self.steps, STEPS_RANGE, integer=True)
+        _check_range("learning_rate", self.learning_rate, LEARNING_RATE_RANGE)
+        _check_range("preview_every", self.preview_every, PREVIEW_EVERY_RANGE, integer=True)
+        _check_range("style_scale", self.style_scale, STYLE_SCALE_RANGE)
+        _check_range("coarse_steps", self.coarse_steps, (0, STEPS_RANGE[1]), integer=True)
+        if self.start_size is not None:
+            _check_range("start_size", self.start_size, (16, SIZE_RANGE[1]), integer=True)
+
+    def replace(self, **changes) -> Settings:
+        """A copy with some fields changed, validated like any other."""
+        return dataclasses.replace(self, **changes)
+
+    def schedule(self) -> list[tuple[int, int]]:
+        """(longer side, steps) for each scale, smallest first: from start_size up by sqrt(2), then the full size."""
+        sizes = []
+        if self.start_size is not None and self.coarse_steps > 0:
+            side = float(self.start_size)
+            while round(side) < self.size:
+                sizes.append(round(side))
+                side *= math.sqrt(2)
+        return [(side, self.coarse_steps) for side in sizes] + [(self.size, self.steps)]
+
+    @property
+    def total_steps(self) -> int:
+        return sum(steps for _, steps in self.schedule())
+
+
+# Presets: field overrides on top of Settings' defaults. "seed" is the reference program, exactly.
+PRESETS: dict[str, dict] = {
+    "seed": {"antialias": False},
+    "quick": {"optimizer": "lbfgs", "start_size": 128, "coarse_steps": 10, "steps": 10, "precision": "bfloat16"},
+    "balanced": {"optimizer": "lbfgs", "start_size": 128, "coarse_steps": 15, "steps": 25, "precision": "bfloat16"},
+    "best": {"optimizer": "lbfgs", "start_size": 128, "coarse_steps": 25, "steps": 60},
+}
+DEFAULT_PRESET = "balanced"
+
+
+def preset(name: str, **overrides) -> Settings:
+    """Settings for a named preset, with any field overridden; raises ValueError for an unknown name."""
+    _check_choice("preset", name, tuple(PRESETS))
+    return Settings(**{**PRESETS[name], **overrides})
+
+
+def _check_choice(name: str, value, allowed: tuple) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} is {value!r} but must be one of: {', '.join(allowed)}")
+
+
+def _check_range(name: str, value, bounds: tuple, integer: bool = False) -> None:
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not float(value).is_integer()):
+        kind = "a whole number" if integer else "a number"
+        raise ValueError(f"{name} is {value!r} but must be {kind} from {low:g} to {high:g}")
+    if not (low <= value <= high) or math.isnan(value):
+        raise ValueError(f"{name} is {value:g} but must be from {low:g} to {high:g}")

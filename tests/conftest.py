@@ -1,0 +1,41 @@
+"""Shared fixtures: small generated pictures and randomly initialised networks (nothing is downloaded)."""
+
+import numpy as np
+import pytest
+
+from stylize.networks import build_network
+
+
+def make_picture(height: int, width: int, seed: int) -> np.ndarray:
+    """A smooth float RGB picture with some structure: gradients plus stripes, reproducible from the seed."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    channels = []
+    for _ in range(3):
+        fx, fy, phase = rng.uniform(0.05, 0.4, size=3)
+        channels.append(0.5 + 0.4 * np.sin(fx * x + fy * y + 6 * phase))
+    return np.clip(np.stack(channels, axis=-1), 0, 1).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def content() -> np.ndarray:
+    return make_picture(48, 64, seed=1)
+
+
+@pytest.fixture(scope="session")
+def style() -> np.ndarray:
+    return make_picture(64, 64, seed=2)
+
+
+@pytest.fixture(scope="session")
+def random_vgg19():
+    import keras
+    keras.utils.set_random_seed(0)
+    return build_network("vgg19", weights=None)
+
+
+@pytest.fixture(scope="session")
+def random_vgg16():
+    import keras
+    keras.utils.set_random_seed(0)
+    return build_network("vgg16-hed", weights=None)

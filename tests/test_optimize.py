@@ -1,0 +1,104 @@
+"""The optimizer loop end to end on tiny pictures with random networks, and the seed preset against the reference."""
+
+import numpy as np
+import pytest
+
+import seed_reference
+from stylize import PRESETS, Settings, preset, stylize
+from stylize.optimize import style_targets
+
+
+def test_seed_preset_reproduces_the_reference_program(random_vgg19, content, style):
+    steps = 5
+    reference = list(seed_reference.run(random_vgg19.model, content, style, steps, max_dim=64))
+    reference_losses, reference_image = reference[:-1], reference[-1]
+    records = list(stylize(content, style, preset("seed", size=64, steps=steps, preview_every=1),
+                           network=random_vgg19))
+    engine_losses = [record.losses["total"] for record in records[1:]]
+    assert len(engine_losses) == steps
+    np.testing.assert_allclose(engine_losses, reference_losses, rtol=1e-4)
+    # Pixels whose gradient is near zero may step either way (Adam's first steps are sign-like, and float sums
+    # differ in order), so compare the pictures on average; the losses above are the exact check.
+    mean_difference = np.abs(records[-1].image / 255.0 - reference_image).mean()
+    assert mean_difference < 2e-3, mean_difference
+
+
+def test_records_arrive_at_the_cadence_with_uint8_pictures(random_vgg19, content, style):
+    records = list(stylize(content, style, Settings(size=64, steps=6, preview_every=4), network=random_vgg19))
+    assert [r.step for r in records] == [0, 4, 6]
+    assert all(r.total == 6 for r in records)
+    assert records[0].losses == {}
+    for record in records:
+        assert record.image.dtype == np.uint8 and record.image.shape == (48, 64, 3)
+    assert set(records[-1].losses) == {"style", "content", "tv", "total"}
+    assert all(np.isfinite(v) for v in records[-1].losses.values())
+    assert records[-1].losses["total"] < records[1].losses["total"]
+    assert records[-1].done and not records[0].done
+    assert records[-1].elapsed >= records[0].elapsed
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_runs_previews_and_lowers_the_objective(random_vgg19, content, style, name):
+    settings = preset(name, size=64, steps=4, preview_every=1)
+    if settings.start_size:
+        assert settings.schedule() == [(64, 4)]  # a preset's first scale above the size is skipped
+        settings = settings.replace(start_size=32, coarse_steps=2)
+    records = list(stylize(content, style, settings, network=random_vgg19))
+    assert [r.step for r in records] == list(range(settings.total_steps + 1))
+    assert records[-1].image.shape == (48, 64, 3)  # the full size, whatever scale it started at
+    totals = [r.losses["total"] for r in records[1:]]
+    first_full_size = settings.total_steps - settings.steps
+    assert totals[-1] < totals[first_full_size], totals
+
+
+def test_coarse_to_fine_starts_small(random_vgg19, content, style):
+    settings = Settings(size=64, steps=2, start_size=32, coarse_steps=2, preview_every=1)
+    assert settings.schedule() == [(32, 2), (45, 2), (64, 2)]
+    records = list(stylize(content, style, settings, network=random_vgg19))
+    assert records[1].image.shape == (24, 32, 3)
+    assert records[-1].image.shape == (48, 64, 3)
+
+
+def test_lbfgs_beats_adam_in_the_same_steps(random_vgg19, content, style):
+    def final_loss(optimizer):
+        settings = Settings(size=64, steps=8, optimizer=optimizer, preview_every=8)
+        return list(stylize(content, style, settings, network=random_vgg19))[-1].losses["total"]
+    assert final_loss("lbfgs") < final_loss("adam")
+
+
+def test_bfloat16_objective_stays_close_to_float32(random_vgg19, content, style):
+    def first_loss(precision):
+        settings = Settings(size=64, steps=1, precision=precision)
+        return list(stylize(content, style, settings, network=random_vgg19))[-1].losses["total"]
+    assert first_loss("bfloat16") == pytest.approx(first_loss("float32"), rel=0.05)
+
+
+def test_closing_the_generator_stops_an_lbfgs_run(random_vgg19, content, style):
+    run = stylize(content, style, Settings(size=64, steps=50, optimizer="lbfgs", preview_every=1),
+                  network=random_vgg19)
+    assert next(run).step == 0
+    assert next(run).step == 1
+    run.close()  # must return promptly, leaving no optimizer thread waiting
+    import threading
+    assert not any(t.name == "lbfgs" and t.is_alive() for t in threading.enumerate())
+
+
+def test_style_targets_are_cached_per_picture(random_vgg19, style):
+    first = style_targets(random_vgg19, style)
+    assert style_targets(random_vgg19, style.copy()) is first
+    assert style_targets(random_vgg19, 1.0 - style) is not first
+
+
+def test_same_settings_and_seed_give_the_same_picture(random_vgg19, content, style):
+    settings = Settings(size=64, steps=3, init="noise", seed=7, preview_every=3)
+    first = list(stylize(content, style, settings, network=random_vgg19))[-1].image
+    again = list(stylize(content, style, settings, network=random_vgg19))[-1].image
+    other = list(stylize(content, style, settings.replace(seed=8), network=random_vgg19))[-1].image
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+def test_default_weights_come_from_the_network(random_vgg16, content, style):
+    records = list(stylize(content, style, Settings(size=64, steps=1, tv_weight=0.0), network=random_vgg16))
+    assert records[-1].losses["tv"] == 0.0
+    assert records[-1].network.startswith("VGG16")
