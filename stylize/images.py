@@ -15,8 +15,8 @@ MAX_FILE_BYTES = 20 * 1024 * 1024  # uploads above this are refused before readi
 MAX_PIXELS = 50_000_000  # decoded size limit, checked from the header before decoding
 MIN_SIDE = 16  # smaller pictures have no texture for the network to see
 
-# Pillow's own bomb check would only warn at MAX_PIXELS; we refuse with our own message first.
-Image.MAX_IMAGE_PIXELS = None
+# Pillow's own decompression-bomb guard, at our limit, for code that decodes before load_image can check.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 ImageSource = str | os.PathLike | bytes | Image.Image | np.ndarray
 

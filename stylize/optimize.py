@@ -30,6 +30,7 @@ class Progress:
     image: np.ndarray  # uint8 HxWx3, the current picture (smaller than the output during coarse scales)
     losses: dict[str, float]  # style, content, tv, total of the last step's input; empty before the first step
     elapsed: float  # seconds since the run started
+    fraction: float = 0.0  # share of the run's work done, steps weighted by their pixel count (for time left)
     network: str = ""  # label of the network in use
     notes: tuple[str, ...] = field(default=())  # things the user should know (fallback network, steering)
 
@@ -121,9 +122,13 @@ def stylize(content: ImageSource, style: ImageSource, settings: Settings = Setti
     schedule = settings.schedule()
     total = settings.total_steps
 
+    # A step's cost grows with its pixel count, so time left is estimated from work, not from steps.
+    costs = [cost for side, steps in schedule for cost in [(side / settings.size) ** 2] * steps]
+    done_by_step = np.concatenate([[0.0], np.cumsum(costs) / sum(costs)])
+
     def record(step: int, picture, losses: dict) -> Progress:
         return Progress(step, total, images.to_uint8(picture), {k: float(v) for k, v in losses.items()},
-                        time.perf_counter() - start, network.label, notes)
+                        time.perf_counter() - start, float(done_by_step[step]), network.label, notes)
 
     step = 0
     picture = None  # float HxWx3 at the current scale

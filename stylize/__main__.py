@@ -1,0 +1,115 @@
+"""The command line: python -m stylize CONTENT STYLE -o OUT.png, with the app's settings and a progress bar."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+from .settings import (DEFAULT_PRESET, INITS, NETWORKS, OPTIMIZERS, PRECISIONS, PRESETS, SIZE_RANGE, STEPS_RANGE,
+                       Settings, preset)
+
+# Flags that map one-to-one onto Settings fields; their defaults come from the preset, not from here.
+SETTING_FLAGS = {
+    "size": (int, f"longer side of the output in pixels ({SIZE_RANGE[0]}-{SIZE_RANGE[1]})"),
+    "steps": (int, f"optimizer steps at the full size ({STEPS_RANGE[0]}-{STEPS_RANGE[1]})"),
+    "style_weight": (float, "weight of the style loss (default: the network's own)"),
+    "content_weight": (float, "weight of the content loss (default: the network's own)"),
+    "tv_weight": (float, "weight of the total-variation loss (default: the network's own)"),
+    "optimizer": (str, "one of " + ", ".join(OPTIMIZERS)),
+    "learning_rate": (float, "Adam's step size"),
+    "start_size": (int, "coarse-to-fine: the first scale's longer side"),
+    "coarse_steps": (int, "steps at each scale below the full size"),
+    "precision": (str, "one of " + ", ".join(PRECISIONS)),
+    "network": (str, "one of " + ", ".join(NETWORKS)),
+    "init": (str, "the starting picture, one of " + ", ".join(INITS)),
+    "seed": (int, "random seed for noise initialisation"),
+    "style_scale": (float, "style image size relative to the output: above 1 paints bigger strokes"),
+    "preview_every": (int, "report progress every N steps"),
+}
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m stylize", description="Paint a photo in the style of a painting "
+                                     "(Gatys et al. neural style transfer).")
+    parser.add_argument("content", help="the photo (PNG, JPEG, WebP, ...)")
+    parser.add_argument("style", help="the painting whose style to take")
+    parser.add_argument("-o", "--output", required=True, help="where to write the result (PNG)")
+    parser.add_argument("--preset", default=DEFAULT_PRESET, help=f"one of {', '.join(PRESETS)} "
+                        f"(default {DEFAULT_PRESET}); other flags override it")
+    parser.add_argument("--weights", dest="weights_path", metavar="PATH",
+                        help="a local VGG19 weights file (.h5) for machines without network")
+    parser.add_argument("--save-every", type=int, default=0, metavar="N",
+                        help="also write the picture every N steps, as OUT-stepNNNN.png")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    for name, (kind, help_text) in SETTING_FLAGS.items():
+        parser.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=help_text)
+    return parser.parse_args(argv)
+
+
+def settings_from_arguments(arguments: argparse.Namespace) -> Settings:
+    overrides = {name: getattr(arguments, name) for name in [*SETTING_FLAGS, "weights_path"]
+                 if getattr(arguments, name) is not None}
+    return preset(arguments.preset, **overrides)
+
+
+def run(arguments: argparse.Namespace) -> Path:
+    from tqdm import tqdm
+
+    from . import images
+    from .networks import load_network
+    from .optimize import stylize
+
+    settings = settings_from_arguments(arguments)
+    output = Path(arguments.output)
+    if output.suffix.lower() != ".png":
+        raise ValueError(f"output is {str(output)!r} but must end in .png (the result is saved losslessly)")
+    if arguments.save_every < 0:
+        raise ValueError(f"--save-every is {arguments.save_every} but must be 0 (off) or a positive number")
+    content = images.load_image(arguments.content, "content image")  # fail on bad input before loading a network
+    style = images.load_image(arguments.style, "style image")
+    network = load_network(settings.network, settings.weights_path)
+    print(f"Network: {network.label}" + (f" ({network.note})" if network.note else ""), file=sys.stderr)
+    if arguments.save_every:
+        settings = settings.replace(preview_every=_gcd(settings.preview_every, arguments.save_every))
+    metadata = {"stylize:settings": json.dumps(dataclasses.asdict(settings)), "stylize:network": network.label}
+    bar = tqdm(total=settings.total_steps, unit="step", disable=arguments.quiet, file=sys.stderr)
+    last = None
+    with bar:
+        for record in stylize(content, style, settings, network=network):
+            bar.update(record.step - bar.n)
+            if record.losses:
+                bar.set_postfix(loss=f"{record.losses['total']:.4g}", size=f"{record.image.shape[1]}px")
+            if arguments.save_every and record.step and record.step % arguments.save_every == 0 and not record.done:
+                images.save_png(output.with_name(f"{output.stem}-step{record.step:04d}.png"), record.image, metadata)
+            last = record
+    images.save_png(output, last.image, metadata)
+    print(f"Wrote {output} ({last.image.shape[1]}x{last.image.shape[0]}) in {last.elapsed:.1f} s", file=sys.stderr)
+    return output
+
+
+def _gcd(a: int, b: int) -> int:
+    import math
+    return math.gcd(a, b)
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parse_arguments(argv)
+    try:
+        run(arguments)
+    except (ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("stopped: nothing was written", file=sys.stderr)
+        return 130
+    except Exception as error:  # NetworkUnavailable and the like: one line, not a traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

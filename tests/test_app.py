@@ -1,0 +1,79 @@
+"""The app launched in-process and driven with gradio_client, as Gradio tests its own demos."""
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from PIL import Image
+
+import app
+from stylize.images import read_png_text
+
+
+@pytest.fixture(scope="module")
+def client(random_vgg16):
+    demo = app.build_app(random_vgg16)
+    demo.queue(max_size=app.QUEUE_SIZE, default_concurrency_limit=1)
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, max_file_size=app.MAX_UPLOAD)
+    yield Client(url, verbose=False)
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def pictures(tmp_path_factory, content, style):
+    folder = tmp_path_factory.mktemp("uploads")
+    Image.fromarray((content * 255).astype(np.uint8)).save(folder / "content.png")
+    Image.fromarray((style * 255).astype(np.uint8)).save(folder / "style.jpg")
+    (folder / "notes.png").write_text("this is not a picture")
+    return folder
+
+
+def controls(steps=6, size=128):
+    # preset, style/content/TV weight (log10), steps, size, optimizer, precision, init, seed, style scale
+    return ["seed", -1.0, 3.0, 0.0, steps, size, "adam", "float32", "content", 0, 1.0]
+
+
+def test_a_run_streams_pictures_then_a_comparison_and_a_png(client, pictures):
+    job = client.submit(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
+                        *controls(), api_name="/run")
+    job.result()
+    updates = job.outputs()  # every streamed (picture, status, comparison, download)
+    intermediate = [u for u in updates if "Done." not in u[1]]
+    assert len(intermediate) >= 2, updates
+    assert "Step 0 / 6" in intermediate[0][1]
+    final_picture, final_status, comparison, download = updates[-1]
+    assert "Done." in final_status and "Step 6 / 6" in final_status
+    before, after = comparison
+    assert Image.open(before).size == Image.open(after).size == (128, 96)
+    assert Image.open(download["value"]).format == "PNG"
+    assert "stylize:settings" in read_png_text(download["value"])
+
+
+def test_a_non_image_upload_gets_a_clear_message(client, pictures):
+    with pytest.raises(Exception, match="not an image"):
+        client.predict(handle_file(str(pictures / "notes.png")), handle_file(str(pictures / "style.jpg")),
+                       *controls(), api_name="/run")
+
+
+def test_a_bad_setting_gets_a_clear_message_and_the_app_keeps_serving(client, pictures):
+    bad = controls()
+    bad[5] = 20  # size below the allowed range
+    with pytest.raises(Exception, match="Value 20 is less than minimum value 128"):
+        client.predict(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
+                       *bad, api_name="/run")
+    result = client.predict(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
+                            *controls(steps=2), api_name="/run")
+    assert "Done." in result[1]
+
+
+def test_missing_upload_is_explained(client, pictures):
+    with pytest.raises(Exception, match="Upload a content photo"):
+        client.predict(None, handle_file(str(pictures / "style.jpg")), *controls(), api_name="/run")
+
+
+def test_status_line_reads_like_a_person_wrote_it():
+    from stylize.optimize import Progress
+    record = Progress(step=50, total=200, image=np.zeros((2, 2, 3), np.uint8), losses={"total": 1234.5},
+                      elapsed=50.0, fraction=0.25)
+    html = app.status_html(record)
+    assert "Step 50 / 200" in html and "loss 1234" in html and "1.00 s/step" in html
+    assert "about 2 min 30 s left" in html and 'value="25"' in html

@@ -1,0 +1,64 @@
+"""The command line end to end on small pictures, in a subprocess as a user would run it."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import make_picture
+from stylize.__main__ import parse_arguments, settings_from_arguments
+from stylize.images import read_png_text
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    Image.fromarray((make_picture(60, 80, 1) * 255).astype(np.uint8)).save(folder / "photo.png")
+    Image.fromarray((make_picture(70, 70, 2) * 255).astype(np.uint8)).save(folder / "painting.jpg")
+    (folder / "broken.jpg").write_bytes(b"not a jpeg")
+    return folder
+
+
+def run_cli(*arguments):
+    return subprocess.run([sys.executable, "-m", "stylize", *map(str, arguments), "--quiet"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_writes_the_result_and_intermediate_pictures(files):
+    out = files / "out" / "result.png"
+    done = run_cli(files / "photo.png", files / "painting.jpg", "-o", out, "--preset", "seed", "--size", "64",
+                   "--steps", "4", "--save-every", "2", "--network", "vgg16-hed")
+    assert done.returncode == 0, done.stderr
+    assert Image.open(out).size == (64, 48)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["result-step0002.png", "result.png"]
+    recipe = json.loads(read_png_text(out)["stylize:settings"])
+    assert recipe["steps"] == 4 and recipe["size"] == 64
+    assert "VGG16" in done.stderr  # which network ran is said
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["broken.jpg", "painting.jpg", "-o", "x.png"], "error: content image is not an image"),
+    (["photo.png", "missing.jpg", "-o", "x.png"], "error: style image: no such file"),
+    (["photo.png", "painting.jpg", "-o", "x.png", "--size", "5"], "error: size is 5 but must be from 64 to 4096"),
+    (["photo.png", "painting.jpg", "-o", "x.jpg"], "must end in .png"),
+    (["photo.png", "painting.jpg", "-o", "x.png", "--preset", "fastest"], "preset is 'fastest' but must be one of"),
+])
+def test_bad_input_gets_one_line_and_a_nonzero_status(files, arguments, message):
+    content, style, _, output, *rest = arguments
+    done = run_cli(files / content, files / style, "-o", files / output, *rest)
+    assert done.returncode == 2
+    assert message in done.stderr.strip().splitlines()[-1]
+    assert not (files / "x.png").exists()
+
+
+def test_flags_override_the_preset():
+    arguments = parse_arguments(["a.png", "b.png", "-o", "c.png", "--preset", "quick", "--steps", "7",
+                                 "--style-weight", "0.5"])
+    settings = settings_from_arguments(arguments)
+    assert settings.steps == 7 and settings.style_weight == 0.5 and settings.optimizer == "lbfgs"
