@@ -1,6 +1,5 @@
 """The Gradio studio: layout and wiring only; the engine in stylize/ does the work and yields Progress records."""
 
-from __future__ import annotations
 
 import base64
 import dataclasses
@@ -48,12 +47,11 @@ class Session:
         self.stop = threading.Event()
 
 
-_sessions: dict[str, Session] = {}
+_sessions: dict[str, Session] = {}  # only sessions with a run in progress
 
 
-def session_for(request: gr.Request | None) -> Session:
-    key = request.session_hash if request is not None else "default"
-    return _sessions.setdefault(key, Session())
+def session_key(request: gr.Request | None) -> str:
+    return request.session_hash if request is not None else "default"
 
 
 def status_html(record: Progress, state: str = "") -> str:
@@ -63,7 +61,7 @@ def status_html(record: Progress, state: str = "") -> str:
         pieces.append(f"loss {record.losses['total']:.4g}")
     if record.step:
         pieces.append(f"{record.elapsed / record.step:.2f} s/step")
-    if 0 < record.fraction < 1:
+    if 0 < record.fraction < 1 and not state:
         pieces.append(f"about {format_seconds(record.elapsed * (1 - record.fraction) / record.fraction)} left")
     pieces.append(f"{format_seconds(record.elapsed)} elapsed")
     percent = round(100 * (record.fraction if record.step else 0))
@@ -95,13 +93,14 @@ def save_result(picture: np.ndarray, settings: Settings, network: FeatureNetwork
 def make_run(network: FeatureNetwork):
     """The Stylize button's handler: validate, then stream (picture, status, comparison, download) as it goes."""
 
-    def run(content, style, *controls, request: gr.Request = None):
-        session = session_for(request)
-        session.stop.clear()
+    def run(content, style, preset_name, style_log, content_log, tv_log, steps, size, optimizer, precision, init,
+            seed, style_scale, request: gr.Request = None):
+        session = _sessions[session_key(request)] = Session()
         if content is None or style is None:
             raise gr.Error("Upload a content photo and a style painting first (or pick an example below).")
         try:
-            settings = settings_from_inputs(*controls)
+            settings = settings_from_inputs(preset_name, style_log, content_log, tv_log, steps, size, optimizer,
+                                            precision, init, seed, style_scale)
             content_pixels = images.load_image(content, "content image")
             style_pixels = images.load_image(style, "style image")
         except ValueError as error:
@@ -120,6 +119,7 @@ def make_run(network: FeatureNetwork):
             raise gr.Error(str(error)) from None
         finally:
             run_steps.close()
+            _sessions.pop(session_key(request), None)
         if record is None:
             return
         stopped = not record.done
@@ -133,7 +133,9 @@ def make_run(network: FeatureNetwork):
 
 
 def stop(request: gr.Request = None):
-    session_for(request).stop.set()
+    session = _sessions.get(session_key(request))
+    if session is not None:
+        session.stop.set()
 
 
 def preset_controls(name: str):
@@ -167,10 +169,11 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
                     elem_id="network-line")
         with gr.Row(equal_height=True):
             content = Upload(label="Content photo", type="filepath", image_mode=None, height=280,
-                             sources=["upload", "clipboard"])
+                             sources=["upload", "clipboard"], elem_id="content-upload")
             style = Upload(label="Style painting", type="filepath", image_mode=None, height=280,
-                           sources=["upload", "clipboard"])
-            output = gr.Image(label="Picture", interactive=False, height=280, buttons=["fullscreen"])
+                           sources=["upload", "clipboard"], elem_id="style-upload")
+            output = gr.Image(label="Picture", interactive=False, height=280, buttons=["fullscreen"],
+                              elem_id="output")
         status = gr.HTML("<div class='run-status'><span>Ready.</span></div>")
         with gr.Row():
             run_button = gr.Button("Stylize", variant="primary")

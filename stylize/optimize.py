@@ -222,11 +222,13 @@ def lbfgs_steps(objective: Objective, picture: np.ndarray, steps: int):
         last["losses"] = losses
         return float(losses["total"]), gradient.numpy().astype(np.float64).ravel()
 
-    handover: queue.Queue = queue.Queue(maxsize=1)
+    handover: queue.Queue = queue.Queue()
+    resume = threading.Semaphore(0)  # the worker waits here after each iteration until the next is asked for
     stop = threading.Event()
 
     def callback(intermediate_result):
         handover.put(("step", intermediate_result.x.astype(np.float32).reshape(picture.shape), last["losses"]))
+        resume.acquire()
         if stop.is_set():
             raise StopIteration
 
@@ -243,8 +245,10 @@ def lbfgs_steps(objective: Objective, picture: np.ndarray, steps: int):
     worker.start()
     try:
         current, losses, finished = picture, {}, False
-        for _ in range(steps):
+        for step in range(steps):
             if not finished:
+                if step:
+                    resume.release()  # only now compute the next iteration: nothing runs while the caller works
                 kind, payload, step_losses = handover.get()
                 if kind == "error":
                     raise payload
@@ -255,8 +259,5 @@ def lbfgs_steps(objective: Objective, picture: np.ndarray, steps: int):
             yield (lambda: current), losses, None
     finally:
         stop.set()
-        while worker.is_alive():
-            try:
-                handover.get(timeout=0.1)
-            except queue.Empty:
-                pass
+        resume.release()
+        worker.join()

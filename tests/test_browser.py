@@ -1,0 +1,68 @@
+"""The real page in headless Chromium: upload, press Stylize, watch the picture change, press Stop."""
+
+import shutil
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import app
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium (apt-get install "
+                                "chromium); .ci/run installs it")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def url(random_vgg16):
+    demo = app.build_app(random_vgg16)
+    demo.queue(max_size=app.QUEUE_SIZE, default_concurrency_limit=1)
+    _, address, _ = demo.launch(prevent_thread_lock=True, quiet=True, css=app.CSS)
+    yield address
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def uploads(tmp_path_factory, content, style):
+    folder = tmp_path_factory.mktemp("browser")
+    Image.fromarray((content * 255).astype(np.uint8)).resize((320, 240)).save(folder / "photo.png")
+    Image.fromarray((style * 255).astype(np.uint8)).resize((256, 256)).save(folder / "painting.png")
+    return folder
+
+
+def output_source(page) -> str | None:
+    return page.evaluate("() => document.querySelector('#output img')?.getAttribute('src') ?? null")
+
+
+def test_upload_stylize_watch_and_stop(url, uploads, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1100})
+        page.goto(url)
+        page.locator("#content-upload input[type=file]").set_input_files(str(uploads / "photo.png"))
+        page.locator("#style-upload input[type=file]").set_input_files(str(uploads / "painting.png"))
+        page.wait_for_timeout(500)
+        assert "VGG16" in page.locator("#network-line").inner_text()
+        page.get_by_role("button", name="Stylize").click()
+
+        sources, deadline = [], time.monotonic() + 90
+        while time.monotonic() < deadline and len(set(s for s in sources if s)) < 3:
+            sources.append(output_source(page))
+            page.wait_for_timeout(200)
+        assert len(set(s for s in sources if s)) >= 3, "the picture did not change step by step"
+        assert "Step" in page.locator(".run-status").inner_text()
+        page.screenshot(path=str(tmp_path / "mid-run.png"))
+
+        page.get_by_role("button", name="Stop").click()
+        page.wait_for_timeout(3000)
+        page.screenshot(path="/tmp/look/after-stop.png")
+        print("STATUS", page.locator(".run-status").inner_text())
+        page.wait_for_function("() => document.querySelector('.run-status')?.innerText.includes('Stopped at step')",
+                               timeout=30_000)
+        assert page.get_by_role("button", name="Download PNG (lossless, with settings)").is_visible()
+        browser.close()
