@@ -39,6 +39,8 @@ def settings_from_png(source: str | os.PathLike | bytes) -> tuple[Settings, dict
         raise ValueError(f"no such file {str(source)!r}") from None
     except UnidentifiedImageError:
         raise ValueError("this file is not an image: choose a PNG saved by the studio") from None
+    except (OSError, SyntaxError) as error:  # Pillow reports broken chunks as SyntaxError
+        raise ValueError(f"this PNG could not be read ({error}): the file may be truncated or damaged") from None
     if RECIPE_KEY not in text:
         raise ValueError(NO_RECIPE)
     try:
