@@ -1,0 +1,68 @@
+"""Keeping the content's colours: luminance-only transfer, and matching the style's colours to the content's."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .images import resize
+
+# BT.601 full-range YCbCr (JPEG/JFIF's), rather than the YIQ of Gatys et al.'s "Preserving Color in Neural
+# Artistic Style Transfer": both are linear luma/chroma splits that work equally well here, but this one is
+# what Pillow's "YCbCr" mode and every JPEG use, so our numbers can be checked against an independent tool.
+# Offsets are left out: they cancel, since chroma goes back through the exact inverse unchanged.
+RGB_TO_YCBCR = np.array([
+    [0.299, 0.587, 0.114],
+    [-0.168736, -0.331264, 0.5],
+    [0.5, -0.418688, -0.081312],
+], dtype=np.float64)
+YCBCR_TO_RGB = np.linalg.inv(RGB_TO_YCBCR)
+
+
+def to_ycbcr(image: np.ndarray) -> np.ndarray:
+    """Float RGB HxWx3 to Y in [0, 1] and Cb, Cr centred on 0 (in [-0.5, 0.5])."""
+    return np.asarray(image, dtype=np.float64) @ RGB_TO_YCBCR.T
+
+
+def from_ycbcr(ycbcr: np.ndarray) -> np.ndarray:
+    return ycbcr @ YCBCR_TO_RGB.T
+
+
+def keep_luminance(result: np.ndarray, content: np.ndarray) -> np.ndarray:
+    """The result's luminance with the content's chroma, at the result's size: float32 RGB in [0, 1]."""
+    _check_rgb("result", result)
+    _check_rgb("content", content)
+    if content.shape[:2] != result.shape[:2]:
+        content = resize(content, result.shape[:2])
+    combined = to_ycbcr(content)
+    combined[..., 0] = to_ycbcr(result)[..., 0]
+    # A dark luminance under a saturated chroma can leave the RGB cube; clipping there is the least visible fix.
+    return np.clip(from_ycbcr(combined), 0.0, 1.0).astype(np.float32)
+
+
+def match_histogram(source: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """source recoloured so each RGB channel has the reference's distribution; float32, the source's shape.
+
+    Used on the style image with the content as the reference, before transfer, so the painting's strokes
+    come out in the photo's colours. scikit-image's exposure.match_histograms does the same per-channel CDF
+    matching (this is its algorithm), but would bring scikit-image and its imageio, tifffile, networkx and
+    lazy_loader dependencies into the runtime for these few lines.
+    """
+    _check_rgb("source", source)
+    _check_rgb("reference", reference)
+    channels = [_match_channel(source[..., c], reference[..., c]) for c in range(3)]
+    return np.stack(channels, axis=-1).astype(np.float32)
+
+
+def _match_channel(source: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Map each source value to the reference value at the same quantile; equal values stay equal."""
+    values, where, counts = np.unique(source.ravel(), return_inverse=True, return_counts=True)
+    reference_values, reference_counts = np.unique(reference.ravel(), return_counts=True)
+    quantiles = np.cumsum(counts) / source.size
+    reference_quantiles = np.cumsum(reference_counts) / reference.size
+    return np.interp(quantiles, reference_quantiles, reference_values)[where].reshape(source.shape)
+
+
+def _check_rgb(what: str, image: np.ndarray) -> None:
+    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[-1] != 3:
+        shape = getattr(image, "shape", type(image).__name__)
+        raise ValueError(f"{what} has shape {shape} but must be a float HxWx3 RGB array in [0, 1]")

@@ -1,0 +1,60 @@
+"""Every result remembers how it was made: the Settings and run details as JSON in a PNG text chunk, and back."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+from PIL import UnidentifiedImageError
+
+from .images import read_png_text
+from .settings import Settings
+
+RECIPE_KEY = "stylize"  # the PNG text chunk holding the JSON recipe
+FORMAT_VERSION = 1  # bump when the JSON's layout changes; readers ignore what they don't know
+NO_RECIPE = "this PNG was not made by the studio: it has no settings in its metadata"
+
+
+def recipe_text(settings: Settings, extra: dict | None = None) -> dict[str, str]:
+    """PNG text chunks for images.png_bytes(image, text=...): the recipe JSON, plus PNG's standard Software key."""
+    extra = dict(extra or {})
+    for key, value in extra.items():
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError):
+            raise ValueError(f"extra[{key!r}] is {value!r} but must be a JSON value: text, number, bool, None, "
+                             "or a list or dict of them") from None
+    # Extras sit beside the settings, not among them, so an extra named like a field (seed) can't shadow it.
+    recipe = {"format": FORMAT_VERSION, "software": "stylize",
+              "settings": dataclasses.asdict(settings), "extra": extra}
+    return {RECIPE_KEY: json.dumps(recipe, allow_nan=False, ensure_ascii=False), "Software": "stylize"}
+
+
+def settings_from_png(source: str | os.PathLike | bytes) -> tuple[Settings, dict]:
+    """The Settings and the extras stored by recipe_text; ValueError when there are none or they are invalid."""
+    try:
+        text = read_png_text(source)
+    except FileNotFoundError:
+        raise ValueError(f"no such file {str(source)!r}") from None
+    except UnidentifiedImageError:
+        raise ValueError("this file is not an image: choose a PNG saved by the studio") from None
+    except (OSError, SyntaxError) as error:  # Pillow reports broken chunks as SyntaxError
+        raise ValueError(f"this PNG could not be read ({error}): the file may be truncated or damaged") from None
+    if RECIPE_KEY not in text:
+        raise ValueError(NO_RECIPE)
+    try:
+        recipe = json.loads(text[RECIPE_KEY])
+    except json.JSONDecodeError as error:
+        raise ValueError(f"this PNG's settings are damaged (not valid JSON: {error.msg})") from None
+    if not isinstance(recipe, dict) or not isinstance(recipe.get("settings"), dict):
+        raise ValueError("this PNG's settings are damaged (no 'settings' object in its recipe)")
+    # A newer studio may have added fields this one doesn't know: drop them; missing ones keep their defaults.
+    known = {field.name for field in dataclasses.fields(Settings)}
+    fields = {name: value for name, value in recipe["settings"].items() if name in known}
+    try:
+        settings = Settings(**fields)
+    except ValueError as error:
+        raise ValueError(f"this PNG's settings are invalid: {error}") from None
+    extra = recipe.get("extra")
+    return settings, extra if isinstance(extra, dict) else {}
