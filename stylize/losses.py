@@ -39,5 +39,12 @@ def total_variation_loss(image: tf.Tensor) -> tf.Tensor:
     return tf.reduce_sum(tf.image.total_variation(image))
 
 
+def style_layer_weights(layers: Sequence[str], emphasis: float) -> dict[str, float]:
+    """Per-layer style weights summing to 1: emphasis 0 is equal (1/n each, as the seed), -1 favours the shallow
+    layers (fine texture) and +1 the deep ones (large shapes), the ends differing by a factor of 100."""
+    raw = [10.0 ** (2 * emphasis * (index / max(1, len(layers) - 1) - 0.5)) for index in range(len(layers))]
+    return {name: value / sum(raw) for name, value in zip(layers, raw)}
+
+
 def gram_matrices(features: Mapping[str, tf.Tensor], layers: Sequence[str]) -> dict[str, tf.Tensor]:
     return {name: gram_matrix(features[name]) for name in layers}

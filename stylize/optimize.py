@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Iterator, Sequence
 
 import keras
 import numpy as np
 import scipy.optimize
 import tensorflow as tf
 
-from . import images
+from . import color, images
 from .images import ImageSource
-from .losses import content_loss, gram_matrices, style_loss, total_variation_loss
+from .losses import content_loss, gram_matrices, style_layer_weights, style_loss, total_variation_loss
 from .networks import FeatureNetwork, LossWeights, load_network
 from .settings import Settings
 
@@ -40,22 +41,36 @@ class Progress:
 
 
 class Objective:
-    """The weighted sum of style, content and TV losses of a picture against fixed targets, as in the seed."""
+    """The weighted sum of style, content and TV losses of a picture against fixed targets, as in the seed.
 
-    def __init__(self, network: FeatureNetwork, content_targets: dict, style_targets: dict, weights: LossWeights):
+    With a mask, the optimized pixels x only show where the mask is: the picture is
+    base + mask * (x - base), so outside the mask it stays the content and the edge blends smoothly.
+    """
+
+    def __init__(self, network: FeatureNetwork, content_targets: dict, style_targets: dict, weights: LossWeights,
+                 layer_weights: dict[str, float] | None = None, mask: np.ndarray | None = None,
+                 base: np.ndarray | None = None):
         self.network = network
         self.content_targets = content_targets
         self.style_targets = style_targets
+        self.layer_weights = layer_weights
+        self.mask = None if mask is None else tf.constant(mask[None, :, :, None], tf.float32)
+        self.base = None if base is None else tf.constant(base[None], tf.float32)
         # Variables, not constants, so a run can be re-weighted between steps without retracing.
         self.style_weight = tf.Variable(weights.style, dtype=tf.float32, trainable=False)
         self.content_weight = tf.Variable(weights.content, dtype=tf.float32, trainable=False)
         self.tv_weight = tf.Variable(weights.tv, dtype=tf.float32, trainable=False)
 
-    def __call__(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
+    def compose(self, x):
+        """The picture shown for optimized pixels x (x itself without a mask)."""
+        return x if self.mask is None else self.base + self.mask * (x - self.base)
+
+    def __call__(self, x: tf.Tensor) -> dict[str, tf.Tensor]:
+        image = self.compose(x)
         features = self.network(image)
         grams = gram_matrices(features, self.network.style_layers)
         losses = {
-            "style": self.style_weight * style_loss(grams, self.style_targets),
+            "style": self.style_weight * style_loss(grams, self.style_targets, self.layer_weights),
             "content": self.content_weight * content_loss(features, self.content_targets),
             "tv": self.tv_weight * total_variation_loss(image),
         }
@@ -98,26 +113,49 @@ def style_targets(network: FeatureNetwork, style: np.ndarray) -> dict[str, tf.Te
     return targets
 
 
-def build_objective(network: FeatureNetwork, content: np.ndarray, style: np.ndarray,
-                    weights: LossWeights) -> Objective:
+def build_objective(network: FeatureNetwork, content: np.ndarray, style: np.ndarray | list[np.ndarray],
+                    weights: LossWeights, blend: tuple[float, ...] = (), layer_weights: dict | None = None,
+                    mask: np.ndarray | None = None) -> Objective:
+    """The objective for one scale; several styles are blended by averaging their Gram matrices with blend."""
+    styles = style if isinstance(style, list) else [style]
+    blend = blend or (1.0,) * len(styles)
+    per_style = [style_targets(network, picture) for picture in styles]
+    blended = {name: tf.add_n([w * targets[name] for w, targets in zip(blend, per_style)]) / sum(blend)
+               for name in network.style_layers}
     content_features = network(tf.constant(content[None]))
     content_targets = {name: content_features[name] for name in network.content_layers}
-    return Objective(network, content_targets, style_targets(network, style), weights)
+    return Objective(network, content_targets, blended, weights, layer_weights, mask,
+                     None if mask is None else content)
 
 
-def stylize(content: ImageSource, style: ImageSource, settings: Settings = Settings(), *,
-            network: FeatureNetwork | None = None) -> Iterator[Progress]:
-    """Yield Progress records while turning content into a picture in the style of style.
+Steer = Callable[[], "LossWeights | None"]
+
+
+def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], settings: Settings = Settings(), *,
+            network: FeatureNetwork | None = None, mask: np.ndarray | None = None,
+            steer: Steer | None = None) -> Iterator[Progress]:
+    """Yield Progress records while turning content into a picture in the style of style (one or several).
 
     The first record comes before any step (the starting picture); then one every settings.preview_every
-    steps and always the last. Closing the generator stops the run at its next step.
+    steps and always the last. mask (HxW in [0, 1], any size) limits the style to where it is 1. steer is
+    asked before every step for new loss weights (None: keep them), so a run can be re-weighted as it goes.
+    Closing the generator stops the run at its next step.
     """
     start = time.perf_counter()
     content = images.load_image(content, "content image")
-    style = images.load_image(style, "style image")
+    sources = list(style) if isinstance(style, (list, tuple)) else [style]
+    styles = [images.load_image(source, f"style image {i + 1}" if len(sources) > 1 else "style image")
+              for i, source in enumerate(sources)]
+    if settings.style_blend and len(settings.style_blend) != len(styles):
+        raise ValueError(f"style_blend has {len(settings.style_blend)} weights but there are {len(styles)} "
+                         "style images: give one weight per style image")
+    if settings.colors == "histogram":
+        styles = [color.match_histogram(picture, content) for picture in styles]
+    check_memory(images.scaled_shape(*content.shape[:2], settings.size), settings.precision)
     network = network or load_network(settings.network, settings.weights_path)
     weights = loss_weights(settings, network)
     model = network.in_precision(settings.precision)
+    layer_weights = style_layer_weights(network.style_layers, settings.layer_emphasis)
     notes = (network.note,) if network.note else ()
     schedule = settings.schedule()
     total = settings.total_steps
@@ -126,36 +164,73 @@ def stylize(content: ImageSource, style: ImageSource, settings: Settings = Setti
     costs = [cost for side, steps in schedule for cost in [(side / settings.size) ** 2] * steps]
     done_by_step = np.concatenate([[0.0], np.cumsum(costs) / sum(costs)])
 
-    def record(step: int, picture, losses: dict) -> Progress:
+    def record(step: int, x: np.ndarray, losses: dict) -> Progress:
+        picture = objective.compose(x[None])[0].numpy() if objective.mask is not None else x
+        if settings.colors == "luminance":
+            picture = color.keep_luminance(picture, scaled_content)
         return Progress(step, total, images.to_uint8(picture), {k: float(v) for k, v in losses.items()},
                         time.perf_counter() - start, float(done_by_step[step]), network.label, notes)
 
     step = 0
-    picture = None  # float HxWx3 at the current scale
+    picture = None  # the optimized pixels, float HxWx3 at the current scale
     optimizer_state = None  # Adam's moments, carried from one scale to the next
     for side, steps in schedule:
         shape = images.scaled_shape(*content.shape[:2], side)
         scaled_content = images.resize(content, shape, settings.antialias)
         style_side = max(images.MIN_SIDE, round(side * settings.style_scale))
-        scaled_style = images.resize_longer_side(style, style_side, settings.antialias)
-        objective = build_objective(model, scaled_content, scaled_style, weights)
-        picture = (initial_picture(settings, scaled_content, scaled_style) if picture is None
+        scaled_styles = [images.resize_longer_side(picture, style_side, settings.antialias) for picture in styles]
+        scaled_mask = None if mask is None else images.resize(np.asarray(mask, np.float32)[..., None], shape)[..., 0]
+        objective = build_objective(model, scaled_content, scaled_styles, weights, settings.style_blend,
+                                    layer_weights, scaled_mask)
+        picture = (initial_picture(settings, scaled_content, scaled_styles[0]) if picture is None
                    else images.resize(picture, shape, antialias=False))
         if step == 0:
             yield record(0, picture, {})
-        if settings.optimizer == "adam":
-            carried = optimizer_state() if optimizer_state else None
-            steps_iter = adam_steps(objective, picture, steps, settings.learning_rate, carried)
-        else:
-            steps_iter = lbfgs_steps(objective, picture, steps)
-        try:
-            for picture_now, losses, optimizer_state in steps_iter:
-                step += 1
-                if step % settings.preview_every == 0 or step == total:
-                    yield record(step, picture_now(), losses)
-        finally:
-            steps_iter.close()
-        picture = picture_now()
+        remaining = steps
+        while remaining:
+            if settings.optimizer == "adam":
+                carried = optimizer_state() if optimizer_state else None
+                steps_iter = adam_steps(objective, picture, remaining, settings.learning_rate, carried)
+            else:
+                steps_iter = lbfgs_steps(objective, picture, remaining)
+            try:
+                for picture_now, losses, optimizer_state in steps_iter:
+                    step += 1
+                    remaining -= 1
+                    if step % settings.preview_every == 0 or step == total:
+                        yield record(step, picture_now(), losses)
+                    steered = steer() if steer and remaining else None
+                    if steered is not None and steered != weights:
+                        notes = (*notes[:1 if network.note else 0], f"Weights changed at step {step}: style "
+                                 f"{steered.style:.3g}, content {steered.content:.3g}, TV {steered.tv:.3g}.")
+                        weights = steered
+                        objective.set_weights(weights)
+                        if settings.optimizer == "lbfgs":
+                            break  # its curvature memory describes the old objective: restart from here
+            finally:
+                steps_iter.close()
+            picture = picture_now()
+
+
+# Resident memory per output pixel while optimizing, measured with bench/speed.py at 1024 px (see README).
+BYTES_PER_PIXEL = {"float32": 3000, "bfloat16": 3000}
+BASE_BYTES = 1.2e9  # the process with TensorFlow and one network loaded
+
+
+def check_memory(shape: tuple[int, int], precision: str) -> None:
+    """Refuse, before any work, a size whose optimization would not fit in this machine's free memory."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            available = next(int(line.split()[1]) * 1024 for line in meminfo if line.startswith("MemAvailable"))
+    except (OSError, StopIteration):
+        return  # not Linux: no reliable figure, let the run try
+    if tf.config.list_physical_devices("GPU"):
+        return  # GPU memory is another budget; TensorFlow reports its own out-of-memory error there
+    needed = shape[0] * shape[1] * BYTES_PER_PIXEL[precision]
+    if needed > available:
+        fits = int(math.sqrt(available / BYTES_PER_PIXEL[precision] * max(shape) / min(shape)))
+        raise ValueError(f"a {shape[1]}x{shape[0]} picture needs about {needed / 2**30:.1f} GB but this machine has "
+                         f"{available / 2**30:.1f} GB free: choose a size of at most {fits} px")
 
 
 def initial_picture(settings: Settings, content: np.ndarray, style: np.ndarray) -> np.ndarray:

@@ -10,12 +10,15 @@ NETWORKS = ("auto", "vgg19", "vgg16-hed")  # "auto": ImageNet VGG19 when its wei
 OPTIMIZERS = ("adam", "lbfgs")
 PRECISIONS = ("float32", "bfloat16")
 INITS = ("content", "noise", "style")
+COLORS = ("style", "luminance", "histogram")  # whose colours the result keeps; see stylize/color.py
 
 # Ranges shared by validation, the app's sliders and the CLI's help, so messages can't drift.
 SIZE_RANGE = (64, 4096)
 STEPS_RANGE = (1, 5000)
 WEIGHT_RANGE = (0.0, 1e12)
 LEARNING_RATE_RANGE = (1e-5, 1.0)
+LAYER_EMPHASIS_RANGE = (-1.0, 1.0)
+SEED_RANGE = (0, 2**32 - 1)
 PREVIEW_EVERY_RANGE = (1, 1000)
 STYLE_SCALE_RANGE = (0.1, 4.0)
 
@@ -42,6 +45,9 @@ class Settings:
     init: str = "content"  # the starting picture: the content, noise, or the style image
     seed: int = 0  # random seed for noise initialisation
     style_scale: float = 1.0  # style image's longer side as a multiple of the output's: above 1 paints bigger strokes
+    colors: str = "style"  # "luminance": keep the content's colours; "histogram": recolour the style to match
+    layer_emphasis: float = 0.0  # -1 fine texture (shallow style layers) ... +1 large shapes (deep layers)
+    style_blend: tuple[float, ...] = ()  # weights of several style images; () blends them equally
     preview_every: int = 10  # yield a preview every N steps (always on the first and the last)
 
     def __post_init__(self) -> None:
@@ -49,6 +55,17 @@ class Settings:
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("precision", self.precision, PRECISIONS)
         _check_choice("init", self.init, INITS)
+        _check_choice("colors", self.colors, COLORS)
+        _check_choice("antialias", self.antialias, (True, False))
+        if self.weights_path is not None and not isinstance(self.weights_path, str):
+            raise ValueError(f"weights_path is {self.weights_path!r} but must be a file path or None")
+        _check_range("seed", self.seed, SEED_RANGE, integer=True)
+        _check_range("layer_emphasis", self.layer_emphasis, LAYER_EMPHASIS_RANGE)
+        object.__setattr__(self, "style_blend", tuple(self.style_blend))  # JSON gives back a list
+        for weight in self.style_blend:
+            _check_range("style_blend weight", weight, (0.0, 1e6))
+        if self.style_blend and sum(self.style_blend) <= 0:
+            raise ValueError(f"style_blend is {list(self.style_blend)} but needs at least one weight above 0")
         for name in ("style_weight", "content_weight", "tv_weight"):
             value = getattr(self, name)
             if value is not None:
