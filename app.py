@@ -1,9 +1,6 @@
 """The Gradio studio: layout and wiring only; the engine in stylize/ does the work and yields Progress records."""
 
-
 import base64
-import dataclasses
-import json
 import math
 import os
 import tempfile
@@ -15,8 +12,11 @@ import gradio as gr
 import numpy as np
 
 from stylize import images, settings as limits
-from stylize.networks import FeatureNetwork, load_network
+from stylize.losses import style_layer_weights
+from stylize.masks import mask_from_editor
+from stylize.networks import FeatureNetwork, LossWeights, load_network
 from stylize.optimize import Progress, loss_weights, stylize
+from stylize.recipe import recipe_text, settings_from_png
 from stylize.settings import DEFAULT_PRESET, PRESETS, Settings, preset
 
 ASSETS = Path(__file__).parent / "assets"
@@ -25,6 +25,11 @@ QUEUE_SIZE = 8  # jobs waiting beyond the running one; more are turned away with
 MAX_UPLOAD = f"{images.MAX_FILE_BYTES // 2**20}mb"
 PREVIEW_SECONDS = 0.4  # the shortest time between two pictures sent to the page
 SIZE_SLIDER = (128, 2048)  # the CPU-friendly part of Settings' range; the CLI takes the rest
+HISTORY_LENGTH = 12  # results kept in a session's history strip
+
+# The page's controls, in the order the run handler receives them; Settings <-> controls lives in one place.
+CONTROL_NAMES = ["preset_name", "style_log", "content_log", "tv_log", "steps", "size", "optimizer", "precision",
+                 "start_size", "coarse_steps", "init", "seed", "style_scale", "colors", "layer_emphasis", "blend"]
 
 
 class Upload(gr.Image):
@@ -41,10 +46,11 @@ class Upload(gr.Image):
 
 
 class Session:
-    """Per-browser-session controls that a running job reads between steps (Stop)."""
+    """What a running job reads between steps: Stop, and the weights the sliders were moved to."""
 
-    def __init__(self):
+    def __init__(self, weights: LossWeights):
         self.stop = threading.Event()
+        self.weights = weights
 
 
 _sessions: dict[str, Session] = {}  # only sessions with a run in progress
@@ -54,8 +60,35 @@ def session_key(request: gr.Request | None) -> str:
     return request.session_hash if request is not None else "default"
 
 
+def weights_from_sliders(style_log: float, content_log: float, tv_log: float) -> LossWeights:
+    return LossWeights(style=10.0 ** style_log, content=10.0 ** content_log, tv=10.0 ** tv_log)
+
+
+def settings_from_controls(values: dict) -> Settings:
+    """Map the page's controls onto Settings; the weights' sliders are log10 of the weight."""
+    weights = weights_from_sliders(values["style_log"], values["content_log"], values["tv_log"])
+    blend = values["blend"]
+    return preset(values["preset_name"], style_weight=weights.style, content_weight=weights.content, tv_weight=weights.tv,
+                  steps=int(values["steps"]), size=int(values["size"]), optimizer=values["optimizer"],
+                  precision=values["precision"], start_size=int(values["start_size"]) or None,
+                  coarse_steps=int(values["coarse_steps"]), init=values["init"], seed=int(values["seed"]),
+                  style_scale=float(values["style_scale"]), colors=values["colors"],
+                  layer_emphasis=float(values["layer_emphasis"]),
+                  style_blend=(1.0 - blend, blend) if values.get("two_styles") else ())
+
+
+def controls_from_settings(settings: Settings, network: FeatureNetwork, preset_name: str) -> list:
+    """The inverse: control values (in CONTROL_NAMES order) that reproduce settings."""
+    weights = loss_weights(settings, network)
+    blend = settings.style_blend[1] / sum(settings.style_blend) if len(settings.style_blend) == 2 else 0.5
+    return [preset_name, math.log10(max(weights.style, 1e-5)), math.log10(max(weights.content, 1.0)),
+            math.log10(max(weights.tv, 1e-3)), settings.steps, min(max(settings.size, SIZE_SLIDER[0]), SIZE_SLIDER[1]),
+            settings.optimizer, settings.precision, settings.start_size or 0, settings.coarse_steps, settings.init,
+            settings.seed, settings.style_scale, settings.colors, settings.layer_emphasis, blend]
+
+
 def status_html(record: Progress, state: str = "") -> str:
-    """A progress bar and one status line: step / total, loss, seconds per step, time left."""
+    """A progress bar and one status line: step / total, loss, seconds per step, time left, and any notes."""
     pieces = [f"Step {record.step} / {record.total}"]
     if record.losses:
         pieces.append(f"loss {record.losses['total']:.4g}")
@@ -66,47 +99,48 @@ def status_html(record: Progress, state: str = "") -> str:
     pieces.append(f"{format_seconds(record.elapsed)} elapsed")
     percent = round(100 * (record.fraction if record.step else 0))
     text = " · ".join(pieces)
+    steering = [note for note in record.notes if note.startswith("Weights changed")]
+    note = f"<small>{steering[-1]}</small>" if steering else ""
     return (f'<div class="run-status"><progress max="100" value="{percent}"></progress>'
-            f'<span>{state + " " if state else ""}{text}</span></div>')
+            f'<span>{state + " " if state else ""}{text}</span>{note}</div>')
 
 
 def format_seconds(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds // 60:.0f} min {seconds % 60:02.0f} s"
 
 
-def settings_from_inputs(preset_name, style_log, content_log, tv_log, steps, size, optimizer, precision,
-                         init, seed, style_scale) -> Settings:
-    """Map the page's controls onto Settings; the weights' sliders are log10 of the weight."""
-    return preset(preset_name, style_weight=10.0 ** style_log, content_weight=10.0 ** content_log,
-                  tv_weight=10.0 ** tv_log, steps=int(steps), size=int(size), optimizer=optimizer,
-                  precision=precision, init=init, seed=int(seed), style_scale=float(style_scale))
-
-
 def save_result(picture: np.ndarray, settings: Settings, network: FeatureNetwork) -> str:
     """Write the finished picture as a lossless PNG that remembers its settings; returns the path."""
-    path = RESULTS_DIR / time.strftime("stylized-%Y%m%d-%H%M%S.png")
-    recipe = {"stylize:settings": json.dumps(dataclasses.asdict(settings)), "stylize:network": network.label}
-    images.save_png(path, picture, recipe)
+    path = RESULTS_DIR / time.strftime(f"stylized-%Y%m%d-%H%M%S-{time.monotonic_ns() % 1000:03d}.png")
+    images.save_png(path, picture, recipe_text(settings, {"network": network.label}))
     return str(path)
 
 
 def make_run(network: FeatureNetwork):
-    """The Stylize button's handler: validate, then stream (picture, status, comparison, download) as it goes."""
+    """The Stylize button's handler: validate, then stream (picture, status, comparison, download, history)."""
 
-    def run(content, style, preset_name, style_log, content_log, tv_log, steps, size, optimizer, precision, init,
-            seed, style_scale, request: gr.Request = None):
-        session = _sessions[session_key(request)] = Session()
+    # Named parameters, not *controls: Gradio only hands gr.Request to a handler without *args.
+    def run(content, style, second_style, mask_value, history, preset_name, style_log, content_log, tv_log, steps,
+            size, optimizer, precision, start_size, coarse_steps, init, seed, style_scale, colors, layer_emphasis,
+            blend, request: gr.Request = None):
+        values = {name: value for name, value in locals().items() if name in CONTROL_NAMES}
+        values["two_styles"] = second_style is not None
         if content is None or style is None:
             raise gr.Error("Upload a content photo and a style painting first (or pick an example below).")
         try:
-            settings = settings_from_inputs(preset_name, style_log, content_log, tv_log, steps, size, optimizer,
-                                            precision, init, seed, style_scale)
+            settings = settings_from_controls(values)
             content_pixels = images.load_image(content, "content image")
-            style_pixels = images.load_image(style, "style image")
+            styles = [images.load_image(style, "style image")]
+            if second_style is not None:
+                styles.append(images.load_image(second_style, "second style image"))
+            mask = mask_from_editor(mask_value, content_pixels.shape[:2])
         except ValueError as error:
             raise gr.Error(str(error)) from None
+        key = session_key(request)
+        session = _sessions[key] = Session(loss_weights(settings, network))
         record, shown_at = None, 0.0
-        run_steps = stylize(content_pixels, style_pixels, settings.replace(preview_every=1), network=network)
+        run_steps = stylize(content_pixels, styles, settings.replace(preview_every=1), network=network, mask=mask,
+                            steer=lambda: session.weights)
         try:
             for record in run_steps:
                 if session.stop.is_set():
@@ -114,22 +148,32 @@ def make_run(network: FeatureNetwork):
                 # Every step makes a record; the page gets one at most every PREVIEW_SECONDS.
                 if not record.done and time.monotonic() - shown_at >= PREVIEW_SECONDS:
                     shown_at = time.monotonic()
-                    yield record.image, status_html(record), gr.skip(), gr.skip()
+                    yield record.image, status_html(record), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         except ValueError as error:
             raise gr.Error(str(error)) from None
         finally:
             run_steps.close()
-            _sessions.pop(session_key(request), None)
+            _sessions.pop(key, None)
         if record is None:
             return
-        stopped = not record.done
+        state = f"Stopped at step {record.step}: the picture so far is kept." if not record.done else "Done."
+        if session.weights != loss_weights(settings, network):  # steered: the PNG records the weights it ended with
+            settings = settings.replace(style_weight=session.weights.style, content_weight=session.weights.content,
+                                        tv_weight=session.weights.tv)
         before = images.to_uint8(images.resize(content_pixels, record.image.shape[:2]))
         path = save_result(record.image, settings, network)
-        state = f"Stopped at step {record.step}: the picture so far is kept." if stopped else "Done."
+        history = ([path] + (history or []))[:HISTORY_LENGTH]
         yield (record.image, status_html(record, state), (before, record.image),
-               gr.update(value=path, visible=True))
+               gr.update(value=path, visible=True), history, history)
 
     return run
+
+
+def steer(style_log, content_log, tv_log, request: gr.Request = None):
+    """Moving a weight slider during a run takes effect from its next step."""
+    session = _sessions.get(session_key(request))
+    if session is not None:
+        session.weights = weights_from_sliders(style_log, content_log, tv_log)
 
 
 def stop(request: gr.Request = None):
@@ -141,7 +185,32 @@ def stop(request: gr.Request = None):
 def preset_controls(name: str):
     """Choosing a preset moves the controls it sets."""
     chosen = preset(name)
-    return chosen.steps, chosen.optimizer, chosen.precision
+    return chosen.steps, chosen.optimizer, chosen.precision, chosen.start_size or 0, chosen.coarse_steps
+
+
+def layer_weights_text(emphasis: float, network: FeatureNetwork) -> str:
+    weights = style_layer_weights(network.style_layers, emphasis)
+    return "Style layer weights: " + ", ".join(f"{name} {value:.2f}" for name, value in weights.items())
+
+
+def make_restore(network: FeatureNetwork):
+    def restore(source):
+        """A result PNG (dropped in, or picked from the history) brings back its picture and settings."""
+        if source is None:
+            return [gr.skip()] * (len(CONTROL_NAMES) + 2)
+        path = source if isinstance(source, str) else source[0]
+        try:
+            settings, extra = settings_from_png(path)
+        except ValueError as error:
+            raise gr.Error(str(error)) from None
+        preset_name = "seed" if not settings.antialias else DEFAULT_PRESET
+        picture = images.to_uint8(images.load_image(path, "result"))
+        message = (f"Restored the settings of {Path(path).name}"
+                   + (f" (made with {extra['network']})" if extra.get("network") else "") + ".")
+        return [picture, f"<div class='run-status'><span>{message}</span></div>",
+                *controls_from_settings(settings, network, preset_name)]
+
+    return restore
 
 
 def example_pairs() -> list[list[str]]:
@@ -150,6 +219,11 @@ def example_pairs() -> list[list[str]]:
     contents = [str(p) for p in pictures if p.name.startswith("content")]
     styles = [str(p) for p in pictures if p.name.startswith("style")]
     return [[c, s] for c in contents for s in styles]
+
+
+def mask_background(content):
+    """The mask editor shows the content photo to paint on."""
+    return None if content is None else {"background": content, "layers": [], "composite": None}
 
 
 CSS = """
@@ -167,6 +241,7 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
                     "the painting step by step.")
         gr.Markdown(f"**Network:** {network.label}" + (f" — {network.note}" if network.note else ""),
                     elem_id="network-line")
+        history_state = gr.State([])
         with gr.Row(equal_height=True):
             content = Upload(label="Content photo", type="filepath", image_mode=None, height=280,
                              sources=["upload", "clipboard"], elem_id="content-upload")
@@ -184,31 +259,71 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
             steps = gr.Slider(*limits.STEPS_RANGE, value=defaults.steps, step=1, label="Steps (at full size)")
             size = gr.Slider(*SIZE_SLIDER, value=defaults.size, step=16, label="Output size (longer side, px)")
         with gr.Row():
-            style_log = gr.Slider(-5, 5, value=math.log10(weights.style), step=0.1, label="Style weight (log10)")
+            style_log = gr.Slider(-5, 5, value=math.log10(weights.style), step=0.1, label="Style weight (log10)",
+                                  info="can be moved during a run")
             content_log = gr.Slider(0, 8, value=math.log10(weights.content), step=0.1,
-                                    label="Content weight (log10)")
-            tv_log = gr.Slider(-3, 4, value=math.log10(weights.tv), step=0.1, label="Smoothness (TV weight, log10)")
+                                    label="Content weight (log10)", info="can be moved during a run")
+            tv_log = gr.Slider(-3, 4, value=math.log10(weights.tv), step=0.1, label="Smoothness (TV weight, log10)",
+                               info="can be moved during a run")
+        with gr.Accordion("Style and colour", open=False):
+            with gr.Row():
+                second_style = Upload(label="Second style (optional)", type="filepath", image_mode=None, height=200,
+                                      sources=["upload", "clipboard"])
+                with gr.Column():
+                    blend = gr.Slider(0, 1, value=0.5, step=0.05, label="Blend (0: first style, 1: second)")
+                    colors = gr.Radio([("Style's colours", "style"), ("Keep the photo's colours", "luminance"),
+                                       ("Recolour the style to the photo", "histogram")], value=defaults.colors,
+                                      label="Colours")
+                    style_scale = gr.Slider(*limits.STYLE_SCALE_RANGE, value=defaults.style_scale, step=0.05,
+                                            label="Style scale (bigger strokes →)")
+                    layer_emphasis = gr.Slider(*limits.LAYER_EMPHASIS_RANGE, value=defaults.layer_emphasis, step=0.1,
+                                               label="Stroke size (← fine texture · large shapes →)")
+                    layer_text = gr.Markdown(layer_weights_text(defaults.layer_emphasis, network))
+        with gr.Accordion("Paint where the style goes", open=False):
+            mask_editor = gr.ImageEditor(label="Paint over the photo; unpainted areas stay as they are",
+                                         type="numpy", image_mode="RGBA", sources=[], height=420,
+                                         brush=gr.Brush(colors=["#ff3b30"], default_size=40))
         with gr.Accordion("Advanced", open=False):
             with gr.Row():
                 optimizer = gr.Radio(list(limits.OPTIMIZERS), value=defaults.optimizer, label="Optimizer")
                 precision = gr.Radio(list(limits.PRECISIONS), value=defaults.precision, label="Precision")
+                start_size = gr.Slider(0, 1024, value=defaults.start_size or 0, step=16,
+                                       label="Coarse-to-fine start size (0: off)")
+                coarse_steps = gr.Slider(0, 200, value=defaults.coarse_steps, step=1, label="Steps per coarse scale")
+            with gr.Row():
                 init = gr.Radio(list(limits.INITS), value=defaults.init, label="Start from")
-                seed = gr.Number(value=defaults.seed, precision=0, label="Seed (for noise)")
-                style_scale = gr.Slider(*limits.STYLE_SCALE_RANGE, value=defaults.style_scale, step=0.05,
-                                        label="Style scale (bigger strokes →)")
+                seed = gr.Number(value=defaults.seed, precision=0, minimum=limits.SEED_RANGE[0],
+                                 maximum=limits.SEED_RANGE[1], label="Seed (for noise)")
         with gr.Row():
             comparison = gr.ImageSlider(label="Before / after", interactive=False, max_height=520)
-        download = gr.DownloadButton("Download PNG (lossless, with settings)", visible=False)
+            with gr.Column():
+                download = gr.DownloadButton("Download PNG (lossless, with settings)", visible=False)
+                history = gr.Gallery(label="This session's results (click to restore)", columns=4, height=220,
+                                     allow_preview=False)
+                restore_file = gr.File(label="Drop a result PNG to restore its settings", file_types=[".png"],
+                                       height=100)
         pairs = example_pairs()
         if pairs:
             gr.Examples(pairs, inputs=[content, style], label="Examples (from assets/)", cache_examples=False)
 
-        controls = [preset_name, style_log, content_log, tv_log, steps, size, optimizer, precision, init, seed,
-                    style_scale]
-        preset_name.change(preset_controls, preset_name, [steps, optimizer, precision], queue=False)
-        run_button.click(make_run(network), [content, style, *controls], [output, status, comparison, download],
-                         show_progress="hidden", concurrency_limit=1)
+        controls = [preset_name, style_log, content_log, tv_log, steps, size, optimizer, precision, start_size,
+                    coarse_steps, init, seed, style_scale, colors, layer_emphasis, blend]
+        preset_name.input(preset_controls, preset_name, [steps, optimizer, precision, start_size, coarse_steps],
+                          queue=False)
+        layer_emphasis.change(lambda e: layer_weights_text(e, network), layer_emphasis, layer_text, queue=False)
+        content.change(mask_background, content, mask_editor, queue=False)
+        for slider in (style_log, content_log, tv_log):
+            slider.input(steer, [style_log, content_log, tv_log], None, queue=False, api_name="steer")
+        run_button.click(make_run(network), [content, style, second_style, mask_editor, history_state, *controls],
+                         [output, status, comparison, download, history, history_state], show_progress="hidden",
+                         concurrency_limit=1, api_name="run")
         stop_button.click(stop, None, None, queue=False)
+        restore = make_restore(network)
+        restore_file.upload(restore, restore_file, [output, status, *controls], queue=False, api_name="restore")
+        def restore_from_history(paths: list[str], event: gr.SelectData):
+            return restore(paths[event.index])
+
+        history.select(restore_from_history, [history_state], [output, status, *controls], queue=False)
     return demo
 
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 import sys
 from pathlib import Path
 
-from .settings import (DEFAULT_PRESET, INITS, NETWORKS, OPTIMIZERS, PRECISIONS, PRESETS, SIZE_RANGE, STEPS_RANGE,
+from .settings import (COLORS, DEFAULT_PRESET, INITS, NETWORKS, OPTIMIZERS, PRECISIONS, PRESETS, SIZE_RANGE, STEPS_RANGE,
                        Settings, preset)
 
 # Flags that map one-to-one onto Settings fields; their defaults come from the preset, not from here.
@@ -27,6 +25,8 @@ SETTING_FLAGS = {
     "init": (str, "the starting picture, one of " + ", ".join(INITS)),
     "seed": (int, "random seed for noise initialisation"),
     "style_scale": (float, "style image size relative to the output: above 1 paints bigger strokes"),
+    "colors": (str, "whose colours to keep, one of " + ", ".join(COLORS)),
+    "layer_emphasis": (float, "-1 fine texture ... +1 large shapes (0: equal style layers)"),
     "preview_every": (int, "report progress every N steps"),
 }
 
@@ -35,7 +35,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m stylize", description="Paint a photo in the style of a painting "
                                      "(Gatys et al. neural style transfer).")
     parser.add_argument("content", help="the photo (PNG, JPEG, WebP, ...)")
-    parser.add_argument("style", help="the painting whose style to take")
+    parser.add_argument("style", nargs="+", help="the painting whose style to take (several: blended, see --blend)")
     parser.add_argument("-o", "--output", required=True, help="where to write the result (PNG)")
     parser.add_argument("--preset", default=DEFAULT_PRESET, help=f"one of {', '.join(PRESETS)} "
                         f"(default {DEFAULT_PRESET}); other flags override it")
@@ -44,13 +44,17 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--save-every", type=int, default=0, metavar="N",
                         help="also write the picture every N steps, as OUT-stepNNNN.png")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--blend", dest="style_blend", type=float, nargs="+", metavar="W",
+                        help="one weight per style image (default: equal)")
+    parser.add_argument("--mask", metavar="PATH", help="a picture whose light areas get the style, dark areas "
+                        "stay the photo (greyscale, any size)")
     for name, (kind, help_text) in SETTING_FLAGS.items():
         parser.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=help_text)
     return parser.parse_args(argv)
 
 
 def settings_from_arguments(arguments: argparse.Namespace) -> Settings:
-    overrides = {name: getattr(arguments, name) for name in [*SETTING_FLAGS, "weights_path"]
+    overrides = {name: getattr(arguments, name) for name in [*SETTING_FLAGS, "weights_path", "style_blend"]
                  if getattr(arguments, name) is not None}
     return preset(arguments.preset, **overrides)
 
@@ -61,6 +65,7 @@ def run(arguments: argparse.Namespace) -> Path:
     from . import images
     from .networks import load_network
     from .optimize import stylize
+    from .recipe import recipe_text
 
     settings = settings_from_arguments(arguments)
     output = Path(arguments.output)
@@ -69,16 +74,18 @@ def run(arguments: argparse.Namespace) -> Path:
     if arguments.save_every < 0:
         raise ValueError(f"--save-every is {arguments.save_every} but must be 0 (off) or a positive number")
     content = images.load_image(arguments.content, "content image")  # fail on bad input before loading a network
-    style = images.load_image(arguments.style, "style image")
+    styles = [images.load_image(path, "style image") for path in arguments.style]
+    mask = images.load_image(arguments.mask, "mask").mean(axis=-1) if arguments.mask else None
     network = load_network(settings.network, settings.weights_path)
     print(f"Network: {network.label}" + (f" ({network.note})" if network.note else ""), file=sys.stderr)
     if arguments.save_every:
         settings = settings.replace(preview_every=_gcd(settings.preview_every, arguments.save_every))
-    metadata = {"stylize:settings": json.dumps(dataclasses.asdict(settings)), "stylize:network": network.label}
+    metadata = recipe_text(settings, {"network": network.label, "content": Path(arguments.content).name,
+                                      "style": [Path(path).name for path in arguments.style]})
     bar = tqdm(total=settings.total_steps, unit="step", disable=arguments.quiet, file=sys.stderr)
     last = None
     with bar:
-        for record in stylize(content, style, settings, network=network):
+        for record in stylize(content, styles, settings, network=network, mask=mask):
             bar.update(record.step - bar.n)
             if record.losses:
                 bar.set_postfix(loss=f"{record.losses['total']:.4g}", size=f"{record.image.shape[1]}px")

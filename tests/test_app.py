@@ -1,12 +1,14 @@
 """The app launched in-process and driven with gradio_client, as Gradio tests its own demos."""
 
+import time
+
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
 import app
-from stylize.images import read_png_text
+from stylize.recipe import settings_from_png
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +29,13 @@ def pictures(tmp_path_factory, content, style):
     return folder
 
 
-def controls(steps=6, size=128):
-    # preset, style/content/TV weight (log10), steps, size, optimizer, precision, init, seed, style scale
-    return ["seed", -1.0, 3.0, 0.0, steps, size, "adam", "float32", "content", 0, 1.0]
+def controls(steps=6, size=128, **changes):
+    """second style, mask, then the controls in app.CONTROL_NAMES order (gr.State is not part of the API)."""
+    values = dict(preset_name="seed", style_log=-1.0, content_log=3.0, tv_log=0.0, steps=steps, size=size,
+                  optimizer="adam", precision="float32", start_size=0, coarse_steps=0, init="content", seed=0,
+                  style_scale=1.0, colors="style", layer_emphasis=0.0, blend=0.5)
+    values.update(changes)
+    return [None, None, *[values[name] for name in app.CONTROL_NAMES]]
 
 
 def test_a_run_streams_pictures_then_a_comparison_and_a_png(client, pictures):
@@ -40,12 +46,15 @@ def test_a_run_streams_pictures_then_a_comparison_and_a_png(client, pictures):
     intermediate = [u for u in updates if "Done." not in u[1]]
     assert len(intermediate) >= 2, updates
     assert "Step 0 / 6" in intermediate[0][1]
-    final_picture, final_status, comparison, download = updates[-1]
+    final_picture, final_status, comparison, download, history = updates[-1]
     assert "Done." in final_status and "Step 6 / 6" in final_status
     before, after = comparison
     assert Image.open(before).size == Image.open(after).size == (128, 96)
     assert Image.open(download["value"]).format == "PNG"
-    assert "stylize:settings" in read_png_text(download["value"])
+    settings, extra = settings_from_png(download["value"])
+    assert (settings.steps, settings.size, settings.style_weight) == (6, 128, pytest.approx(0.1))
+    assert extra["network"].startswith("VGG16")
+    assert history == [download["value"]] or len(history) == 1
 
 
 def test_a_non_image_upload_gets_a_clear_message(client, pictures):
@@ -55,8 +64,7 @@ def test_a_non_image_upload_gets_a_clear_message(client, pictures):
 
 
 def test_a_bad_setting_gets_a_clear_message_and_the_app_keeps_serving(client, pictures):
-    bad = controls()
-    bad[5] = 20  # size below the allowed range
+    bad = controls(size=20)  # below the allowed range
     with pytest.raises(Exception, match="Value 20 is less than minimum value 128"):
         client.predict(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
                        *bad, api_name="/run")
@@ -77,3 +85,30 @@ def test_status_line_reads_like_a_person_wrote_it():
     html = app.status_html(record)
     assert "Step 50 / 200" in html and "loss 1234" in html and "1.00 s/step" in html
     assert "about 2 min 30 s left" in html and 'value="25"' in html
+
+
+def test_a_result_png_restores_its_settings(client, pictures):
+    result = client.predict(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
+                            *controls(steps=2, size=160, colors="luminance", layer_emphasis=0.5), api_name="/run")
+    restored = client.predict(handle_file(result[3]["value"]), api_name="/restore")
+    picture, status, *values = restored
+    assert "Restored the settings" in status
+    named = dict(zip(app.CONTROL_NAMES, values))
+    assert (named["steps"], named["size"], named["colors"], named["layer_emphasis"]) == (2, 160, "luminance", 0.5)
+    assert named["style_log"] == pytest.approx(-1.0)
+
+
+def test_a_png_without_settings_is_explained(client, pictures):
+    with pytest.raises(Exception, match="not made by the studio"):
+        client.predict(handle_file(str(pictures / "content.png")), api_name="/restore")
+
+
+def test_moving_a_weight_slider_mid_run_steers_it(client, pictures):
+    job = client.submit(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
+                        *controls(steps=40, size=128), api_name="/run")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any("Step" in str(o[1]) for o in job.outputs()):
+        time.sleep(0.1)
+    client.predict(1.0, 3.0, 0.0, api_name="/steer")
+    final_status = job.result()[1]
+    assert "Weights changed at step" in final_status and "style 10" in final_status

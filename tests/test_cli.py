@@ -1,6 +1,5 @@
 """The command line end to end on small pictures, in a subprocess as a user would run it."""
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ from PIL import Image
 
 from conftest import make_picture
 from stylize.__main__ import parse_arguments, settings_from_arguments
-from stylize.images import read_png_text
+from stylize.recipe import settings_from_png
 
 ROOT = Path(__file__).parent.parent
 
@@ -37,8 +36,8 @@ def test_writes_the_result_and_intermediate_pictures(files):
     assert done.returncode == 0, done.stderr
     assert Image.open(out).size == (64, 48)
     assert sorted(p.name for p in out.parent.iterdir()) == ["result-step0002.png", "result.png"]
-    recipe = json.loads(read_png_text(out)["stylize:settings"])
-    assert recipe["steps"] == 4 and recipe["size"] == 64
+    settings, extra = settings_from_png(out)
+    assert settings.steps == 4 and settings.size == 64 and extra["content"] == "photo.png"
     assert "VGG16" in done.stderr  # which network ran is said
 
 
@@ -55,6 +54,20 @@ def test_bad_input_gets_one_line_and_a_nonzero_status(files, arguments, message)
     assert done.returncode == 2
     assert message in done.stderr.strip().splitlines()[-1]
     assert not (files / "x.png").exists()
+
+
+def test_two_styles_blend_and_a_mask(files):
+    mask = np.zeros((60, 80), np.uint8)
+    mask[:, 40:] = 255
+    Image.fromarray(mask).save(files / "mask.png")
+    out = files / "blend.png"
+    done = run_cli(files / "photo.png", files / "painting.jpg", files / "photo.png", "--blend", "3", "1",
+                   "--mask", files / "mask.png", "--colors", "luminance", "-o", out, "--size", "64", "--steps", "2",
+                   "--network", "vgg16-hed", "--preset", "seed")
+    assert done.returncode == 0, done.stderr
+    settings, extra = settings_from_png(out)
+    assert settings.style_blend == (3.0, 1.0) and settings.colors == "luminance"
+    assert extra["style"] == ["painting.jpg", "photo.png"]
 
 
 def test_flags_override_the_preset():
