@@ -299,7 +299,7 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
             with gr.Column():
                 download = gr.DownloadButton("Download PNG (lossless, with settings)", visible=False)
                 history = gr.Gallery(label="This session's results (click to restore)", columns=4, height=220,
-                                     allow_preview=False)
+                                     allow_preview=False, elem_id="history")
                 restore_file = gr.File(label="Drop a result PNG to restore its settings", file_types=[".png"],
                                        height=100)
         pairs = example_pairs()

@@ -59,10 +59,11 @@ def test_upload_stylize_watch_and_stop(url, uploads, tmp_path):
         page.screenshot(path=str(tmp_path / "mid-run.png"))
 
         page.get_by_role("button", name="Stop").click()
-        page.wait_for_timeout(3000)
-        page.screenshot(path="/tmp/look/after-stop.png")
-        print("STATUS", page.locator(".run-status").inner_text())
         page.wait_for_function("() => document.querySelector('.run-status')?.innerText.includes('Stopped at step')",
                                timeout=30_000)
-        assert page.get_by_role("button", name="Download PNG (lossless, with settings)").is_visible()
+        page.get_by_role("button", name="Download PNG (lossless, with settings)").wait_for(state="visible")
+        # The stopped picture joins the history strip; clicking it brings its settings back.
+        page.locator("#history button.thumbnail-item").first.click()
+        page.wait_for_function("() => document.querySelector('.run-status')?.innerText.includes('Restored')",
+                               timeout=10_000)
         browser.close()
