@@ -2,7 +2,9 @@
 
 from .instant import InstantModel, InstantUnavailable, instant_stylize, load_instant
 from .live import stylize_frame
+from .training import NoTrainingImages, TrainProgress, TrainSettings, train
 from .transformer import apply_transformer, build_transformer, list_trained, load_transformer
 
 __all__ = ["InstantModel", "InstantUnavailable", "instant_stylize", "load_instant", "stylize_frame",
-           "apply_transformer", "build_transformer", "list_trained", "load_transformer"]
+           "NoTrainingImages", "TrainProgress", "TrainSettings", "train", "apply_transformer", "build_transformer",
+           "list_trained", "load_transformer"]
