@@ -111,7 +111,8 @@ class PhotoFolder:
         except OSError as error:
             raise NoTrainingImages(f"images folder {str(self.folder)!r} cannot be read ({error.strerror})") from None
         if not self.files:
-            raise NoTrainingImages(f"images folder {str(self.folder)!r} has no files: put photos (JPEG, PNG, ...) in it")
+            raise NoTrainingImages(f"images folder {str(self.folder)!r} has no files: "
+                                   "put photos (JPEG, PNG, ...) in it")
         self.size = size
         self.rng = np.random.default_rng(seed)
         self.unreadable: set[Path] = set()
