@@ -1,0 +1,130 @@
+"""Instant mode: Magenta's arbitrary-style network (Ghiasi et al. 2017), fetched once and cached, or a local copy."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from .. import images
+from ..images import ImageSource
+from ..networks import NetworkUnavailable
+from ..settings import SIZE_RANGE, _check_range
+
+HUB_HANDLE = "https://tfhub.dev/google/magenta/arbitrary-image-stylization-v1-256/2"  # the published handle
+KAGGLE_HANDLE = "google/arbitrary-image-stylization-v1/tensorFlow1/256/2"  # where tfhub.dev now redirects
+MODEL_ENV = "STYLIZE_INSTANT_MODEL"  # a local SavedModel folder, for machines without network
+
+STYLE_SIZE = 256  # the network was trained with 256x256 style pictures
+STYLE_SIZE_RANGE = (64, 1024)
+STRENGTH_RANGE = (0.0, 1.0)
+
+
+class InstantUnavailable(NetworkUnavailable):
+    """The instant network cannot be had; the message says how to get it."""
+
+
+class InstantModel:
+    """The loaded SavedModel, called as model(content batch, style batch) -> stylised batch of the content's size."""
+
+    def __init__(self, saved_model, source: str):
+        self.saved_model = saved_model
+        self.source = source  # where it was loaded from, shown to the user
+        # Traced once for any sizes: calling the restored function directly would retrace per new shape.
+        spec = tf.TensorSpec([None, None, None, 3], tf.float32)
+        self._call = tf.function(self._stylize, input_signature=[spec, spec])
+
+    def _stylize(self, content: tf.Tensor, style: tf.Tensor) -> tf.Tensor:
+        stylized = self.saved_model(content, style)[0]
+        # The network works at a quarter of the resolution inside, so sides not divisible by 4 may come back
+        # rounded; resizing to the content's own size is then exact for every other size.
+        stylized = tf.image.resize(stylized, tf.shape(content)[1:3], method="bilinear")
+        return tf.clip_by_value(stylized, 0.0, 1.0)
+
+    def __call__(self, content: tf.Tensor, style: tf.Tensor) -> tf.Tensor:
+        return self._call(tf.convert_to_tensor(content, tf.float32), tf.convert_to_tensor(style, tf.float32))
+
+
+def _how_to_get_it() -> str:
+    return (f"download {HUB_HANDLE} (Kaggle model {KAGGLE_HANDLE}) on a machine with internet, unpack it and "
+            f"pass its folder with --instant-model DIR or set {MODEL_ENV}=DIR")
+
+
+def _saved_model_from(folder: str, source: str) -> InstantModel:
+    path = Path(folder)
+    if not (path / "saved_model.pb").is_file():
+        raise InstantUnavailable(f"instant model folder {folder!r} has no saved_model.pb: {_how_to_get_it()}")
+    try:
+        saved_model = tf.saved_model.load(str(path))
+    except Exception as error:  # TensorFlow raises several kinds for a damaged or foreign SavedModel
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InstantUnavailable(f"instant model folder {folder!r} could not be loaded ({first_line}): "
+                                 f"{_how_to_get_it()}") from None
+    if not callable(saved_model):
+        raise InstantUnavailable(f"instant model folder {folder!r} is not callable as (content, style): "
+                                 f"{_how_to_get_it()}")
+    return InstantModel(saved_model, source)
+
+
+def _download() -> str:
+    """The model's folder in kagglehub's disk cache ($KAGGLEHUB_CACHE), downloaded on first use only."""
+    try:
+        import kagglehub  # imported here: only this path needs it
+    except ImportError:
+        raise InstantUnavailable(f"the instant model needs the kagglehub package (pip install kagglehub) or a local "
+                                 f"copy: {_how_to_get_it()}") from None
+    try:
+        return kagglehub.model_download(KAGGLE_HANDLE)
+    except Exception as error:  # requests' ConnectionError offline, HTTP errors, kagglehub's own
+        reason = type(error).__name__
+        raise InstantUnavailable(f"the instant model is not cached and could not be downloaded ({reason}; "
+                                 f"offline?): {_how_to_get_it()}") from error
+
+
+_cache: dict[str | None, InstantModel] = {}
+_lock = threading.Lock()
+
+
+def load_instant(model_dir: str | os.PathLike | None = None) -> InstantModel:
+    """The instant network, loaded once per process: from model_dir, else $STYLIZE_INSTANT_MODEL, else the hub.
+
+    Raises InstantUnavailable, whose one-line message says how to get the model, when none of those works.
+    """
+    folder = str(model_dir) if model_dir else os.environ.get(MODEL_ENV) or None
+    with _lock:
+        if folder not in _cache:
+            if folder is not None:
+                _cache[folder] = _saved_model_from(folder, folder)
+            else:
+                _cache[folder] = _saved_model_from(_download(), HUB_HANDLE)
+        return _cache[folder]
+
+
+def prepare_style(style: ImageSource, style_size: int = STYLE_SIZE) -> np.ndarray:
+    """The style picture as the network wants it: float 1 x style_size x style_size x 3 (squashed, as Magenta did)."""
+    _check_range("style_size", style_size, STYLE_SIZE_RANGE, integer=True)
+    picture = images.load_image(style, "style image")
+    return images.resize(picture, (int(style_size), int(style_size)))[None]
+
+
+def instant_stylize(content: ImageSource, style: ImageSource, *, strength: float = 1.0,
+                    style_size: int = STYLE_SIZE, size: int | None = None,
+                    model: InstantModel | None = None) -> np.ndarray:
+    """Stylise content in one pass of the instant network: uint8 HxWx3, the content's size or longer side `size`.
+
+    The published signature takes only (content, style), so strength is not a knob inside the network (as the
+    interpolation weight of the style embedding would be): it blends the pixels, strength * stylised +
+    (1 - strength) * content, which keeps the content's own colours at low strength.
+    """
+    _check_range("strength", strength, STRENGTH_RANGE)
+    picture = images.load_image(content, "content image")
+    if size is not None:
+        _check_range("size", size, SIZE_RANGE, integer=True)
+        picture = images.resize_longer_side(picture, int(size))
+    style_batch = prepare_style(style, style_size)
+    model = model or load_instant()
+    stylized = model(picture[None], style_batch)[0].numpy()
+    return images.to_uint8(strength * stylized + (1.0 - strength) * picture)
