@@ -11,7 +11,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from stylize import images, settings as limits
+from stylize import fast, images, settings as limits
 from stylize.losses import style_layer_weights
 from stylize.masks import mask_from_editor
 from stylize.networks import FeatureNetwork, LossWeights, load_network
@@ -26,6 +26,9 @@ MAX_UPLOAD = f"{images.MAX_FILE_BYTES // 2**20}mb"
 PREVIEW_SECONDS = 0.4  # the shortest time between two pictures sent to the page
 SIZE_SLIDER = (128, 2048)  # the CPU-friendly part of Settings' range; the CLI takes the rest
 HISTORY_LENGTH = 12  # results kept in a session's history strip
+MODELS_DIR = Path(os.environ.get("STYLIZE_MODELS", Path(__file__).parent / "models"))  # trained fast styles
+WEBCAM_SIZE = 320  # webcam frames are stylized at this longer side: about 5-20 frames/s on 2 CPU cores
+INSTANT = "Instant (any style image)"
 
 # The page's controls, in the order the run handler receives them; Settings <-> controls lives in one place.
 CONTROL_NAMES = ["preset_name", "style_log", "content_log", "tv_log", "steps", "size", "optimizer", "precision",
@@ -226,6 +229,72 @@ def mask_background(content):
     return None if content is None else {"background": content, "layers": [], "composite": None}
 
 
+def instant(content, style, strength, style_size, size):
+    """The Instant tab: one pass of Magenta's arbitrary-style network, about a second."""
+    if content is None or style is None:
+        raise gr.Error("Upload a content photo and a style painting first.")
+    try:
+        started = time.perf_counter()
+        picture = fast.instant_stylize(content, style, strength=strength, style_size=int(style_size), size=int(size))
+    except (ValueError, fast.InstantUnavailable) as error:
+        raise gr.Error(str(error)) from None
+    return picture, f"Done in {time.perf_counter() - started:.2f} s."
+
+
+def trained_choices() -> list[str]:
+    return list(fast.list_trained(MODELS_DIR)) if MODELS_DIR.is_dir() else []
+
+
+def trained_note() -> str:
+    names = trained_choices()
+    if names:
+        return f"{len(names)} trained style(s) in `{MODELS_DIR}`."
+    return (f"No trained styles in `{MODELS_DIR}` yet. Train one with `python -m stylize.train --style PAINTING "
+            f"--images PHOTOS_DIR -o {MODELS_DIR}/NAME.keras`, then press Refresh.")
+
+
+def apply_trained(content, name, size):
+    """The Trained styles tab: a trained transformation network on the content photo, well under a second."""
+    if content is None:
+        raise gr.Error("Upload a content photo first.")
+    if not name:
+        raise gr.Error(trained_note())
+    trained = fast.list_trained(MODELS_DIR) if MODELS_DIR.is_dir() else {}
+    if name not in trained:
+        raise gr.Error(f"No trained style named {name!r} in {MODELS_DIR}: press Refresh and pick one from the list.")
+    try:
+        started = time.perf_counter()
+        picture = fast.apply_transformer(fast.load_transformer(trained[name]), content, size=int(size))
+    except (ValueError, OSError) as error:
+        raise gr.Error(f"{name}: {error}") from None
+    return picture, f"{name} in {time.perf_counter() - started:.2f} s."
+
+
+def refresh_trained():
+    names = trained_choices()
+    return (gr.update(choices=names, value=names[0] if names else None), trained_note(),
+            gr.update(choices=[INSTANT, *names]))
+
+
+def webcam_frame(frame, choice, style, strength):
+    """The Webcam tab: each streamed frame through the chosen fast network; no frame, no picture."""
+    if frame is None or not choice:
+        return None
+    try:
+        if choice == INSTANT:
+            if style is None:
+                raise gr.Error("Upload a style painting above to use Instant on the webcam.")
+            style_pixels = images.load_image(style, "style image")
+            return fast.stylize_frame(fast.load_instant(), frame, style=style_pixels, strength=strength,
+                                      size=WEBCAM_SIZE)
+        trained = fast.list_trained(MODELS_DIR) if MODELS_DIR.is_dir() else {}
+        if choice not in trained:
+            raise gr.Error(f"No trained style named {choice!r} in {MODELS_DIR}.")
+        return fast.stylize_frame(fast.load_transformer(trained[choice]), frame, strength=strength, size=WEBCAM_SIZE)
+    except (ValueError, fast.InstantUnavailable) as error:
+        raise gr.Error(str(error)) from None
+
+
 CSS = """
 .run-status { display: flex; flex-direction: column; gap: 4px; font-variant-numeric: tabular-nums; }
 .run-status progress { width: 100%; height: 10px; accent-color: var(--color-accent); }
@@ -242,66 +311,103 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
         gr.Markdown(f"**Network:** {network.label}" + (f" — {network.note}" if network.note else ""),
                     elem_id="network-line")
         history_state = gr.State([])
-        with gr.Row(equal_height=True):
+        with gr.Row(equal_height=True):  # shared by every tab: preview instantly, then refine with the optimizer
             content = Upload(label="Content photo", type="filepath", image_mode=None, height=280,
                              sources=["upload", "clipboard"], elem_id="content-upload")
             style = Upload(label="Style painting", type="filepath", image_mode=None, height=280,
                            sources=["upload", "clipboard"], elem_id="style-upload")
-            output = gr.Image(label="Picture", interactive=False, height=280, buttons=["fullscreen"],
-                              elem_id="output")
-        status = gr.HTML("<div class='run-status'><span>Ready.</span></div>")
-        with gr.Row():
-            run_button = gr.Button("Stylize", variant="primary")
-            stop_button = gr.Button("Stop", variant="stop")
-        with gr.Row():
-            preset_name = gr.Dropdown(list(PRESETS), value=DEFAULT_PRESET, label="Preset",
-                                      info="quick ≈ 20 s, balanced < 1 min, best, seed = the original program")
-            steps = gr.Slider(*limits.STEPS_RANGE, value=defaults.steps, step=1, label="Steps (at full size)")
-            size = gr.Slider(*SIZE_SLIDER, value=defaults.size, step=16, label="Output size (longer side, px)")
-        with gr.Row():
-            style_log = gr.Slider(-5, 5, value=math.log10(weights.style), step=0.1, label="Style weight (log10)",
-                                  info="can be moved during a run")
-            content_log = gr.Slider(0, 8, value=math.log10(weights.content), step=0.1,
-                                    label="Content weight (log10)", info="can be moved during a run")
-            tv_log = gr.Slider(-3, 4, value=math.log10(weights.tv), step=0.1, label="Smoothness (TV weight, log10)",
-                               info="can be moved during a run")
-        with gr.Accordion("Style and colour", open=False):
-            with gr.Row():
-                second_style = Upload(label="Second style (optional)", type="filepath", image_mode=None, height=200,
-                                      sources=["upload", "clipboard"])
-                with gr.Column():
-                    blend = gr.Slider(0, 1, value=0.5, step=0.05, label="Blend (0: first style, 1: second)")
-                    colors = gr.Radio([("Style's colours", "style"), ("Keep the photo's colours", "luminance"),
-                                       ("Recolour the style to the photo", "histogram")], value=defaults.colors,
-                                      label="Colours")
-                    style_scale = gr.Slider(*limits.STYLE_SCALE_RANGE, value=defaults.style_scale, step=0.05,
-                                            label="Style scale (bigger strokes →)")
-                    layer_emphasis = gr.Slider(*limits.LAYER_EMPHASIS_RANGE, value=defaults.layer_emphasis, step=0.1,
-                                               label="Stroke size (← fine texture · large shapes →)")
-                    layer_text = gr.Markdown(layer_weights_text(defaults.layer_emphasis, network))
-        with gr.Accordion("Paint where the style goes", open=False):
-            mask_editor = gr.ImageEditor(label="Paint over the photo; unpainted areas stay as they are",
-                                         type="numpy", image_mode="RGBA", sources=[], height=420,
-                                         brush=gr.Brush(colors=["#ff3b30"], default_size=40))
-        with gr.Accordion("Advanced", open=False):
-            with gr.Row():
-                optimizer = gr.Radio(list(limits.OPTIMIZERS), value=defaults.optimizer, label="Optimizer")
-                precision = gr.Radio(list(limits.PRECISIONS), value=defaults.precision, label="Precision")
-                start_size = gr.Slider(0, 1024, value=defaults.start_size or 0, step=16,
-                                       label="Coarse-to-fine start size (0: off)")
-                coarse_steps = gr.Slider(0, 200, value=defaults.coarse_steps, step=1, label="Steps per coarse scale")
-            with gr.Row():
-                init = gr.Radio(list(limits.INITS), value=defaults.init, label="Start from")
-                seed = gr.Number(value=defaults.seed, precision=0, minimum=limits.SEED_RANGE[0],
-                                 maximum=limits.SEED_RANGE[1], label="Seed (for noise)")
-        with gr.Row():
-            comparison = gr.ImageSlider(label="Before / after", interactive=False, max_height=520)
-            with gr.Column():
-                download = gr.DownloadButton("Download PNG (lossless, with settings)", visible=False)
-                history = gr.Gallery(label="This session's results (click to restore)", columns=4, height=220,
-                                     allow_preview=False, elem_id="history")
-                restore_file = gr.File(label="Drop a result PNG to restore its settings", file_types=[".png"],
-                                       height=100)
+        with gr.Tabs():
+            with gr.Tab("Optimize (Gatys)"):
+                output = gr.Image(label="Picture", interactive=False, height=420, buttons=["fullscreen"],
+                                  elem_id="output")
+                status = gr.HTML("<div class='run-status'><span>Ready.</span></div>")
+                with gr.Row():
+                    run_button = gr.Button("Stylize", variant="primary")
+                    stop_button = gr.Button("Stop", variant="stop")
+                with gr.Row():
+                    preset_name = gr.Dropdown(list(PRESETS), value=DEFAULT_PRESET, label="Preset",
+                                              info="quick ≈ 20 s, balanced < 1 min, best, seed = the original program")
+                    steps = gr.Slider(*limits.STEPS_RANGE, value=defaults.steps, step=1, label="Steps (at full size)")
+                    size = gr.Slider(*SIZE_SLIDER, value=defaults.size, step=16, label="Output size (longer side, px)")
+                with gr.Row():
+                    style_log = gr.Slider(-5, 5, value=math.log10(weights.style), step=0.1,
+                                          label="Style weight (log10)", info="can be moved during a run")
+                    content_log = gr.Slider(0, 8, value=math.log10(weights.content), step=0.1,
+                                            label="Content weight (log10)", info="can be moved during a run")
+                    tv_log = gr.Slider(-3, 4, value=math.log10(weights.tv), step=0.1,
+                                       label="Smoothness (TV weight, log10)", info="can be moved during a run")
+                with gr.Accordion("Style and colour", open=False):
+                    with gr.Row():
+                        second_style = Upload(label="Second style (optional)", type="filepath", image_mode=None,
+                                              height=200, sources=["upload", "clipboard"])
+                        with gr.Column():
+                            blend = gr.Slider(0, 1, value=0.5, step=0.05, label="Blend (0: first style, 1: second)")
+                            colors = gr.Radio([("Style's colours", "style"), ("Keep the photo's colours", "luminance"),
+                                               ("Recolour the style to the photo", "histogram")],
+                                              value=defaults.colors, label="Colours")
+                            style_scale = gr.Slider(*limits.STYLE_SCALE_RANGE, value=defaults.style_scale, step=0.05,
+                                                    label="Style scale (bigger strokes →)")
+                            layer_emphasis = gr.Slider(*limits.LAYER_EMPHASIS_RANGE, value=defaults.layer_emphasis,
+                                                       step=0.1, label="Stroke size (← fine texture · large shapes →)")
+                            layer_text = gr.Markdown(layer_weights_text(defaults.layer_emphasis, network))
+                with gr.Accordion("Paint where the style goes", open=False):
+                    mask_editor = gr.ImageEditor(label="Paint over the photo; unpainted areas stay as they are",
+                                                 type="numpy", image_mode="RGBA", sources=[], height=420,
+                                                 brush=gr.Brush(colors=["#ff3b30"], default_size=40))
+                with gr.Accordion("Advanced", open=False):
+                    with gr.Row():
+                        optimizer = gr.Radio(list(limits.OPTIMIZERS), value=defaults.optimizer, label="Optimizer")
+                        precision = gr.Radio(list(limits.PRECISIONS), value=defaults.precision, label="Precision")
+                        start_size = gr.Slider(0, 1024, value=defaults.start_size or 0, step=16,
+                                               label="Coarse-to-fine start size (0: off)")
+                        coarse_steps = gr.Slider(0, 200, value=defaults.coarse_steps, step=1,
+                                                 label="Steps per coarse scale")
+                    with gr.Row():
+                        init = gr.Radio(list(limits.INITS), value=defaults.init, label="Start from")
+                        seed = gr.Number(value=defaults.seed, precision=0, minimum=limits.SEED_RANGE[0],
+                                         maximum=limits.SEED_RANGE[1], label="Seed (for noise)")
+                with gr.Row():
+                    comparison = gr.ImageSlider(label="Before / after", interactive=False, max_height=520)
+                    with gr.Column():
+                        download = gr.DownloadButton("Download PNG (lossless, with settings)", visible=False)
+                        history = gr.Gallery(label="This session's results (click to restore)", columns=4,
+                                             height=220, allow_preview=False, elem_id="history")
+                        restore_file = gr.File(label="Drop a result PNG to restore its settings",
+                                               file_types=[".png"], height=100)
+            with gr.Tab("Instant"):
+                gr.Markdown("Magenta's arbitrary-style network (Ghiasi et al. 2017): any painting, one pass, about a "
+                            "second. Downloaded from Kaggle Models on first use and cached, or read from the folder "
+                            "in `$STYLIZE_INSTANT_MODEL` on machines without network. Strength blends pixels "
+                            "(the published network takes no strength of its own).")
+                with gr.Row():
+                    strength = gr.Slider(0, 1, value=1.0, step=0.05, label="Style strength")
+                    instant_style_size = gr.Slider(64, 512, value=256, step=32, label="Style image size (px)")
+                    instant_size = gr.Slider(*SIZE_SLIDER, value=512, step=16, label="Output size (px)")
+                instant_button = gr.Button("Stylize instantly", variant="primary")
+                instant_output = gr.Image(label="Instant picture", interactive=False, height=420, format="png")
+                instant_status = gr.Markdown()
+            with gr.Tab("Trained styles"):
+                trained_info = gr.Markdown(trained_note())
+                with gr.Row():
+                    choices = trained_choices()
+                    # Custom values: the list changes as styles are trained; apply_trained checks the name.
+                    trained = gr.Dropdown(choices, value=choices[0] if choices else None, label="Trained style",
+                                          allow_custom_value=True)
+                    trained_size = gr.Slider(*SIZE_SLIDER, value=512, step=16, label="Output size (px)")
+                    refresh = gr.Button("Refresh")
+                trained_button = gr.Button("Apply", variant="primary")
+                trained_output = gr.Image(label="Picture", interactive=False, height=420, format="png")
+                trained_status = gr.Markdown()
+            with gr.Tab("Webcam"):
+                gr.Markdown("Live: each camera frame through a fast network, for demos. Without a camera the "
+                            "browser says so here and the other tabs work as usual.")
+                with gr.Row():
+                    webcam_choice = gr.Dropdown([INSTANT, *choices], value=(choices or [INSTANT])[0],
+                                                label="Network", allow_custom_value=True)
+                    webcam_strength = gr.Slider(0, 1, value=1.0, step=0.05, label="Style strength")
+                with gr.Row():
+                    webcam = gr.Image(sources=["webcam"], streaming=True, label="Camera", height=320)
+                    webcam_output = gr.Image(label="Stylized", interactive=False, height=320, streaming=True)
         pairs = example_pairs()
         if pairs:
             gr.Examples(pairs, inputs=[content, style], label="Examples (from assets/)", cache_examples=False)
@@ -316,14 +422,23 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
             slider.input(steer, [style_log, content_log, tv_log], None, queue=False, api_name="steer")
         run_button.click(make_run(network), [content, style, second_style, mask_editor, history_state, *controls],
                          [output, status, comparison, download, history, history_state], show_progress="hidden",
-                         concurrency_limit=1, api_name="run")
+                         concurrency_limit=1, concurrency_id="heavy", api_name="run")
         stop_button.click(stop, None, None, queue=False)
         restore = make_restore(network)
         restore_file.upload(restore, restore_file, [output, status, *controls], queue=False, api_name="restore")
+
         def restore_from_history(paths: list[str], event: gr.SelectData):
             return restore(paths[event.index])
 
         history.select(restore_from_history, [history_state], [output, status, *controls], queue=False)
+        instant_button.click(instant, [content, style, strength, instant_style_size, instant_size],
+                             [instant_output, instant_status], concurrency_limit=1, concurrency_id="heavy",
+                             api_name="instant")
+        refresh.click(refresh_trained, None, [trained, trained_info, webcam_choice], queue=False)
+        trained_button.click(apply_trained, [content, trained, trained_size], [trained_output, trained_status],
+                             api_name="apply_trained")
+        webcam.stream(webcam_frame, [webcam, webcam_choice, style, webcam_strength], webcam_output,
+                      stream_every=0.1, time_limit=600, concurrency_limit=2)
     return demo
 
 

@@ -1,0 +1,63 @@
+"""The app's fast tabs: Instant (with a stand-in network), trained styles and webcam frames."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from gradio_client import handle_file
+from PIL import Image
+
+import app
+from stylize.fast import instant
+from stylize.fast.transformer import build_transformer, save_transformer
+from test_app import client, pictures  # noqa: F401  (shared fixtures: the launched app and its uploads)
+from test_fast_instant import StandIn
+
+
+@pytest.fixture(scope="module")
+def stand_in_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("instant-app") / "saved"
+    tf.saved_model.save(StandIn(), str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("models")
+    save_transformer(build_transformer(width=0.25, residual_blocks=1), folder / "tiny.keras")
+    return folder
+
+
+def test_instant_tab_stylizes_with_a_local_network(client, pictures, stand_in_folder, monkeypatch):
+    monkeypatch.setenv(instant.MODEL_ENV, str(stand_in_folder))
+    picture, status = client.predict(handle_file(str(pictures / "content.png")),
+                                     handle_file(str(pictures / "style.jpg")), 1.0, 256, 128, api_name="/instant")
+    assert Image.open(picture).size[0] in (128, 128 // 4 * 4) and "Done in" in status
+
+
+def test_instant_tab_says_how_to_get_the_network_when_it_cannot(client, pictures, tmp_path, monkeypatch):
+    monkeypatch.setenv(instant.MODEL_ENV, str(tmp_path / "missing"))
+    monkeypatch.setattr(instant, "_cache", {})
+    with pytest.raises(Exception, match=instant.MODEL_ENV):
+        client.predict(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
+                       1.0, 256, 128, api_name="/instant")
+
+
+def test_trained_style_is_listed_and_applied_at_the_asked_size(client, pictures, models, monkeypatch):
+    monkeypatch.setattr(app, "MODELS_DIR", models)
+    assert app.trained_choices() == ["tiny"]
+    picture, status = client.predict(handle_file(str(pictures / "content.png")), "tiny", 160,
+                                     api_name="/apply_trained")
+    assert Image.open(picture).size == (160, 120) and status.startswith("tiny in")
+
+
+def test_no_trained_styles_explains_how_to_train_one(tmp_path, monkeypatch):
+    monkeypatch.setattr(app, "MODELS_DIR", tmp_path / "none")
+    assert "python -m stylize.train" in app.trained_note()
+
+
+def test_webcam_frames_go_through_the_network_and_none_stays_none(models, monkeypatch):
+    monkeypatch.setattr(app, "MODELS_DIR", models)
+    frame = np.random.default_rng(0).integers(0, 256, (240, 320, 3), np.uint8)
+    stylized = app.webcam_frame(frame, "tiny", None, 1.0)
+    assert stylized.shape == (240, 320, 3) and stylized.dtype == np.uint8
+    assert app.webcam_frame(None, "tiny", None, 1.0) is None
