@@ -295,6 +295,7 @@ def webcam_frame(frame, choice, style, strength):
         raise gr.Error(str(error)) from None
 
 
+THEME = gr.themes.Soft()
 CSS = """
 .run-status { display: flex; flex-direction: column; gap: 4px; font-variant-numeric: tabular-nums; }
 .run-status progress { width: 100%; height: 10px; accent-color: var(--color-accent); }
@@ -446,7 +447,7 @@ def main() -> None:
     network = load_network(os.environ.get("STYLIZE_NETWORK", "auto"))
     demo = build_app(network)
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
-    demo.launch(max_file_size=MAX_UPLOAD, css=CSS, theme=gr.themes.Soft(),
+    demo.launch(max_file_size=MAX_UPLOAD, css=CSS, theme=THEME,
                 server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
 
 

@@ -1,0 +1,53 @@
+"""Screenshot of the app mid-run for the README: the real offline network, the example pictures, headless Chromium.
+
+    python assets/make_screenshot.py [--out assets/readme/screenshot.png] [--wait-steps 25]
+"""
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import app  # noqa: E402
+from stylize.networks import load_network  # noqa: E402
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=str(ROOT / "assets" / "readme" / "screenshot.png"))
+    parser.add_argument("--content", default=str(ROOT / "assets" / "content_landscape.png"))
+    parser.add_argument("--style", default=str(ROOT / "assets" / "style_swirls.png"))
+    parser.add_argument("--wait-steps", type=int, default=25, help="take the picture once this step is shown")
+    arguments = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    demo = app.build_app(load_network("auto"))
+    demo.queue(max_size=app.QUEUE_SIZE, default_concurrency_limit=1)
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, css=app.CSS, theme=app.THEME)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000}, device_scale_factor=1)
+        page.goto(url)
+        page.locator("#content-upload input[type=file]").set_input_files(arguments.content)
+        page.locator("#style-upload input[type=file]").set_input_files(arguments.style)
+        page.wait_for_timeout(1000)
+        page.get_by_role("button", name="Stylize").click()
+        page.wait_for_function(
+            """(steps) => { const m = document.querySelector('.run-status')?.innerText.match(/Step (\\d+) \\//);
+                            return m && Number(m[1]) >= steps; }""", arg=arguments.wait_steps, timeout=300_000)
+        page.wait_for_timeout(300)
+        page.screenshot(path=arguments.out)
+        page.get_by_role("button", name="Stop").click()
+        browser.close()
+    demo.close()
+    print(f"Wrote {arguments.out}")
+
+
+if __name__ == "__main__":
+    main()
