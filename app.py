@@ -193,7 +193,7 @@ def preset_controls(name: str):
 
 def layer_weights_text(emphasis: float, network: FeatureNetwork) -> str:
     weights = style_layer_weights(network.style_layers, emphasis)
-    return "Style layer weights: " + ", ".join(f"{name} {value:.2f}" for name, value in weights.items())
+    return "Relative style layer weights: " + ", ".join(f"{name} {value:.2f}" for name, value in weights.items())
 
 
 def make_restore(network: FeatureNetwork):

@@ -1,6 +1,6 @@
 """The README's pictures, made by the project from its own example images (assets/): results and each control.
 
-    python assets/make_readme_pictures.py [--size 384]   # about 5 minutes on 2 CPU cores
+    python assets/make_readme_pictures.py [--size 384]   # about 8 minutes on 2 CPU cores
 """
 
 import argparse
@@ -19,9 +19,9 @@ ASSETS = ROOT / "assets"
 OUT = ASSETS / "readme"
 
 
-def run(content, style, size, mask=None, **changes):
-    settings = preset("balanced", size=size, **changes)
-    return list(stylize(content, style, settings, network=NETWORK, mask=mask))[-1].image
+def run(content, style, size, mask=None, preset_name="balanced", **changes):
+    settings = preset(preset_name, size=size, **changes)
+    return list(stylize(content, style, settings, network=NETWORK, mask=mask))[-1]
 
 
 def labelled_row(pictures: list[np.ndarray], labels: list[str], height: int) -> Image.Image:
@@ -55,23 +55,27 @@ def main():
     photo = images.to_uint8(images.resize_longer_side(content, size))
     to8 = lambda picture: images.to_uint8(images.resize_longer_side(picture, size))  # noqa: E731
 
-    results = [run(content, swirls, size), run(content, mosaic, size)]
+    results = [run(content, swirls, size).image, run(content, mosaic, size).image]
     labelled_row([photo, to8(swirls), results[0], to8(mosaic), results[1]],
                  ["photo", "painting", "balanced preset", "painting", "balanced preset"], 200).save(OUT / "results.png")
 
     sky = np.zeros(content.shape[:2], np.float32)
     sky[: content.shape[0] * 2 // 5] = 1.0  # the style only in the sky
     controls = [
-        (run(content, swirls, size, colors="luminance"), "keep the photo's colours"),
-        (run(content, [swirls, mosaic], size, style_blend=(0.5, 0.5)), "blend two paintings"),
-        (run(content, swirls, size, mask=sky), "painted mask: sky only"),
-        (run(content, swirls, size, layer_emphasis=-1.0), "stroke size: fine texture"),
-        (run(content, swirls, size, layer_emphasis=1.0), "stroke size: large shapes"),
-        (run(content, swirls, size, style_scale=2.0), "style scale 2 (bigger strokes)"),
+        (run(content, swirls, size, colors="luminance").image, "keep the photo's colours"),
+        (run(content, [swirls, mosaic], size, style_blend=(0.5, 0.5)).image, "blend two paintings"),
+        (run(content, swirls, size, mask=sky).image, "painted mask: sky only"),
+        (run(content, swirls, size, layer_emphasis=-1.0).image, "stroke size: fine texture"),
+        (run(content, swirls, size, layer_emphasis=1.0).image, "stroke size: large shapes"),
+        (run(content, swirls, size, style_scale=2.0).image, "style scale 2 (bigger strokes)"),
     ]
     labelled_row([c[0] for c in controls[:3]], [c[1] for c in controls[:3]], 220).save(OUT / "controls-1.png")
     labelled_row([c[0] for c in controls[3:]], [c[1] for c in controls[3:]], 220).save(OUT / "controls-2.png")
-    print(f"Wrote {OUT}/results.png, controls-1.png, controls-2.png")
+    presets = [run(content, swirls, size, preset_name=name) for name in ("seed", "quick", "balanced", "best")]
+    labelled_row([r.image for r in presets], [f"{name}: {r.elapsed:.0f} s" for name, r in
+                                               zip(("seed", "quick", "balanced", "best"), presets)],
+                 220).save(OUT / "presets.png")
+    print(f"Wrote {OUT}/results.png, controls-1.png, controls-2.png, presets.png")
 
 
 if __name__ == "__main__":

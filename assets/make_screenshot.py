@@ -32,7 +32,7 @@ def main():
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, css=app.CSS, theme=app.THEME)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000}, device_scale_factor=1)
+        page = browser.new_page(viewport={"width": 1280, "height": 1180}, device_scale_factor=1)
         page.goto(url)
         page.locator("#content-upload input[type=file]").set_input_files(arguments.content)
         page.locator("#style-upload input[type=file]").set_input_files(arguments.style)
@@ -41,6 +41,7 @@ def main():
         page.wait_for_function(
             """(steps) => { const m = document.querySelector('.run-status')?.innerText.match(/Step (\\d+) \\//);
                             return m && Number(m[1]) >= steps; }""", arg=arguments.wait_steps, timeout=300_000)
+        page.evaluate("window.scrollTo(0, 0)")  # the click scrolls the page; show it from the title
         page.wait_for_timeout(300)
         page.screenshot(path=arguments.out)
         page.get_by_role("button", name="Stop").click()

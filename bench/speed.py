@@ -94,6 +94,26 @@ def run_method(name, settings, content, style, network, score, evaluate_every):
             "picture": record.image}
 
 
+def split_methods(text: str) -> list[str]:
+    """'seed,balanced:precision=float32,steps=9,best' -> ['seed', 'balanced:precision=float32,steps=9', 'best']."""
+    methods = []
+    for part in text.split(","):
+        if "=" in part and ":" not in part and methods:  # another override of the method before
+            methods[-1] += "," + part
+        else:
+            methods.append(part)
+    return methods
+
+
+def preset_with_overrides(method: str, size: int):
+    name, _, overrides = method.partition(":")
+    fields = dict(pair.split("=") for pair in overrides.split(",")) if overrides else {}
+    current = preset(name)
+    typed = {key: type(getattr(current, key))(value) if getattr(current, key) is not None else int(value)
+             for key, value in fields.items()}
+    return preset(name, size=size, **typed)
+
+
 def time_to_reach(trajectory, target):
     return next((seconds for seconds, objective in trajectory if objective <= target), None)
 
@@ -109,7 +129,8 @@ def main(argv=None):
     parser.add_argument("--style", default=str(ASSETS / "style_swirls.png"))
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--network", default="vgg16-hed", help="vgg16-hed (offline, default) or vgg19")
-    parser.add_argument("--methods", default="seed,quick,balanced,best")
+    parser.add_argument("--methods", default="seed,quick,balanced,balanced:precision=float32,best",
+                        help="presets, each optionally with :field=value,... overrides")
     parser.add_argument("--save", metavar="DIR", help="write each method's final picture here")
     arguments = parser.parse_args(argv)
 
@@ -131,14 +152,14 @@ def main(argv=None):
     print(f"# {network.label}, {arguments.size} px, {os.cpu_count()} CPU cores, "
           f"{Path(arguments.content).name} + {Path(arguments.style).name}", flush=True)
     results = []
-    for name in arguments.methods.split(","):
-        settings = preset(name, size=arguments.size)
+    for name in split_methods(arguments.methods):
+        settings = preset_with_overrides(name, arguments.size)
         result = run_method(name, settings, content, style, network, score,
                             evaluate_every=10 if settings.optimizer == "adam" else 2)
         results.append(result)
         print(f"{name}: {result['total']:.1f} s, final objective {result['trajectory'][-1][1]:.4g}", flush=True)
         if arguments.save:
-            images.save_png(Path(arguments.save) / f"{name}.png", result["picture"])
+            images.save_png(Path(arguments.save) / f"{name.replace(':', '-').replace(',', '-')}.png", result["picture"])
 
     seed = next((r for r in results if r["name"] == "seed"), None)
     target = seed["trajectory"][-1][1] if seed else None

@@ -62,6 +62,13 @@ class FeatureNetwork:
     def default_weights(self) -> LossWeights:
         return LOSS_WEIGHTS[self.name]
 
+    def weights_or_defaults(self, style: float | None, content: float | None, tv: float | None) -> LossWeights:
+        """The given loss weights, with this network's default where one is None."""
+        default = self.default_weights
+        return LossWeights(style=default.style if style is None else style,
+                           content=default.content if content is None else content,
+                           tv=default.tv if tv is None else tv)
+
     def __call__(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
         """Features of a 1xHxWx3 float [0, 1] batch, always float32 (bfloat16 networks are cast back)."""
         features = self.model(self.preprocess(image))

@@ -85,12 +85,7 @@ class Objective:
 
 def loss_weights(settings: Settings, network: FeatureNetwork) -> LossWeights:
     """The settings' weights, with the network's defaults where a weight is left as None."""
-    default = network.default_weights
-    return LossWeights(
-        style=default.style if settings.style_weight is None else settings.style_weight,
-        content=default.content if settings.content_weight is None else settings.content_weight,
-        tv=default.tv if settings.tv_weight is None else settings.tv_weight,
-    )
+    return network.weights_or_defaults(settings.style_weight, settings.content_weight, settings.tv_weight)
 
 
 _STYLE_CACHE_SIZE = 8  # style pictures remembered per network
@@ -124,6 +119,14 @@ def build_objective(network: FeatureNetwork, content: np.ndarray, style: np.ndar
                for name in network.style_layers}
     content_features = network(tf.constant(content[None]))
     content_targets = {name: content_features[name] for name in network.content_layers}
+    if layer_weights is not None:
+        # Shifting weight to deep layers, whose Gram differences are far smaller, would fade the style away:
+        # rescale so the photo's style loss stays what equal weights give, and only the balance changes.
+        content_grams = gram_matrices(content_features, network.style_layers)
+        start = {name: float(tf.reduce_mean(tf.square(content_grams[name] - blended[name])))
+                 for name in network.style_layers}
+        scale = (sum(start.values()) / len(start)) / max(sum(layer_weights[n] * start[n] for n in start), 1e-30)
+        layer_weights = {name: weight * scale for name, weight in layer_weights.items()}
     return Objective(network, content_targets, blended, weights, layer_weights, mask,
                      None if mask is None else content)
 
@@ -151,11 +154,12 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], se
                          "style images: give one weight per style image")
     if settings.colors == "histogram":
         styles = [color.match_histogram(picture, content) for picture in styles]
-    check_memory(images.scaled_shape(*content.shape[:2], settings.size), settings.precision)
+    check_memory(images.scaled_shape(*content.shape[:2], settings.size))
     network = network or load_network(settings.network, settings.weights_path)
     weights = loss_weights(settings, network)
     model = network.in_precision(settings.precision)
-    layer_weights = style_layer_weights(network.style_layers, settings.layer_emphasis)
+    layer_weights = (style_layer_weights(network.style_layers, settings.layer_emphasis)
+                     if settings.layer_emphasis else None)  # None: equal weights, exactly as the seed
     notes = (network.note,) if network.note else ()
     schedule = settings.schedule()
     total = settings.total_steps
@@ -178,7 +182,7 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], se
         shape = images.scaled_shape(*content.shape[:2], side)
         scaled_content = images.resize(content, shape, settings.antialias)
         style_side = max(images.MIN_SIDE, round(side * settings.style_scale))
-        scaled_styles = [images.resize_longer_side(picture, style_side, settings.antialias) for picture in styles]
+        scaled_styles = [images.resize_longer_side(painting, style_side, settings.antialias) for painting in styles]
         scaled_mask = None if mask is None else images.resize(np.asarray(mask, np.float32)[..., None], shape)[..., 0]
         objective = build_objective(model, scaled_content, scaled_styles, weights, settings.style_blend,
                                     layer_weights, scaled_mask)
@@ -201,8 +205,9 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], se
                         yield record(step, picture_now(), losses)
                     steered = steer() if steer and remaining else None
                     if steered is not None and steered != weights:
-                        notes = (*notes[:1 if network.note else 0], f"Weights changed at step {step}: style "
-                                 f"{steered.style:.3g}, content {steered.content:.3g}, TV {steered.tv:.3g}.")
+                        steering = (f"Weights changed at step {step}: style {steered.style:.3g}, "
+                                    f"content {steered.content:.3g}, TV {steered.tv:.3g}.")
+                        notes = (network.note, steering) if network.note else (steering,)
                         weights = steered
                         objective.set_weights(weights)
                         if settings.optimizer == "lbfgs":
@@ -212,12 +217,12 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], se
             picture = picture_now()
 
 
-# Resident memory per output pixel while optimizing, measured with bench/speed.py at 1024 px (see README).
-BYTES_PER_PIXEL = {"float32": 3000, "bfloat16": 3000}
-BASE_BYTES = 1.2e9  # the process with TensorFlow and one network loaded
+# Resident memory per output pixel while optimizing, beyond the loaded process: bench/speed.py measured 1.80 GB
+# at 512x341 and 3.53 GB at 1024x683 with the balanced preset (float32 was within 3% of bfloat16).
+BYTES_PER_PIXEL = 3300
 
 
-def check_memory(shape: tuple[int, int], precision: str) -> None:
+def check_memory(shape: tuple[int, int]) -> None:
     """Refuse, before any work, a size whose optimization would not fit in this machine's free memory."""
     try:
         with open("/proc/meminfo") as meminfo:
@@ -226,9 +231,9 @@ def check_memory(shape: tuple[int, int], precision: str) -> None:
         return  # not Linux: no reliable figure, let the run try
     if tf.config.list_physical_devices("GPU"):
         return  # GPU memory is another budget; TensorFlow reports its own out-of-memory error there
-    needed = shape[0] * shape[1] * BYTES_PER_PIXEL[precision]
+    needed = shape[0] * shape[1] * BYTES_PER_PIXEL
     if needed > available:
-        fits = int(math.sqrt(available / BYTES_PER_PIXEL[precision] * max(shape) / min(shape)))
+        fits = int(math.sqrt(available / BYTES_PER_PIXEL * max(shape) / min(shape)))
         raise ValueError(f"a {shape[1]}x{shape[0]} picture needs about {needed / 2**30:.1f} GB but this machine has "
                          f"{available / 2**30:.1f} GB free: choose a size of at most {fits} px")
 
@@ -258,7 +263,7 @@ def adam_steps(objective: Objective, picture: np.ndarray, steps: int, learning_r
         for new, old in zip(new_moments, old_moments):
             new.assign(tf.image.resize(old, image.shape[1:3], method="bilinear"))
 
-    @tf.function
+    @tf.function(autograph=False)  # plain Python, nothing to convert
     def step():
         with tf.GradientTape() as tape:
             losses = objective(image)
@@ -275,6 +280,11 @@ def adam_steps(objective: Objective, picture: np.ndarray, steps: int, learning_r
         yield (lambda: image.numpy()[0]), losses, state
 
 
+# L-BFGS's history of gradient pairs. Measured at 512 px (bench/speed.py): 5 pairs cost 0.41 s an iteration and
+# reached the seed's objective soonest; 20 pairs cost 0.53 s and 50 pairs 0.7 s, for no better progress per step.
+LBFGS_MEMORY = 5
+
+
 def lbfgs_steps(objective: Objective, picture: np.ndarray, steps: int):
     """L-BFGS-B (scipy) on the pixels, with the [0, 1] box as bounds instead of clipping; yields each iteration.
 
@@ -283,7 +293,7 @@ def lbfgs_steps(objective: Objective, picture: np.ndarray, steps: int):
     """
     shape = (1, *picture.shape)
 
-    @tf.function
+    @tf.function(autograph=False)
     def losses_and_gradient(image):
         with tf.GradientTape() as tape:
             tape.watch(image)
@@ -311,7 +321,7 @@ def lbfgs_steps(objective: Objective, picture: np.ndarray, steps: int):
         try:
             scipy.optimize.minimize(value_and_gradient, picture.astype(np.float64).ravel(), jac=True,
                                     method="L-BFGS-B", bounds=scipy.optimize.Bounds(0.0, 1.0), callback=callback,
-                                    options={"maxiter": steps, "maxfun": steps * 3, "maxcor": 20})
+                                    options={"maxiter": steps, "maxfun": steps * 3, "maxcor": LBFGS_MEMORY})
             handover.put(("done", None, None))
         except BaseException as error:  # surfaced in the consumer's thread
             handover.put(("error", error, None))

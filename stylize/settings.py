@@ -101,8 +101,8 @@ class Settings:
 # Presets: field overrides on top of Settings' defaults. "seed" is the reference program, exactly.
 PRESETS: dict[str, dict] = {
     "seed": {"antialias": False},
-    "quick": {"optimizer": "lbfgs", "start_size": 128, "coarse_steps": 8, "steps": 25, "precision": "bfloat16"},
-    "balanced": {"optimizer": "lbfgs", "start_size": 128, "coarse_steps": 10, "steps": 60, "precision": "bfloat16"},
+    "quick": {"optimizer": "lbfgs", "start_size": 256, "coarse_steps": 15, "steps": 25, "precision": "bfloat16"},
+    "balanced": {"optimizer": "lbfgs", "start_size": 256, "coarse_steps": 20, "steps": 70, "precision": "bfloat16"},
     "best": {"optimizer": "lbfgs", "start_size": 128, "coarse_steps": 20, "steps": 150},
 }
 DEFAULT_PRESET = "balanced"

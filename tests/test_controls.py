@@ -51,6 +51,14 @@ def test_layer_emphasis_shifts_weight_between_shallow_and_deep():
     assert fine["a"] / fine["e"] == pytest.approx(100) and large["e"] / large["a"] == pytest.approx(100)
 
 
+@pytest.mark.parametrize("emphasis", [-1.0, 1.0])
+def test_stroke_size_shifts_the_balance_not_the_strength(random_vgg19, content, style, emphasis):
+    def first_style_loss(layer_emphasis):
+        settings = Settings(size=64, steps=1, layer_emphasis=layer_emphasis)
+        return list(stylize(content, style, settings, network=random_vgg19))[-1].losses["style"]
+    assert first_style_loss(emphasis) == pytest.approx(first_style_loss(0.0), rel=1e-4)
+
+
 def test_outside_the_mask_the_picture_stays_the_content(random_vgg19, content, style):
     mask = np.zeros((48, 64), np.float32)
     mask[:, 32:] = 1.0  # style only on the right half
@@ -80,6 +88,6 @@ def test_steering_changes_the_weights_from_the_next_step(random_vgg19, content, 
 
 
 def test_a_size_that_will_not_fit_is_refused_before_any_work(random_vgg19, content, style, monkeypatch):
-    monkeypatch.setitem(optimize.BYTES_PER_PIXEL, "float32", 10**12)
+    monkeypatch.setattr(optimize, "BYTES_PER_PIXEL", 10**12)
     with pytest.raises(ValueError, match=r"needs about .* GB but this machine has .* free: choose a size of at most"):
         next(stylize(content, style, Settings(size=2048), network=random_vgg19))
