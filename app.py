@@ -90,15 +90,21 @@ def controls_from_settings(settings: Settings, network: FeatureNetwork, preset_n
             settings.seed, settings.style_scale, settings.colors, settings.layer_emphasis, blend]
 
 
-def status_html(record: Progress, state: str = "") -> str:
-    """A progress bar and one status line: step / total, loss, seconds per step, time left, and any notes."""
+def status_html(record: Progress, state: str = "", first: Progress | None = None) -> str:
+    """A progress bar and one status line: step / total, loss, seconds per step, time left, and any notes.
+
+    Time left is extrapolated from the pace since first (the first step's record), so the one-off start-up
+    (style targets, tracing) does not inflate it.
+    """
     pieces = [f"Step {record.step} / {record.total}"]
     if record.losses:
         pieces.append(f"loss {record.losses['total']:.4g}")
     if record.step:
         pieces.append(f"{record.elapsed / record.step:.2f} s/step")
-    if 0 < record.fraction < 1 and not state:
-        pieces.append(f"about {format_seconds(record.elapsed * (1 - record.fraction) / record.fraction)} left")
+    first = first or Progress(0, record.total, record.image, {}, 0.0)
+    if first.fraction < record.fraction < 1 and not state:
+        pace = (record.elapsed - first.elapsed) / (record.fraction - first.fraction)
+        pieces.append(f"about {format_seconds(pace * (1 - record.fraction))} left")
     pieces.append(f"{format_seconds(record.elapsed)} elapsed")
     percent = round(100 * (record.fraction if record.step else 0))
     text = " · ".join(pieces)
@@ -141,17 +147,18 @@ def make_run(network: FeatureNetwork):
             raise gr.Error(str(error)) from None
         key = session_key(request)
         session = _sessions[key] = Session(loss_weights(settings, network))
-        record, shown_at = None, 0.0
+        record, first, shown_at = None, None, 0.0
         run_steps = stylize(content_pixels, styles, settings.replace(preview_every=1), network=network, mask=mask,
                             steer=lambda: session.weights)
         try:
             for record in run_steps:
                 if session.stop.is_set():
                     break
+                first = first or (record if record.step else None)
                 # Every step makes a record; the page gets one at most every PREVIEW_SECONDS.
                 if not record.done and time.monotonic() - shown_at >= PREVIEW_SECONDS:
                     shown_at = time.monotonic()
-                    yield record.image, status_html(record), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                    yield record.image, status_html(record, first=first), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         except ValueError as error:
             raise gr.Error(str(error)) from None
         finally:
@@ -327,7 +334,7 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
                     stop_button = gr.Button("Stop", variant="stop")
                 with gr.Row():
                     preset_name = gr.Dropdown(list(PRESETS), value=DEFAULT_PRESET, label="Preset",
-                                              info="quick ≈ 20 s, balanced < 1 min, best, seed = the original program")
+                                              info="at 512 px on 2 CPU cores: quick ≈ 25 s, balanced ≈ 45 s, best ≈ 3.5 min; seed = the original program")
                     steps = gr.Slider(*limits.STEPS_RANGE, value=defaults.steps, step=1, label="Steps (at full size)")
                     size = gr.Slider(*SIZE_SLIDER, value=defaults.size, step=16, label="Output size (longer side, px)")
                 with gr.Row():

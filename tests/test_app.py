@@ -85,6 +85,9 @@ def test_status_line_reads_like_a_person_wrote_it():
     html = app.status_html(record)
     assert "Step 50 / 200" in html and "loss 1234" in html and "1.00 s/step" in html
     assert "about 2 min 30 s left" in html and 'value="25"' in html
+    # Start-up time before the first step is left out of the estimate: 40 s for the 15% since step 1.
+    first = Progress(step=1, total=200, image=record.image, losses={}, elapsed=10.0, fraction=0.10)
+    assert "about 3 min 20 s left" in app.status_html(record, first=first)
 
 
 def test_a_result_png_restores_its_settings(client, pictures):
