@@ -334,7 +334,8 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
                     stop_button = gr.Button("Stop", variant="stop")
                 with gr.Row():
                     preset_name = gr.Dropdown(list(PRESETS), value=DEFAULT_PRESET, label="Preset",
-                                              info="at 512 px on 2 CPU cores: quick ≈ 25 s, balanced ≈ 45 s, best ≈ 3.5 min; seed = the original program")
+                                              info="512 px on 2 CPU cores: quick ≈ 25 s, balanced ≈ 45 s, "
+                                                   "best ≈ 3.5 min; seed = the original program")
                     steps = gr.Slider(*limits.STEPS_RANGE, value=defaults.steps, step=1, label="Steps (at full size)")
                     size = gr.Slider(*SIZE_SLIDER, value=defaults.size, step=16, label="Output size (longer side, px)")
                 with gr.Row():
