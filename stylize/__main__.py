@@ -39,6 +39,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("-o", "--output", required=True, help="where to write the result (PNG)")
     parser.add_argument("--preset", default=DEFAULT_PRESET, help=f"one of {', '.join(PRESETS)} "
                         f"(default {DEFAULT_PRESET}); other flags override it")
+    parser.add_argument("--recipe", metavar="PNG", help="start from the settings stored in a result PNG "
+                        "(other flags override them)")
     parser.add_argument("--weights", dest="weights_path", metavar="PATH",
                         help="a local VGG19 weights file (.h5) for machines without network")
     parser.add_argument("--save-every", type=int, default=0, metavar="N",
@@ -56,6 +58,9 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
 def settings_from_arguments(arguments: argparse.Namespace) -> Settings:
     overrides = {name: getattr(arguments, name) for name in [*SETTING_FLAGS, "weights_path", "style_blend"]
                  if getattr(arguments, name) is not None}
+    if arguments.recipe:  # a result PNG's settings, then the flags on top
+        from .recipe import settings_from_png
+        return settings_from_png(arguments.recipe)[0].replace(**overrides)
     return preset(arguments.preset, **overrides)
 
 

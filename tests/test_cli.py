@@ -75,3 +75,16 @@ def test_flags_override_the_preset():
                                  "--style-weight", "0.5"])
     settings = settings_from_arguments(arguments)
     assert settings.steps == 7 and settings.style_weight == 0.5 and settings.optimizer == "lbfgs"
+
+
+def test_a_result_png_gives_its_settings_back(files):
+    made = files / "made.png"
+    done = run_cli(files / "photo.png", files / "painting.jpg", "-o", made, "--preset", "seed", "--size", "64",
+                   "--steps", "2", "--network", "vgg16-hed", "--colors", "luminance")
+    assert done.returncode == 0, done.stderr
+    arguments = parse_arguments(["a.png", "b.png", "-o", "c.png", "--recipe", str(made), "--steps", "9"])
+    settings = settings_from_arguments(arguments)
+    assert (settings.size, settings.colors, settings.antialias, settings.steps) == (64, "luminance", False, 9)
+    plain = run_cli(files / "photo.png", files / "painting.jpg", "-o", files / "x.png", "--recipe",
+                    files / "photo.png")
+    assert plain.returncode == 2 and "not made by the studio" in plain.stderr
