@@ -1,6 +1,7 @@
 """The Gradio studio: layout and wiring only; the engine in stylize/ does the work and yields Progress records."""
 
 import base64
+import functools
 import math
 import os
 import tempfile
@@ -283,6 +284,12 @@ def refresh_trained():
             gr.update(choices=[INSTANT, *names]))
 
 
+@functools.lru_cache(maxsize=4)
+def decoded_style(path: str) -> np.ndarray:
+    """An uploaded painting decoded once, not on every webcam frame (an upload's path does not change)."""
+    return images.load_image(path, "style image")
+
+
 def webcam_frame(frame, choice, style, strength):
     """The Webcam tab: each streamed frame through the chosen fast network; no frame, no picture."""
     if frame is None or not choice:
@@ -291,8 +298,7 @@ def webcam_frame(frame, choice, style, strength):
         if choice == INSTANT:
             if style is None:
                 raise gr.Error("Upload a style painting above to use Instant on the webcam.")
-            style_pixels = images.load_image(style, "style image")
-            return fast.stylize_frame(fast.load_instant(), frame, style=style_pixels, strength=strength,
+            return fast.stylize_frame(fast.load_instant(), frame, style=decoded_style(style), strength=strength,
                                       size=WEBCAM_SIZE)
         trained = fast.list_trained(MODELS_DIR) if MODELS_DIR.is_dir() else {}
         if choice not in trained:

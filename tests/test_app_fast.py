@@ -61,3 +61,12 @@ def test_webcam_frames_go_through_the_network_and_none_stays_none(models, monkey
     stylized = app.webcam_frame(frame, "tiny", None, 1.0)
     assert stylized.shape == (240, 320, 3) and stylized.dtype == np.uint8
     assert app.webcam_frame(None, "tiny", None, 1.0) is None
+
+
+def test_webcam_with_instant_uses_the_uploaded_painting(pictures, stand_in_folder, monkeypatch):
+    monkeypatch.setenv(instant.MODEL_ENV, str(stand_in_folder))
+    frame = np.full((240, 320, 3), 200, np.uint8)
+    stylized = app.webcam_frame(frame, app.INSTANT, str(pictures / "style.jpg"), 1.0)
+    assert stylized.shape == (240, 320, 3) and not np.array_equal(stylized, frame)
+    with pytest.raises(Exception, match="Upload a style painting"):
+        app.webcam_frame(frame, app.INSTANT, None, 1.0)
