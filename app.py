@@ -250,7 +250,15 @@ def instant(content, style, strength, style_size, size):
 
 
 def trained_choices() -> list[str]:
-    return list(fast.list_trained(MODELS_DIR)) if MODELS_DIR.is_dir() else []
+    return list(fast.list_trained(MODELS_DIR))
+
+
+def trained_network(name: str):
+    """A trained network from MODELS_DIR by its listed name (a typed-in name can't reach files elsewhere)."""
+    path = fast.list_trained(MODELS_DIR).get(name)
+    if path is None:
+        raise gr.Error(f"No trained style named {name!r} in {MODELS_DIR}: press Refresh and pick one from the list.")
+    return fast.load_transformer(path)
 
 
 def trained_note() -> str:
@@ -267,12 +275,9 @@ def apply_trained(content, name, size):
         raise gr.Error("Upload a content photo first.")
     if not name:
         raise gr.Error(trained_note())
-    trained = fast.list_trained(MODELS_DIR) if MODELS_DIR.is_dir() else {}
-    if name not in trained:
-        raise gr.Error(f"No trained style named {name!r} in {MODELS_DIR}: press Refresh and pick one from the list.")
     try:
         started = time.perf_counter()
-        picture = fast.apply_transformer(fast.load_transformer(trained[name]), content, size=int(size))
+        picture = fast.apply_transformer(trained_network(name), content, size=int(size))
     except (ValueError, OSError) as error:
         raise gr.Error(f"{name}: {error}") from None
     return picture, f"{name} in {time.perf_counter() - started:.2f} s."
@@ -300,10 +305,7 @@ def webcam_frame(frame, choice, style, strength):
                 raise gr.Error("Upload a style painting above to use Instant on the webcam.")
             return fast.stylize_frame(fast.load_instant(), frame, style=decoded_style(style), strength=strength,
                                       size=WEBCAM_SIZE)
-        trained = fast.list_trained(MODELS_DIR) if MODELS_DIR.is_dir() else {}
-        if choice not in trained:
-            raise gr.Error(f"No trained style named {choice!r} in {MODELS_DIR}.")
-        return fast.stylize_frame(fast.load_transformer(trained[choice]), frame, strength=strength, size=WEBCAM_SIZE)
+        return fast.stylize_frame(trained_network(choice), frame, strength=strength, size=WEBCAM_SIZE)
     except (ValueError, fast.InstantUnavailable) as error:
         raise gr.Error(str(error)) from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -84,7 +85,7 @@ def run(arguments: argparse.Namespace) -> Path:
     network = load_network(settings.network, settings.weights_path)
     print(f"Network: {network.label}" + (f" ({network.note})" if network.note else ""), file=sys.stderr)
     if arguments.save_every:
-        settings = settings.replace(preview_every=_gcd(settings.preview_every, arguments.save_every))
+        settings = settings.replace(preview_every=math.gcd(settings.preview_every, arguments.save_every))
     metadata = recipe_text(settings, {"network": network.label, "content": Path(arguments.content).name,
                                       "style": [Path(path).name for path in arguments.style]})
     bar = tqdm(total=settings.total_steps, unit="step", disable=arguments.quiet, file=sys.stderr)
@@ -100,11 +101,6 @@ def run(arguments: argparse.Namespace) -> Path:
     images.save_png(output, last.image, metadata)
     print(f"Wrote {output} ({last.image.shape[1]}x{last.image.shape[0]}) in {last.elapsed:.1f} s", file=sys.stderr)
     return output
-
-
-def _gcd(a: int, b: int) -> int:
-    import math
-    return math.gcd(a, b)
 
 
 def main(argv: list[str] | None = None) -> int:
