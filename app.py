@@ -32,8 +32,8 @@ WEBCAM_SIZE = 320  # webcam frames are stylized at this longer side: about 5-20 
 INSTANT = "Instant (any style image)"
 
 # The page's controls, in the order the run handler receives them; Settings <-> controls lives in one place.
-CONTROL_NAMES = ["preset_name", "style_log", "content_log", "tv_log", "steps", "size", "optimizer", "precision",
-                 "start_size", "coarse_steps", "init", "seed", "style_scale", "colors", "layer_emphasis", "blend"]
+CONTROL_NAMES = ["preset_name", "strength", "style_log", "content_log", "tv_log", "steps", "size", "optimizer", "precision",
+                 "start_size", "coarse_steps", "init", "seed", "style_scale", "colors", "layer_emphasis", "blend", "normalize"]
 
 
 class Upload(gr.Image):
@@ -72,23 +72,26 @@ def settings_from_controls(values: dict) -> Settings:
     """Map the page's controls onto Settings; the weights' sliders are log10 of the weight."""
     weights = weights_from_sliders(values["style_log"], values["content_log"], values["tv_log"])
     blend = values["blend"]
-    return preset(values["preset_name"], style_weight=weights.style, content_weight=weights.content, tv_weight=weights.tv,
+    return preset(values["preset_name"], strength=float(values["strength"]), style_weight=weights.style,
+                  content_weight=weights.content, tv_weight=weights.tv,
                   steps=int(values["steps"]), size=int(values["size"]), optimizer=values["optimizer"],
                   precision=values["precision"], start_size=int(values["start_size"]) or None,
                   coarse_steps=int(values["coarse_steps"]), init=values["init"], seed=int(values["seed"]),
                   style_scale=float(values["style_scale"]), colors=values["colors"],
                   layer_emphasis=float(values["layer_emphasis"]),
-                  style_blend=(1.0 - blend, blend) if values.get("two_styles") else ())
+                  style_blend=(1.0 - blend, blend) if values.get("two_styles") else (),
+                  normalize=bool(values["normalize"]))
 
 
 def controls_from_settings(settings: Settings, network: FeatureNetwork, preset_name: str) -> list:
     """The inverse: control values (in CONTROL_NAMES order) that reproduce settings."""
     weights = loss_weights(settings, network)
     blend = settings.style_blend[1] / sum(settings.style_blend) if len(settings.style_blend) == 2 else 0.5
-    return [preset_name, math.log10(max(weights.style, 1e-5)), math.log10(max(weights.content, 1.0)),
+    return [preset_name, settings.strength, math.log10(max(weights.style, 1e-5)),
+            math.log10(max(weights.content, 1e-3)),
             math.log10(max(weights.tv, 1e-3)), settings.steps, min(max(settings.size, SIZE_SLIDER[0]), SIZE_SLIDER[1]),
             settings.optimizer, settings.precision, settings.start_size or 0, settings.coarse_steps, settings.init,
-            settings.seed, settings.style_scale, settings.colors, settings.layer_emphasis, blend]
+            settings.seed, settings.style_scale, settings.colors, settings.layer_emphasis, blend, settings.normalize]
 
 
 def status_html(record: Progress, state: str = "", first: Progress | None = None) -> str:
@@ -130,9 +133,10 @@ def make_run(network: FeatureNetwork):
     """The Stylize button's handler: validate, then stream (picture, status, comparison, download, history)."""
 
     # Named parameters, not *controls: Gradio only hands gr.Request to a handler without *args.
-    def run(content, style, second_style, mask_value, history, preset_name, style_log, content_log, tv_log, steps,
+    def run(content, style, second_style, mask_value, history, preset_name, strength, style_log, content_log, tv_log,
+            steps,
             size, optimizer, precision, start_size, coarse_steps, init, seed, style_scale, colors, layer_emphasis,
-            blend, request: gr.Request = None):
+            blend, normalize, request: gr.Request = None):
         values = {name: value for name, value in locals().items() if name in CONTROL_NAMES}
         values["two_styles"] = second_style is not None
         if content is None or style is None:
@@ -187,16 +191,37 @@ def steer(style_log, content_log, tv_log, request: gr.Request = None):
         session.weights = weights_from_sliders(style_log, content_log, tv_log)
 
 
+def make_steer_strength(network: FeatureNetwork):
+    def steer_strength(strength, preset_name, content_log, tv_log, normalize, request: gr.Request = None):
+        """Strength moves the style weight (shown under Advanced) and, during a run, steers it from the next step."""
+        try:
+            chosen = preset(preset_name, strength=float(strength), normalize=bool(normalize))
+            style = loss_weights(chosen, network).style
+        except ValueError as error:
+            raise gr.Error(str(error)) from None
+        style_log = math.log10(style)
+        steer(style_log, content_log, tv_log, request)
+        return style_log
+
+    return steer_strength
+
+
 def stop(request: gr.Request = None):
     session = _sessions.get(session_key(request))
     if session is not None:
         session.stop.set()
 
 
-def preset_controls(name: str):
-    """Choosing a preset moves the controls it sets."""
-    chosen = preset(name)
-    return chosen.steps, chosen.optimizer, chosen.precision, chosen.start_size or 0, chosen.coarse_steps
+def make_preset_controls(network: FeatureNetwork):
+    def preset_controls(name: str, strength: float):
+        """Choosing a preset moves the controls it sets, and the weights (seed's are raw, the others normalised)."""
+        chosen = preset(name, strength=float(strength))
+        weights = loss_weights(chosen, network)
+        return (chosen.steps, chosen.optimizer, chosen.precision, chosen.start_size or 0, chosen.coarse_steps,
+                chosen.init, math.log10(weights.style), math.log10(weights.content), math.log10(weights.tv),
+                chosen.normalize)
+
+    return preset_controls
 
 
 def layer_weights_text(emphasis: float, network: FeatureNetwork) -> str:
@@ -344,15 +369,11 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
                     preset_name = gr.Dropdown(list(PRESETS), value=DEFAULT_PRESET, label="Preset",
                                               info="512 px on 2 CPU cores: quick ≈ 25 s, balanced ≈ 45 s, "
                                                    "best ≈ 3.5 min; seed = the original program")
+                    style_strength = gr.Slider(*limits.STRENGTH_RANGE, value=defaults.strength, step=0.5,
+                                         label="Style strength", elem_id="strength",
+                                         info="0 the photo · 10 the painting; can be moved during a run")
                     steps = gr.Slider(*limits.STEPS_RANGE, value=defaults.steps, step=1, label="Steps (at full size)")
                     size = gr.Slider(*SIZE_SLIDER, value=defaults.size, step=16, label="Output size (longer side, px)")
-                with gr.Row():
-                    style_log = gr.Slider(-5, 5, value=math.log10(weights.style), step=0.1,
-                                          label="Style weight (log10)", info="can be moved during a run")
-                    content_log = gr.Slider(0, 8, value=math.log10(weights.content), step=0.1,
-                                            label="Content weight (log10)", info="can be moved during a run")
-                    tv_log = gr.Slider(-3, 4, value=math.log10(weights.tv), step=0.1,
-                                       label="Smoothness (TV weight, log10)", info="can be moved during a run")
                 with gr.Accordion("Style and colour", open=False):
                     with gr.Row():
                         second_style = Upload(label="Second style (optional)", type="filepath", image_mode=None,
@@ -372,6 +393,13 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
                                                  type="numpy", image_mode="RGBA", sources=[], height=420,
                                                  brush=gr.Brush(colors=["#ff3b30"], default_size=40))
                 with gr.Accordion("Advanced", open=False):
+                    with gr.Row():  # Strength sets the style weight; these override it, and steer a run too
+                        style_log = gr.Slider(-5, 5, value=math.log10(weights.style), step=0.1,
+                                              label="Style weight (log10)", info="Strength moves it")
+                        content_log = gr.Slider(-3, 8, value=math.log10(weights.content), step=0.1,
+                                                label="Content weight (log10)")
+                        tv_log = gr.Slider(-3, 4, value=math.log10(weights.tv), step=0.1,
+                                           label="Smoothness (TV weight, log10)")
                     with gr.Row():
                         optimizer = gr.Radio(list(limits.OPTIMIZERS), value=defaults.optimizer, label="Optimizer")
                         precision = gr.Radio(list(limits.PRECISIONS), value=defaults.precision, label="Precision")
@@ -383,6 +411,8 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
                         init = gr.Radio(list(limits.INITS), value=defaults.init, label="Start from")
                         seed = gr.Number(value=defaults.seed, precision=0, minimum=limits.SEED_RANGE[0],
                                          maximum=limits.SEED_RANGE[1], label="Seed (for noise)")
+                        normalize = gr.Checkbox(value=defaults.normalize, label="Normalised loss terms",
+                                                info="off: the raw formula of the seed and of older results")
                 with gr.Row():
                     comparison = gr.ImageSlider(label="Before / after", interactive=False, max_height=520)
                     with gr.Column():
@@ -429,14 +459,19 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
         if pairs:
             gr.Examples(pairs, inputs=[content, style], label="Examples (from assets/)", cache_examples=False)
 
-        controls = [preset_name, style_log, content_log, tv_log, steps, size, optimizer, precision, start_size,
-                    coarse_steps, init, seed, style_scale, colors, layer_emphasis, blend]
-        preset_name.input(preset_controls, preset_name, [steps, optimizer, precision, start_size, coarse_steps],
+        controls = [preset_name, style_strength, style_log, content_log, tv_log, steps, size, optimizer, precision,
+                    start_size, coarse_steps, init, seed, style_scale, colors, layer_emphasis, blend, normalize]
+        preset_name.input(make_preset_controls(network), [preset_name, style_strength],
+                          [steps, optimizer, precision, start_size, coarse_steps, init, style_log, content_log, tv_log,
+                           normalize],
                           queue=False)
         layer_emphasis.change(lambda e: layer_weights_text(e, network), layer_emphasis, layer_text, queue=False)
         content.change(mask_background, content, mask_editor, queue=False)
         for slider in (style_log, content_log, tv_log):
             slider.input(steer, [style_log, content_log, tv_log], None, queue=False, api_name="steer")
+        style_strength.input(make_steer_strength(network),
+                             [style_strength, preset_name, content_log, tv_log, normalize], style_log,
+                             queue=False, api_name="steer_strength")
         run_button.click(make_run(network), [content, style, second_style, mask_editor, history_state, *controls],
                          [output, status, comparison, download, history, history_state], show_progress="hidden",
                          concurrency_limit=1, concurrency_id="heavy", api_name="run")

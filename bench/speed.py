@@ -109,9 +109,18 @@ def preset_with_overrides(method: str, size: int):
     name, _, overrides = method.partition(":")
     fields = dict(pair.split("=") for pair in overrides.split(",")) if overrides else {}
     current = preset(name)
-    typed = {key: type(getattr(current, key))(value) if getattr(current, key) is not None else int(value)
-             for key, value in fields.items()}
+    typed = {key: _typed(value, getattr(current, key)) for key, value in fields.items()}
     return preset(name, size=size, **typed)
+
+
+def _typed(text: str, current):
+    """text as the type of the field's current value (a number where the field is None)."""
+    if isinstance(current, bool):
+        return text.lower() in ("1", "true", "yes")
+    if current is None or isinstance(current, (int, float)):
+        number = float(text)
+        return int(number) if number.is_integer() and not isinstance(current, float) else number
+    return type(current)(text)
 
 
 def time_to_reach(trajectory, target):

@@ -8,15 +8,17 @@ import sys
 from pathlib import Path
 
 from .settings import (COLORS, DEFAULT_PRESET, INITS, NETWORKS, OPTIMIZERS, PRECISIONS, PRESETS, SIZE_RANGE, STEPS_RANGE,
-                       Settings, preset)
+                       STRENGTH_MIDDLE, STRENGTH_RANGE, Settings, preset)
 
 # Flags that map one-to-one onto Settings fields; their defaults come from the preset, not from here.
 SETTING_FLAGS = {
     "size": (int, f"longer side of the output in pixels ({SIZE_RANGE[0]}-{SIZE_RANGE[1]})"),
     "steps": (int, f"optimizer steps at the full size ({STEPS_RANGE[0]}-{STEPS_RANGE[1]})"),
-    "style_weight": (float, "weight of the style loss (default: the network's own)"),
-    "content_weight": (float, "weight of the content loss (default: the network's own)"),
-    "tv_weight": (float, "weight of the total-variation loss (default: the network's own)"),
+    "strength": (float, f"style strength, {STRENGTH_RANGE[0]:g} (the photo) to {STRENGTH_RANGE[1]:g} (the painting); "
+                        f"default {STRENGTH_MIDDLE:g}"),
+    "style_weight": (float, "raw weight of the style loss (default: set by --strength)"),
+    "content_weight": (float, "raw weight of the content loss"),
+    "tv_weight": (float, "raw weight of the total-variation loss"),
     "optimizer": (str, "one of " + ", ".join(OPTIMIZERS)),
     "learning_rate": (float, "Adam's step size"),
     "start_size": (int, "coarse-to-fine: the first scale's longer side"),

@@ -53,6 +53,28 @@ def match_histogram(source: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return np.stack(channels, axis=-1).astype(np.float32)
 
 
+def match_colour_statistics(source: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """source recoloured by the affine map that gives its pixels the reference's RGB mean and covariance.
+
+    Gatys et al., "Controlling Perceptual Factors in Neural Style Transfer" (2017), section 5: x' = A (x - mu_s)
+    + mu_r with A = Sigma_r^(1/2) Sigma_s^(-1/2). Unlike per-channel histograms it keeps the channels'
+    correlation, so a greyscale painting gives a grey picture and a dark one a dark picture, without colour casts.
+    """
+    _check_rgb("source", source)
+    _check_rgb("reference", reference)
+    pixels, reference_pixels = source.reshape(-1, 3).astype(np.float64), reference.reshape(-1, 3).astype(np.float64)
+    transform = _sqrt_psd(np.cov(reference_pixels.T)) @ _sqrt_psd(np.cov(pixels.T), inverse=True)
+    matched = (pixels - pixels.mean(0)) @ transform.T + reference_pixels.mean(0)
+    return np.clip(matched, 0.0, 1.0).reshape(source.shape).astype(np.float32)
+
+
+def _sqrt_psd(matrix: np.ndarray, inverse: bool = False) -> np.ndarray:
+    """The symmetric square root (or inverse square root) of a covariance; near-zero variances are floored."""
+    values, vectors = np.linalg.eigh(matrix)
+    values = np.maximum(values, 1e-5)  # a flat channel: no division by zero, and no huge gain on its noise
+    return (vectors * values ** (-0.5 if inverse else 0.5)) @ vectors.T
+
+
 def _match_channel(source: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Map each source value to the reference value at the same quantile; equal values stay equal."""
     values, where, counts = np.unique(source.ravel(), return_inverse=True, return_counts=True)

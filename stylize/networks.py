@@ -29,11 +29,15 @@ class LossWeights:
     tv: float
 
 
-# Each network's layers have their own scales, so each has its own default balance of the loss terms.
+# Raw (unnormalised) terms: each network's layers have their own scales, so each has its own balance. Used by
+# the seed preset, recipes made before normalisation, and training.
 LOSS_WEIGHTS = {
     "vgg19": LossWeights(style=1e-2, content=1e4, tv=30.0),  # the seed program's
     "vgg16-hed": LossWeights(style=1e-1, content=1e3, tv=1.0),  # tuned by eye on photos and paintings at 512 px
 }
+# Normalised terms (optimize.term_scales: each divided by its value for the photo) have no units, so one set
+# serves every network and painting. style is the weight at Strength 5; Strength scales it (style_weight_for).
+NORMALIZED_WEIGHTS = LossWeights(style=1.0, content=1.0, tv=0.1)
 
 LABELS = {
     "vgg19": "VGG19 (ImageNet)",
@@ -58,13 +62,13 @@ class FeatureNetwork:
     def label(self) -> str:
         return LABELS[self.name]
 
-    @property
-    def default_weights(self) -> LossWeights:
-        return LOSS_WEIGHTS[self.name]
+    def default_weights(self, normalize: bool = False) -> LossWeights:
+        return NORMALIZED_WEIGHTS if normalize else LOSS_WEIGHTS[self.name]
 
-    def weights_or_defaults(self, style: float | None, content: float | None, tv: float | None) -> LossWeights:
-        """The given loss weights, with this network's default where one is None."""
-        default = self.default_weights
+    def weights_or_defaults(self, style: float | None, content: float | None, tv: float | None,
+                            normalize: bool = False) -> LossWeights:
+        """The given loss weights, with the default (normalised terms' or this network's raw) where one is None."""
+        default = self.default_weights(normalize)
         return LossWeights(style=default.style if style is None else style,
                            content=default.content if content is None else content,
                            tv=default.tv if tv is None else tv)

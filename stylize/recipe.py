@@ -12,7 +12,7 @@ from .images import read_png_text
 from .settings import Settings
 
 RECIPE_KEY = "stylize"  # the PNG text chunk holding the JSON recipe
-FORMAT_VERSION = 1  # bump when the JSON's layout changes; readers ignore what they don't know
+FORMAT_VERSION = 2  # bump when the JSON's layout changes (2: normalize, strength); readers ignore unknown fields
 NO_RECIPE = "this PNG was not made by the studio: it has no settings in its metadata"
 
 
@@ -53,6 +53,8 @@ def settings_from_png(source: str | os.PathLike | bytes) -> tuple[Settings, dict
     # A newer studio may have added fields this one doesn't know: drop them; missing ones keep their defaults.
     known = {field.name for field in dataclasses.fields(Settings)}
     fields = {name: value for name, value in recipe["settings"].items() if name in known}
+    # Recipes from before normalised loss terms (format 1) meant the raw formula: keep reproducing their pictures.
+    fields.setdefault("normalize", False)
     try:
         settings = Settings(**fields)
     except ValueError as error:

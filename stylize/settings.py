@@ -9,7 +9,7 @@ from dataclasses import dataclass
 NETWORKS = ("auto", "vgg19", "vgg16-hed")  # "auto": ImageNet VGG19 when its weights can be had, else the offline one
 OPTIMIZERS = ("adam", "lbfgs")
 PRECISIONS = ("float32", "bfloat16")
-INITS = ("content", "noise", "style")
+INITS = ("content", "palette", "noise", "style")  # palette: the photo in the painting's colours
 COLORS = ("style", "luminance", "histogram")  # whose colours the result keeps; see stylize/color.py
 
 # Ranges shared by validation, the app's sliders and the CLI's help, so messages can't drift.
@@ -21,6 +21,9 @@ LAYER_EMPHASIS_RANGE = (-1.0, 1.0)
 SEED_RANGE = (0, 2**32 - 1)
 PREVIEW_EVERY_RANGE = (1, 1000)
 STYLE_SCALE_RANGE = (0.1, 4.0)
+STRENGTH_RANGE = (0.0, 10.0)
+STRENGTH_MIDDLE = 5.0  # the default: the calibrated balance of style and content (bench/quality.py)
+STRENGTH_PER_DECADE = 2.5  # Strength steps that multiply the style weight by 10
 
 SEED_STEPS = 200
 
@@ -31,7 +34,9 @@ class Settings:
 
     network: str = "auto"  # which feature network measures style and content, one of NETWORKS
     weights_path: str | None = None  # a local VGG19 weights file (.h5) for offline machines; None: Keras' download/cache
-    style_weight: float | None = None  # None: the network's own default (see networks.LOSS_WEIGHTS)
+    strength: float = STRENGTH_MIDDLE  # 0 (the photo) ... 10 (the painting): scales the default style weight
+    normalize: bool = True  # divide each loss term by its value for the photo, so weights mean the same everywhere
+    style_weight: float | None = None  # None: the default (networks.NORMALIZED_WEIGHTS) scaled by strength
     content_weight: float | None = None  # None: the network's own default
     tv_weight: float | None = None  # None: the network's own default; total variation smooths pixel noise
     size: int = 512  # longer side of the output, in pixels; the style image is scaled to the same longer side
@@ -57,6 +62,8 @@ class Settings:
         _check_choice("init", self.init, INITS)
         _check_choice("colors", self.colors, COLORS)
         _check_choice("antialias", self.antialias, (True, False))
+        _check_choice("normalize", self.normalize, (True, False))
+        _check_range("strength", self.strength, STRENGTH_RANGE)
         if self.weights_path is not None and not isinstance(self.weights_path, str):
             raise ValueError(f"weights_path is {self.weights_path!r} but must be a file path or None")
         _check_range("seed", self.seed, SEED_RANGE, integer=True)
@@ -98,9 +105,14 @@ class Settings:
         return sum(steps for _, steps in self.schedule())
 
 
+def strength_factor(strength: float) -> float:
+    """What Strength multiplies the default style weight by: 1 at the middle, x10 every STRENGTH_PER_DECADE."""
+    return 10.0 ** ((strength - STRENGTH_MIDDLE) / STRENGTH_PER_DECADE)
+
+
 # Presets: field overrides on top of Settings' defaults. "seed" is the reference program, exactly.
 PRESETS: dict[str, dict] = {
-    "seed": {"antialias": False},
+    "seed": {"antialias": False, "normalize": False},
     "quick": {"optimizer": "lbfgs", "start_size": 256, "coarse_steps": 15, "steps": 25, "precision": "bfloat16"},
     "balanced": {"optimizer": "lbfgs", "start_size": 256, "coarse_steps": 20, "steps": 70, "precision": "bfloat16"},
     "best": {"optimizer": "lbfgs", "start_size": 128, "coarse_steps": 20, "steps": 150},

@@ -31,9 +31,9 @@ def pictures(tmp_path_factory, content, style):
 
 def controls(steps=6, size=128, **changes):
     """second style, mask, then the controls in app.CONTROL_NAMES order (gr.State is not part of the API)."""
-    values = dict(preset_name="seed", style_log=-1.0, content_log=3.0, tv_log=0.0, steps=steps, size=size,
+    values = dict(preset_name="seed", strength=5.0, style_log=-1.0, content_log=3.0, tv_log=0.0, steps=steps, size=size,
                   optimizer="adam", precision="float32", start_size=0, coarse_steps=0, init="content", seed=0,
-                  style_scale=1.0, colors="style", layer_emphasis=0.0, blend=0.5)
+                  style_scale=1.0, colors="style", layer_emphasis=0.0, blend=0.5, normalize=False)
     values.update(changes)
     return [None, None, *[values[name] for name in app.CONTROL_NAMES]]
 
@@ -113,5 +113,18 @@ def test_moving_a_weight_slider_mid_run_steers_it(client, pictures):
     while time.monotonic() < deadline and not any("Step" in str(o[1]) for o in job.outputs()):
         time.sleep(0.1)
     client.predict(1.0, 3.0, 0.0, api_name="/steer")
+    final_status = job.result()[1]
+    assert "Weights changed at step" in final_status and "style 10" in final_status
+
+
+def test_moving_strength_mid_run_steers_it_through_the_style_weight(client, pictures):
+    job = client.submit(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
+                        *controls(steps=40, size=128, preset_name="balanced", normalize=True, style_log=0.0,
+                                  content_log=0.0, tv_log=-1.0, optimizer="adam", start_size=0), api_name="/run")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any("Step" in str(o[1]) for o in job.outputs()):
+        time.sleep(0.1)
+    style_log = client.predict(7.5, "balanced", 0.0, -1.0, True, api_name="/steer_strength")
+    assert style_log == pytest.approx(1.0)  # Strength 7.5 is ten times the middle's normalised style weight
     final_status = job.result()[1]
     assert "Weights changed at step" in final_status and "style 10" in final_status

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from stylize.color import keep_luminance, match_histogram, to_ycbcr
+from stylize.color import keep_luminance, match_colour_statistics, match_histogram, to_ycbcr
 from stylize.images import resize, to_uint8
 from tests.conftest import make_picture
 
@@ -72,3 +72,21 @@ def test_match_histogram_keeps_the_order_of_values():
     output = match_histogram(source, muted(make_picture(32, 32, seed=9)))
     order = np.argsort(source[..., 1].ravel(), kind="stable")
     assert np.all(np.diff(output[..., 1].ravel()[order]) >= 0)  # monotone: brighter stays brighter
+
+
+def test_match_colour_statistics_gives_the_references_mean_and_covariance():
+    source = muted(make_picture(40, 50, seed=3))
+    reference = muted(make_picture(30, 30, seed=4)[..., ::-1])
+    matched = match_colour_statistics(source, reference)
+    assert matched.shape == source.shape and matched.dtype == np.float32
+    pixels, reference_pixels = matched.reshape(-1, 3), reference.reshape(-1, 3)
+    np.testing.assert_allclose(pixels.mean(0), reference_pixels.mean(0), atol=2e-3)
+    np.testing.assert_allclose(np.cov(pixels.T), np.cov(reference_pixels.T), atol=2e-3)
+
+
+def test_match_colour_statistics_to_a_grey_dark_painting_is_grey_and_dark():
+    photo = make_picture(40, 50, seed=5)
+    grey_dark = np.repeat(0.3 * make_picture(30, 30, seed=6)[..., :1], 3, axis=-1)
+    matched = match_colour_statistics(photo, grey_dark)
+    assert np.abs(matched - matched.mean(-1, keepdims=True)).max() < 0.01  # no colour left
+    assert abs(matched.mean() - grey_dark.mean()) < 0.01

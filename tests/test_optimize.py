@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import seed_reference
 from stylize import PRESETS, Settings, preset, stylize
@@ -102,3 +103,52 @@ def test_default_weights_come_from_the_network(random_vgg16, content, style):
     records = list(stylize(content, style, Settings(size=64, steps=1, tv_weight=0.0), network=random_vgg16))
     assert records[-1].losses["tv"] == 0.0
     assert records[-1].network.startswith("VGG16")
+
+
+def _scaled(network, factor: float):
+    """The same network with every feature map multiplied by factor (as another network's layer scales would be)."""
+    from stylize.networks import FeatureNetwork
+    return FeatureNetwork(network.name, lambda batch: {k: factor * v for k, v in network.model(batch).items()},
+                          network.preprocess)
+
+
+def test_normalised_terms_are_one_for_the_photo_and_ignore_the_networks_scale(random_vgg16, content, style):
+    from stylize.networks import LossWeights
+    from stylize.optimize import build_objective
+    weights = LossWeights(style=2.0, content=3.0, tv=0.5)
+    losses = [build_objective(network, content, style, weights, normalize=True)(tf.constant(content[None]))
+              for network in (random_vgg16, _scaled(random_vgg16, 10.0))]
+    for terms in losses:  # each layer's style term is 1 for the photo, so the sum is the weight; TV likewise
+        assert float(terms["style"]) == pytest.approx(2.0, rel=1e-4)
+        assert float(terms["content"]) == pytest.approx(0.0, abs=1e-6)
+        assert float(terms["tv"]) == pytest.approx(0.5, rel=1e-4)
+    painting = tf.constant(style[None, :48, :64])
+    plain, scaled = [build_objective(network, content, style, weights, normalize=True)(painting)
+                     for network in (random_vgg16, _scaled(random_vgg16, 10.0))]
+    for term in ("style", "content", "tv"):  # x10 features: raw terms x100 or x10000, normalised ones unchanged
+        assert float(scaled[term]) == pytest.approx(float(plain[term]), rel=1e-3)
+    raw_plain, raw_scaled = [build_objective(network, content, style, weights)(painting)
+                             for network in (random_vgg16, _scaled(random_vgg16, 10.0))]
+    assert float(raw_scaled["style"]) == pytest.approx(1e4 * float(raw_plain["style"]), rel=1e-3)
+
+
+def test_strength_scales_the_style_weight_and_explicit_weights_win(random_vgg16):
+    from stylize.optimize import loss_weights
+    from stylize.settings import strength_factor
+    assert [strength_factor(s) for s in (5.0, 7.5, 2.5)] == pytest.approx([1.0, 10.0, 0.1])
+    middle = loss_weights(Settings(), random_vgg16)
+    stronger = loss_weights(Settings(strength=7.5), random_vgg16)
+    assert stronger.style == pytest.approx(10 * middle.style) and stronger.content == middle.content
+    assert loss_weights(Settings(strength=9.0, style_weight=0.3), random_vgg16).style == 0.3
+    legacy = loss_weights(Settings(normalize=False), random_vgg16)
+    assert (legacy.style, legacy.content, legacy.tv) == (0.1, 1e3, 1.0)  # the raw formula's own defaults
+
+
+@pytest.mark.parametrize("strength", [0.0, 2.5, 5.0])
+def test_palette_start_takes_the_paintings_colours_in_proportion_to_strength(content, style, strength):
+    from stylize.color import match_colour_statistics
+    from stylize.optimize import initial_picture
+    start = initial_picture(Settings(init="palette", strength=strength), content, style)
+    share = strength / 5.0
+    np.testing.assert_allclose(start, content + share * (match_colour_statistics(content, style) - content),
+                               atol=1e-6)

@@ -84,3 +84,13 @@ def test_extras_must_be_json():
 def test_recipe_text_is_what_png_bytes_writes():
     text = recipe_text(Settings(), {"styles": ["mosaic"]})
     assert read_png_text(png_bytes(PIXELS, text=text)) == text
+
+
+def test_recipes_from_before_normalisation_keep_the_raw_formula():
+    def format_1(recipe):
+        recipe["format"] = 1
+        for field in ("normalize", "strength"):
+            del recipe["settings"][field]
+    settings, _ = settings_from_png(tampered(format_1))
+    assert settings.normalize is False and settings.strength == 5.0
+    assert settings_from_png(png_bytes(PIXELS, recipe_text(Settings())))[0].normalize is True
