@@ -241,7 +241,11 @@ def check_memory(shape: tuple[int, int]) -> None:
 
 
 def initial_picture(settings: Settings, content: np.ndarray, style: np.ndarray) -> np.ndarray:
-    """The picture the optimizer starts from: the content, seeded noise, or the style stretched to the content."""
+    """The picture the optimizer starts from: the content, seeded noise, the style stretched to the content, or the
+    content in one pass of the instant network (the first stylised preview comes at once; the loop refines it)."""
+    if settings.init == "instant":
+        from .fast.instant import instant_stylize  # here: fast/ imports this module, and only this start needs it
+        return instant_stylize(content, style).astype(np.float32) / 255.0
     if settings.init == "noise":
         return np.random.default_rng(settings.seed).uniform(0, 1, content.shape).astype(np.float32)
     if settings.init == "style":
