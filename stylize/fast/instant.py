@@ -1,4 +1,4 @@
-"""Instant mode: Magenta's arbitrary-style network (Ghiasi et al. 2017), fetched once and cached, or a local copy."""
+"""Instant mode: Magenta's arbitrary-style network (Ghiasi et al. 2017), TensorFlow's release or the bundled one."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ from .. import images
 from ..images import ImageSource
 from ..networks import NetworkUnavailable
 from ..settings import SIZE_RANGE, _check_range
+from .bundled import STRENGTH_RANGE, STYLE_SIZE_RANGE, BundledNetworks, BundledUnavailable, load_bundled
 
 HUB_HANDLE = "https://tfhub.dev/google/magenta/arbitrary-image-stylization-v1-256/2"  # the published handle
 KAGGLE_HANDLE = "google/arbitrary-image-stylization-v1/tensorFlow1/256/2"  # where tfhub.dev now redirects
 MODEL_ENV = "STYLIZE_INSTANT_MODEL"  # a local SavedModel folder, for machines without network
+BUNDLED = "bundled"  # as the folder (or $STYLIZE_INSTANT_MODEL): skip TensorFlow's network, use the bundled one
 
 STYLE_SIZE = 256  # the network was trained with 256x256 style pictures
-STYLE_SIZE_RANGE = (64, 1024)
-STRENGTH_RANGE = (0.0, 1.0)
 
 
 class InstantUnavailable(NetworkUnavailable):
@@ -32,7 +32,8 @@ class InstantModel:
 
     def __init__(self, saved_model, source: str):
         self.saved_model = saved_model
-        self.source = source  # where it was loaded from, shown to the user
+        self.source = source  # where it was loaded from, recorded in PNG metadata
+        self.label = f"Magenta's TensorFlow network ({source})"
         # Traced once for any sizes: calling the restored function directly would retrace per new shape.
         spec = tf.TensorSpec([None, None, None, 3], tf.float32)
         self._call = tf.function(self._stylize, input_signature=[spec, spec])
@@ -47,10 +48,25 @@ class InstantModel:
     def __call__(self, content: tf.Tensor, style: tf.Tensor) -> tf.Tensor:
         return self._call(tf.convert_to_tensor(content, tf.float32), tf.convert_to_tensor(style, tf.float32))
 
+    def style_code(self, style: np.ndarray, style_size: int) -> tf.Tensor:
+        """What apply() needs of a painting: here the squashed picture itself (the network embeds it inside)."""
+        return tf.constant(prepare_style(style, style_size))
+
+    def apply(self, content: np.ndarray | tf.Tensor, code: tf.Tensor, strength: float = 1.0) -> np.ndarray:
+        """The content (float HxWx3) stylised, same size.
+
+        The published signature takes only (content, style) and keeps the style embedding inside, so the
+        embedding cannot be interpolated as Ghiasi et al. do: strength blends the pixels on this path only,
+        strength * stylised + (1 - strength) * content, which keeps the content's own colours at low strength.
+        """
+        _check_range("strength", strength, STRENGTH_RANGE)
+        stylized = self(content[None], code)[0]
+        return (strength * stylized + (1.0 - strength) * content).numpy()
+
 
 def _how_to_get_it() -> str:
     return (f"download {HUB_HANDLE} (Kaggle model {KAGGLE_HANDLE}) on a machine with internet, unpack it and "
-            f"pass its folder with --instant-model DIR or set {MODEL_ENV}=DIR")
+            f"pass its folder with --instant-model DIR or set {MODEL_ENV}=DIR (or {BUNDLED!r} for the bundled one)")
 
 
 def _saved_model_from(folder: str, source: str) -> InstantModel:
@@ -84,22 +100,40 @@ def _download() -> str:
                                  f"offline?): {_how_to_get_it()}") from error
 
 
-_cache: dict[str | None, InstantModel] = {}
+def _downloaded_or_bundled() -> InstantModel | BundledNetworks:
+    try:
+        return _saved_model_from(_download(), HUB_HANDLE)
+    except InstantUnavailable as missing:
+        try:
+            return load_bundled()
+        except BundledUnavailable as also_missing:
+            raise InstantUnavailable(f"{missing}; {also_missing}") from None
+
+
+_cache: dict[str | None, InstantModel | BundledNetworks] = {}
 _lock = threading.Lock()
 
 
-def load_instant(model_dir: str | os.PathLike | None = None) -> InstantModel:
-    """The instant network, loaded once per process: from model_dir, else $STYLIZE_INSTANT_MODEL, else the hub.
+def load_instant(model_dir: str | os.PathLike | None = None) -> InstantModel | BundledNetworks:
+    """The instant network, loaded once per process: from model_dir, else $STYLIZE_INSTANT_MODEL, else the hub
+    (full precision and fully convolutional: sharper at large sizes), else the bundled int8 ONNX networks.
 
-    Raises InstantUnavailable, whose one-line message says how to get the model, when none of those works.
+    A folder named explicitly is used or fails, never swapped for another network. Without one, a failed
+    download is not retried in this process (a firewalled network can take a timeout per try). Raises
+    InstantUnavailable, whose one-line message says how to get a network, when none can be had.
     """
     folder = str(model_dir) if model_dir else os.environ.get(MODEL_ENV) or None
     with _lock:
         if folder not in _cache:
-            if folder is not None:
+            if folder == BUNDLED:
+                try:
+                    _cache[folder] = load_bundled()
+                except BundledUnavailable as error:
+                    raise InstantUnavailable(str(error)) from None
+            elif folder is not None:
                 _cache[folder] = _saved_model_from(folder, folder)
             else:
-                _cache[folder] = _saved_model_from(_download(), HUB_HANDLE)
+                _cache[folder] = _downloaded_or_bundled()
         return _cache[folder]
 
 
@@ -112,19 +146,18 @@ def prepare_style(style: ImageSource, style_size: int = STYLE_SIZE) -> np.ndarra
 
 def instant_stylize(content: ImageSource, style: ImageSource, *, strength: float = 1.0,
                     style_size: int = STYLE_SIZE, size: int | None = None,
-                    model: InstantModel | None = None) -> np.ndarray:
+                    model: InstantModel | BundledNetworks | None = None) -> np.ndarray:
     """Stylise content in one pass of the instant network: uint8 HxWx3, the content's size or longer side `size`.
 
-    The published signature takes only (content, style), so strength is not a knob inside the network (as the
-    interpolation weight of the style embedding would be): it blends the pixels, strength * stylised +
-    (1 - strength) * content, which keeps the content's own colours at low strength.
+    strength 0..1 moves the style embedding from the photo's own to the painting's with the bundled networks;
+    with TensorFlow's network it blends the pixels (see InstantModel.apply).
     """
     _check_range("strength", strength, STRENGTH_RANGE)
     picture = images.load_image(content, "content image")
     if size is not None:
         _check_range("size", size, SIZE_RANGE, integer=True)
         picture = images.resize_longer_side(picture, int(size))
-    style_batch = prepare_style(style, style_size)
+    _check_range("style_size", style_size, STYLE_SIZE_RANGE, integer=True)
+    painting = images.load_image(style, "style image")
     model = model or load_instant()
-    stylized = model(picture[None], style_batch)[0].numpy()
-    return images.to_uint8(strength * stylized + (1.0 - strength) * picture)
+    return images.to_uint8(model.apply(picture, model.style_code(painting, style_size), strength))

@@ -1,4 +1,4 @@
-"""Per-frame stylisation for a live webcam stream: a trained network or the instant one, traced once, reused."""
+"""Per-frame stylisation for a live webcam stream: a trained or built-in style, or the instant network, reused."""
 
 from __future__ import annotations
 
@@ -11,22 +11,25 @@ import tensorflow as tf
 
 from .. import images
 from ..settings import SIZE_RANGE, _check_range
-from .instant import STRENGTH_RANGE, STYLE_SIZE, InstantModel, prepare_style
+from .bundled import BuiltinStyle, BundledNetworks
+from .instant import STRENGTH_RANGE, STYLE_SIZE, InstantModel
 from .transformer import traced
 
-_styles: dict[tuple, tf.Tensor] = {}  # prepared style batches, so a stream does not re-decode its style per frame
+_styles: dict[tuple, object] = {}  # each painting's style code (embedding), computed once per painting, not per frame
 _styles_lock = threading.Lock()
 _STYLES_KEPT = 8
 
 
-def stylize_frame(model: keras.Model | InstantModel, frame: np.ndarray | None, *, style: np.ndarray | None = None,
-                  strength: float = 1.0, size: int | None = None, style_size: int = STYLE_SIZE,
+def stylize_frame(model: keras.Model | BuiltinStyle | InstantModel | BundledNetworks, frame: np.ndarray | None, *,
+                  style: np.ndarray | None = None, strength: float = 1.0, size: int | None = None,
+                  style_size: int = STYLE_SIZE,
                   precision: str = "float32") -> np.ndarray | None:
     """One webcam frame (uint8 HxWx3, as Gradio streams it) stylised: uint8, or None for a None frame.
 
-    model is a trained transformation network (load_transformer) or the instant network (load_instant, which
-    also needs style). size scales the frame's longer side first, which sets the frame rate: the output has
-    the scaled size. strength blends stylised and original pixels. precision applies to trained networks only.
+    model is a trained transformation network (load_transformer), a BuiltinStyle, or the instant network
+    (load_instant, which also needs style). size scales the frame's longer side first, which sets the frame
+    rate: the output has the scaled size. strength is the instant network's own (see instant_stylize); for
+    the others it blends stylised and original pixels. precision applies to trained networks only.
     """
     if frame is None:  # Gradio sends None before the camera starts and after it stops
         return None
@@ -41,10 +44,12 @@ def stylize_frame(model: keras.Model | InstantModel, frame: np.ndarray | None, *
         if shape != tuple(frame.shape[:2]):
             picture = tf.image.resize(picture, shape, method="bilinear", antialias=True)
     batch = picture[None]
-    if isinstance(model, InstantModel):
+    if isinstance(model, (InstantModel, BundledNetworks)):
         if style is None:
             raise ValueError("the instant network needs a style picture: pass style=")
-        stylized = model(batch, _prepared_style(style, style_size))
+        return images.to_uint8(model.apply(picture.numpy(), _style_code(model, style, style_size), strength))
+    if isinstance(model, BuiltinStyle):
+        stylized = model(batch[0].numpy())[None]
     else:
         stylized = traced(model, precision)(batch)
     if strength != 1.0:
@@ -52,12 +57,12 @@ def stylize_frame(model: keras.Model | InstantModel, frame: np.ndarray | None, *
     return images.to_uint8(stylized)
 
 
-def _prepared_style(style: np.ndarray, style_size: int) -> tf.Tensor:
+def _style_code(model: InstantModel | BundledNetworks, style: np.ndarray, style_size: int):
     style = np.asarray(style)
-    key = (style.shape, style.dtype.str, hashlib.sha1(style.tobytes()).hexdigest(), style_size)
+    key = (model.source, style.shape, style.dtype.str, hashlib.sha1(style.tobytes()).hexdigest(), style_size)
     with _styles_lock:
         if key not in _styles:
-            _styles[key] = tf.constant(prepare_style(style, style_size))
+            _styles[key] = model.style_code(images.load_image(style, "style image"), style_size)
             while len(_styles) > _STYLES_KEPT:
                 del _styles[next(iter(_styles))]
         return _styles[key]

