@@ -29,8 +29,7 @@ import numpy as np  # noqa: E402
 import scipy.ndimage  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-from speed import preset_with_overrides, split_methods  # noqa: E402
-from stylize import images, load_network, stylize  # noqa: E402
+from stylize import images, load_network, preset, stylize  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "images"
@@ -65,6 +64,35 @@ def content_keep(result: np.ndarray, photo: np.ndarray) -> float:
     photo = images.to_uint8(images.resize_longer_side(photo.astype(np.float32) / 255.0, 256))
     result = images.to_uint8(images.resize(result.astype(np.float32) / 255.0, photo.shape[:2]))
     return float(np.corrcoef(_edges(result), _edges(photo))[0, 1])
+
+
+def split_methods(text: str) -> list[str]:
+    """'seed,balanced:precision=float32,steps=9,best' -> ['seed', 'balanced:precision=float32,steps=9', 'best']."""
+    methods = []
+    for part in text.split(","):
+        if "=" in part and ":" not in part and methods:  # another override of the method before
+            methods[-1] += "," + part
+        else:
+            methods.append(part)
+    return methods
+
+
+def preset_with_overrides(method: str, size: int):
+    name, _, overrides = method.partition(":")
+    fields = dict(pair.split("=") for pair in overrides.split(",")) if overrides else {}
+    current = preset(name)
+    typed = {key: _typed(value, getattr(current, key)) for key, value in fields.items()}
+    return preset(name, size=size, **typed)
+
+
+def _typed(text: str, current):
+    """text as the type of the field's current value (a number where the field is None)."""
+    if isinstance(current, bool):
+        return text.lower() in ("1", "true", "yes")
+    if current is None or isinstance(current, (int, float)):
+        number = float(text)
+        return int(number) if number.is_integer() and not isinstance(current, float) else number
+    return type(current)(text)
 
 
 def calibration_set() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:

@@ -1,12 +1,13 @@
 """Speed benchmark: the seed loop against each preset on one photo and painting, all scored by the same objective.
 
     python bench/speed.py [--content PHOTO --style PAINTING] [--size 512] [--network vgg16-hed|vgg19]
-                          [--methods seed,quick,balanced,best]
+                          [--methods seed:normalize=true,quick,balanced,best]
 
-Prints a Markdown table: seconds per step at each size, wall time until the full-size objective (the seed's
-loss formula with the network's default weights, evaluated on the full-size uint8 picture, evaluation time
-excluded) reaches what the seed loop has after its 200 steps, objective at equal wall time, time to the first
-preview, and peak resident memory during each run.
+Prints a Markdown table: seconds per step at each size, wall time until the full-size objective (the normalised
+loss terms with the default weights, evaluated on the full-size uint8 picture, evaluation time excluded) reaches
+what the baseline (the first method, by default the seed loop on the same objective) has after its steps,
+the time until the picture reaches the baseline's final style match (bench/quality.py) and its content keep
+then, objective at equal wall time, time to the first preview, and peak resident memory during each run.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ import tensorflow as tf  # noqa: E402
 
 from stylize import images, load_network, preset  # noqa: E402
 from stylize.optimize import build_objective, loss_weights, stylize  # noqa: E402
+
+import quality  # noqa: E402  (beside this script)
+from quality import preset_with_overrides, split_methods  # noqa: E402
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 BUDGETS = (20.0, 60.0)  # "objective at equal wall time" is read at these seconds
@@ -88,47 +92,18 @@ def run_method(name, settings, content, style, network, score, evaluate_every):
             at_full_size = side == settings.size
             if record.done or (record.step and record.step % evaluate_every == 0) or (
                     at_full_size and record.step % max(1, evaluate_every // 2) == 0):
-                trajectory.append((run_seconds, score(record.image)))
+                trajectory.append((run_seconds, *score(record.image)))
     return {"name": name, "trajectory": trajectory, "step_times": step_times, "first_preview": first_preview,
             "first_step_preview": first_step_preview, "peak": memory.peak(), "total": run_seconds,
             "picture": record.image}
 
 
-def split_methods(text: str) -> list[str]:
-    """'seed,balanced:precision=float32,steps=9,best' -> ['seed', 'balanced:precision=float32,steps=9', 'best']."""
-    methods = []
-    for part in text.split(","):
-        if "=" in part and ":" not in part and methods:  # another override of the method before
-            methods[-1] += "," + part
-        else:
-            methods.append(part)
-    return methods
-
-
-def preset_with_overrides(method: str, size: int):
-    name, _, overrides = method.partition(":")
-    fields = dict(pair.split("=") for pair in overrides.split(",")) if overrides else {}
-    current = preset(name)
-    typed = {key: _typed(value, getattr(current, key)) for key, value in fields.items()}
-    return preset(name, size=size, **typed)
-
-
-def _typed(text: str, current):
-    """text as the type of the field's current value (a number where the field is None)."""
-    if isinstance(current, bool):
-        return text.lower() in ("1", "true", "yes")
-    if current is None or isinstance(current, (int, float)):
-        number = float(text)
-        return int(number) if number.is_integer() and not isinstance(current, float) else number
-    return type(current)(text)
-
-
 def time_to_reach(trajectory, target):
-    return next((seconds for seconds, objective in trajectory if objective <= target), None)
+    return next((seconds for seconds, objective, *_ in trajectory if objective <= target), None)
 
 
 def objective_at(trajectory, seconds):
-    reached = [objective for at, objective in trajectory if at <= seconds]
+    reached = [objective for at, objective, *_ in trajectory if at <= seconds]
     return min(reached) if reached else None
 
 
@@ -138,8 +113,8 @@ def main(argv=None):
     parser.add_argument("--style", default=str(ASSETS / "style_swirls.png"))
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--network", default="vgg16-hed", help="vgg16-hed (offline, default) or vgg19")
-    parser.add_argument("--methods", default="seed,quick,balanced,balanced:precision=float32,best",
-                        help="presets, each optionally with :field=value,... overrides")
+    parser.add_argument("--methods", default="seed:normalize=true,quick,balanced,balanced:precision=float32,best",
+                        help="presets, each optionally with :field=value,... overrides; the first is the baseline")
     parser.add_argument("--save", metavar="DIR", help="write each method's final picture here")
     arguments = parser.parse_args(argv)
 
@@ -148,15 +123,18 @@ def main(argv=None):
     # the same objective (the seed's own resize would alias a large painting; the presets' would not).
     content = images.resize_longer_side(images.load_image(arguments.content, "content image"), arguments.size)
     style = images.resize_longer_side(images.load_image(arguments.style, "style image"), arguments.size)
-    reference = preset("seed", size=arguments.size)
-    objective = build_objective(network, content, style, loss_weights(reference, network))
+    reference = preset("seed", size=arguments.size, normalize=True)
+    objective = build_objective(network, content, style, loss_weights(reference, network), normalize=True)
     evaluate = tf.function(lambda image: objective(image)["total"])
+    photo, painting = images.to_uint8(content), images.to_uint8(style)
 
-    def score(picture: np.ndarray) -> float:
-        picture = picture.astype(np.float32) / 255.0
-        if picture.shape[:2] != content.shape[:2]:
-            picture = images.resize(picture, content.shape[:2], antialias=False)
-        return float(evaluate(tf.constant(picture[None])))
+    def score(picture: np.ndarray) -> tuple[float, float, float]:
+        """(objective, style match, content keep) of a uint8 picture at any scale."""
+        full = picture.astype(np.float32) / 255.0
+        if full.shape[:2] != content.shape[:2]:
+            full = images.resize(full, content.shape[:2], antialias=False)
+        return (float(evaluate(tf.constant(full[None]))), quality.style_match(picture, photo, painting),
+                quality.content_keep(picture, photo))
 
     print(f"# {network.label}, {arguments.size} px, {os.cpu_count()} CPU cores, "
           f"{Path(arguments.content).name} + {Path(arguments.style).name}", flush=True)
@@ -170,21 +148,25 @@ def main(argv=None):
         if arguments.save:
             images.save_png(Path(arguments.save) / f"{name.replace(':', '-').replace(',', '-')}.png", result["picture"])
 
-    seed = next((r for r in results if r["name"] == "seed"), None)
-    target = seed["trajectory"][-1][1] if seed else None
-    print()
-    print("| method | s/step by size | time to seed's objective | vs seed | objective at "
-          + " | objective at ".join(f"{b:.0f} s" for b in BUDGETS)
-          + " | final objective | total | first preview | first stylized preview | peak memory |")
-    print("|---" * (9 + len(BUDGETS)) + "|")
+    seed = results[0]
+    target, _, target_match, _ = seed["trajectory"][-1]
+    print(f"\nBaseline {seed['name']}: objective {target:.4g}, style match {target_match:.2f}")
+    print("| method | s/step by size | time to baseline's objective | vs baseline | time to its style match "
+          "(content keep then) | objective at " + " | objective at ".join(f"{b:.0f} s" for b in BUDGETS)
+          + " | final objective | final style match / content keep | total | first preview "
+            "| first stylized preview | peak memory |")
+    print("|---" * (11 + len(BUDGETS)) + "|")
     for result in results:
         per_size = ", ".join(f"{side}px {statistics.median(times):.2f}" for side, times in
                              sorted(result["step_times"].items()))
-        reach = time_to_reach(result["trajectory"], target) if target else None
-        ratio = f"{reach / time_to_reach(seed['trajectory'], target):.0%}" if reach and seed else "not reached"
+        reach = time_to_reach(result["trajectory"], target)
+        ratio = f"{reach / time_to_reach(seed['trajectory'], target):.0%}" if reach else "not reached"
+        matched = next(((at, keep) for at, _, match, keep in result["trajectory"] if match >= target_match), None)
+        at_match = f"{matched[0]:.1f} s ({matched[1]:.2f})" if matched else "not reached"
         at_budgets = " | ".join(_fmt(objective_at(result["trajectory"], b)) for b in BUDGETS)
-        print(f"| {result['name']} | {per_size} | {_fmt_s(reach)} | {ratio} | {at_budgets} | "
-              f"{result['trajectory'][-1][1]:.4g} | {result['total']:.1f} s | {result['first_preview']:.2f} s | "
+        _, final, match, keep = result["trajectory"][-1]
+        print(f"| {result['name']} | {per_size} | {_fmt_s(reach)} | {ratio} | {at_match} | {at_budgets} | "
+              f"{final:.4g} | {match:.2f} / {keep:.2f} | {result['total']:.1f} s | {result['first_preview']:.2f} s | "
               f"{result['first_step_preview']:.2f} s | {result['peak'] / 2**30:.2f} GB |")
 
 
