@@ -37,7 +37,7 @@ LOSS_WEIGHTS = {
 }
 # Normalised terms (optimize.term_scales: each divided by its value for the photo) have no units, so one set
 # serves every network and painting. style is the weight at Strength 5; Strength scales it (style_weight_for).
-NORMALIZED_WEIGHTS = LossWeights(style=1.0, content=1.0, tv=0.1)
+NORMALIZED_WEIGHTS = LossWeights(style=10.0, content=1.0, tv=0.1)  # calibrated by bench/quality.py (README)
 
 LABELS = {
     "vgg19": "VGG19 (ImageNet)",

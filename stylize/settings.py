@@ -111,12 +111,16 @@ def strength_factor(strength: float) -> float:
     return 10.0 ** ((strength - STRENGTH_MIDDLE) / STRENGTH_PER_DECADE)
 
 
-# Presets: field overrides on top of Settings' defaults. "seed" is the reference program, exactly.
+# Presets: field overrides on top of Settings' defaults. "seed" is the reference program, exactly. The others
+# start from the instant picture: at equal time it carried more of the painting than the photo or the palette
+# start did (bench/quality.py, README).
 PRESETS: dict[str, dict] = {
     "seed": {"antialias": False, "normalize": False},
-    "quick": {"optimizer": "lbfgs", "start_size": 256, "coarse_steps": 15, "steps": 25, "precision": "bfloat16"},
-    "balanced": {"optimizer": "lbfgs", "start_size": 256, "coarse_steps": 20, "steps": 70, "precision": "bfloat16"},
-    "best": {"optimizer": "lbfgs", "start_size": 128, "coarse_steps": 20, "steps": 150},
+    "quick": {"optimizer": "lbfgs", "start_size": 256, "coarse_steps": 15, "steps": 25, "precision": "bfloat16",
+              "init": "instant"},
+    "balanced": {"optimizer": "lbfgs", "start_size": 256, "coarse_steps": 20, "steps": 70, "precision": "bfloat16",
+                 "init": "instant"},
+    "best": {"optimizer": "lbfgs", "start_size": 128, "coarse_steps": 20, "steps": 150, "init": "instant"},
 }
 DEFAULT_PRESET = "balanced"
 

@@ -47,6 +47,7 @@ def test_writes_the_result_and_intermediate_pictures(files):
     (["photo.png", "painting.jpg", "-o", "x.png", "--size", "5"], "error: size is 5 but must be from 64 to 4096"),
     (["photo.png", "painting.jpg", "-o", "x.jpg"], "must end in .png"),
     (["photo.png", "painting.jpg", "-o", "x.png", "--preset", "fastest"], "preset is 'fastest' but must be one of"),
+    (["photo.png", "painting.jpg", "-o", "x.png", "--strength", "11"], "strength is 11 but must be from 0 to 10"),
 ])
 def test_bad_input_gets_one_line_and_a_nonzero_status(files, arguments, message):
     content, style, _, output, *rest = arguments
@@ -75,6 +76,8 @@ def test_flags_override_the_preset():
                                  "--style-weight", "0.5"])
     settings = settings_from_arguments(arguments)
     assert settings.steps == 7 and settings.style_weight == 0.5 and settings.optimizer == "lbfgs"
+    strong = settings_from_arguments(parse_arguments(["a.png", "b.png", "-o", "c.png", "--strength", "8"]))
+    assert strong.strength == 8.0 and strong.style_weight is None and strong.normalize
 
 
 def test_a_result_png_gives_its_settings_back(files):
