@@ -482,7 +482,7 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
                             "Click one, or type a blend of several with weights, then Apply. Unnamed in their "
                             "source, so they are numbered.")
                 builtin_gallery = gr.Gallery(builtin_thumbnails, label="Built-in styles (click to choose)", columns=9,
-                                             height=300, allow_preview=False, elem_id="builtin-gallery")
+                                             height="auto", allow_preview=False, elem_id="builtin-gallery")
                 with gr.Row():
                     builtin_spec = gr.Textbox("0", label="Built-in style or blend",
                                               info="a number 0-25, or weights like 3:0.6, 12:0.4")
@@ -502,8 +502,9 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
                 trained_output = gr.Image(label="Picture", interactive=False, height=420, format="png")
                 trained_status = gr.Markdown()
             with gr.Tab("Webcam"):
-                gr.Markdown("Live: each camera frame through a fast network, for demos. Without a camera the "
-                            "browser says so here and the other tabs work as usual.")
+                gr.Markdown("Live: each camera frame through a fast network, for demos: a built-in style (picked "
+                            "in the Built-in & trained styles tab; works out of the box), the uploaded painting, or a "
+                            "trained style. Without a camera the browser says so here and the other tabs work as usual.")
                 with gr.Row():
                     webcam_choice = gr.Dropdown([BUILTIN, INSTANT, *choices], value=BUILTIN,
                                                 label="Network", allow_custom_value=True)

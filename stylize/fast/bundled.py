@@ -57,6 +57,9 @@ class BundledNetworks:
         onnxruntime, package = _package()
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # the int8 graphs make onnxruntime print warnings on every start otherwise
+        # Idle threads sleep instead of spinning: on a shared 2-core CPU (TensorFlow's threads, other jobs) spinning
+        # steals the cores it waits for; measured 1.3-1.7x faster per call under load, no slower when idle.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
 
         def session(name: str):
             path = package.core.MODEL_DIR / f"{name}.onnx"
