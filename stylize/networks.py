@@ -76,6 +76,7 @@ class FeatureNetwork:
 
     def in_precision(self, precision: str) -> FeatureNetwork:
         """This network computing in float32 or mixed bfloat16 (float32 weights, bfloat16 arithmetic), made once."""
+        precision = resolve_precision(precision)
         if precision == "float32":
             return self
         if precision not in self._variants:
@@ -83,6 +84,32 @@ class FeatureNetwork:
                                                        self.preprocess, self.style_layers, self.content_layers,
                                                        self.note)
         return self._variants[precision]
+
+
+CPUINFO = "/proc/cpuinfo"
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # CPU flags of native bfloat16 arithmetic (Intel Cooper Lake+, AMD Zen 4+)
+
+
+def resolve_precision(precision: str) -> str:
+    """"auto" becomes bfloat16 where the hardware computes it natively, float32 elsewhere; others pass through.
+
+    Without AVX-512 BF16 or AMX, oneDNN emulates bfloat16 slowly or fails at the first convolution (tried with
+    ONEDNN_MAX_CPU_ISA=AVX2), so float32 is the safe choice there.
+    """
+    if precision != "auto":
+        return precision
+    return "bfloat16" if bfloat16_supported() else "float32"
+
+
+def bfloat16_supported() -> bool:
+    if tf.config.list_physical_devices("GPU"):
+        return True
+    try:
+        with open(CPUINFO) as cpuinfo:
+            flags = next((line.split(":", 1)[1].split() for line in cpuinfo if line.startswith("flags")), [])
+    except OSError:
+        return False
+    return any(flag in flags for flag in BF16_FLAGS)
 
 
 def _cast_model(model: keras.Model, policy: str) -> keras.Model:
