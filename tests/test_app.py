@@ -40,7 +40,7 @@ def controls(steps=6, size=128, **changes):
 
 def test_a_run_streams_pictures_then_a_comparison_and_a_png(client, pictures):
     job = client.submit(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
-                        *controls(), api_name="/run")
+                        *controls(), api_name="/stylize")
     job.result()
     updates = job.outputs()  # every streamed (picture, status, comparison, download)
     intermediate = [u for u in updates if "Done." not in u[1]]
@@ -60,22 +60,28 @@ def test_a_run_streams_pictures_then_a_comparison_and_a_png(client, pictures):
 def test_a_non_image_upload_gets_a_clear_message(client, pictures):
     with pytest.raises(Exception, match="not an image"):
         client.predict(handle_file(str(pictures / "notes.png")), handle_file(str(pictures / "style.jpg")),
-                       *controls(), api_name="/run")
+                       *controls(), api_name="/stylize")
 
 
 def test_a_bad_setting_gets_a_clear_message_and_the_app_keeps_serving(client, pictures):
-    bad = controls(size=20)  # below the allowed range
-    with pytest.raises(Exception, match="Value 20 is less than minimum value 128"):
-        client.predict(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
-                       *bad, api_name="/run")
+    # Checked as the request joins the queue (the one-run-per-session check runs there): refused with a
+    # 400 whose body is Gradio's one-line message (gradio_client shows only the status).
+    import httpx
+    info = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/stylize"]
+    assert len(info["parameters"]) == 2 + len(app.CONTROL_NAMES) + 2  # content, style, 2nd, mask, controls
+    fn_index = next(i for i, d in enumerate(client.config["dependencies"]) if d.get("api_name") == "stylize")
+    data = [None, None, None, None, [], *controls(size=20)[2:]]
+    reply = httpx.post(client.src.rstrip("/") + "/gradio_api/queue/join",
+                       json={"data": data, "fn_index": fn_index, "session_hash": "bad-setting"})
+    assert reply.status_code == 400 and "Value 20 is less than minimum value 128" in reply.json()["detail"]
     result = client.predict(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
-                            *controls(steps=2), api_name="/run")
+                            *controls(steps=2), api_name="/stylize")
     assert "Done." in result[1]
 
 
 def test_missing_upload_is_explained(client, pictures):
     with pytest.raises(Exception, match="Upload a content photo"):
-        client.predict(None, handle_file(str(pictures / "style.jpg")), *controls(), api_name="/run")
+        client.predict(None, handle_file(str(pictures / "style.jpg")), *controls(), api_name="/stylize")
 
 
 def test_status_line_reads_like_a_person_wrote_it():
@@ -92,7 +98,7 @@ def test_status_line_reads_like_a_person_wrote_it():
 
 def test_a_result_png_restores_its_settings(client, pictures):
     result = client.predict(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
-                            *controls(steps=2, size=160, colors="luminance", layer_emphasis=0.5), api_name="/run")
+                            *controls(steps=2, size=160, colors="luminance", layer_emphasis=0.5), api_name="/stylize")
     restored = client.predict(handle_file(result[3]["value"]), api_name="/restore")
     picture, status, *values = restored
     assert "Restored the settings" in status
@@ -108,7 +114,7 @@ def test_a_png_without_settings_is_explained(client, pictures):
 
 def test_moving_a_weight_slider_mid_run_steers_it(client, pictures):
     job = client.submit(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
-                        *controls(steps=40, size=128), api_name="/run")
+                        *controls(steps=40, size=128), api_name="/stylize")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not any("Step" in str(o[1]) for o in job.outputs()):
         time.sleep(0.1)
