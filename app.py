@@ -380,7 +380,7 @@ def clamp_controls(values: list) -> tuple[list, list[str]]:
         index = CONTROL_NAMES.index(name)
         clamped = min(max(values[index], low), high)
         if clamped != values[index]:
-            notes.append(f"{name.replace('_', ' ')} {values[index]:.3g} → {clamped:g}")
+            notes.append(f"{name.replace('_', ' ')} {values[index]:.4g} → {clamped:.4g}")
             values[index] = clamped
     return values, notes
 

@@ -11,6 +11,8 @@ from typing import Callable
 import keras
 import tensorflow as tf
 
+from .quiet import gpu_present, native_stderr_silenced
+
 WEIGHTS_ENV = "STYLIZE_VGG19_WEIGHTS"  # a local VGG19 "notop" .h5 file, for machines without network
 VGG19_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"  # the name Keras caches it under
 
@@ -102,7 +104,7 @@ def resolve_precision(precision: str) -> str:
 
 
 def bfloat16_supported() -> bool:
-    if tf.config.list_physical_devices("GPU"):
+    if gpu_present():
         return True
     try:
         with open(CPUINFO) as cpuinfo:
@@ -191,7 +193,8 @@ def load_network(name: str = "auto", weights_path: str | None = None) -> Feature
     key = (name, weights_path)
     with _lock:
         if key not in _cache:
-            _cache[key] = _load(name, weights_path)
+            with native_stderr_silenced():  # the first model built initialises devices: a CUDA line without a GPU
+                _cache[key] = _load(name, weights_path)
         return _cache[key]
 
 

@@ -19,6 +19,7 @@ from . import color, images
 from .images import ImageSource
 from .losses import content_loss, gram_matrices, style_layer_weights, style_loss, total_variation_loss
 from .networks import FeatureNetwork, LossWeights, load_network
+from .quiet import gpu_present
 from .settings import Settings
 
 
@@ -321,7 +322,7 @@ def check_memory(shape: tuple[int, int], style_shapes: Sequence[tuple[int, int]]
                  histogram_shapes: Sequence[tuple[int, int]] = ()) -> None:
     """Refuse, before any work, a run that would not fit in the free memory: the optimized picture at shape,
     each painting's Gram pass at its scaled shape, and histogram matching at the decoded paintings' shapes."""
-    if tf.config.list_physical_devices("GPU"):
+    if gpu_present():
         return  # GPU memory is another budget; TensorFlow reports its own out-of-memory error there
     available = available_memory()
     if available is None:
