@@ -264,7 +264,9 @@ def check_sizes(settings: Settings, content: tuple[int, int], styles: list[tuple
     for what, shape, side in pictures:
         scaled = images.scaled_shape(*shape, side)
         if min(scaled) < NETWORK_MIN_SIDE:
-            needed = math.ceil(side * NETWORK_MIN_SIDE / min(scaled))
+            needed = math.ceil(NETWORK_MIN_SIDE * max(shape) / min(shape))
+            while min(images.scaled_shape(*shape, needed)) < NETWORK_MIN_SIDE:  # scaled_shape truncates
+                needed += 1
             raise ValueError(f"{what} ({shape[1]}x{shape[0]}) scaled to {side} px is {scaled[1]}x{scaled[0]} but its "
                              f"shorter side must be at least {NETWORK_MIN_SIDE} px for the network: use a longer side "
                              f"of at least {needed} px there (size, start size or style scale), or crop it")
