@@ -40,8 +40,10 @@ INSTANT = "Instant (any style image)"
 MAX_WORK = float(os.environ.get("STYLIZE_MAX_MEGAPIXEL_STEPS", 200))  # output megapixels x steps, summed over scales
 MAX_SECONDS = float(os.environ.get("STYLIZE_MAX_SECONDS", 600))  # a run is stopped (its picture kept) after this
 MAX_MASK_LAYERS = 8  # the mask editor's layers a request may carry; each is checked like an upload
-# Gradio's cache (uploads, previews, downloads): every CACHE_SWEEP s, files older than CACHE_AGE s are deleted.
-CACHE_SWEEP, CACHE_AGE = 600, 3600
+# Gradio's cache (uploads, comparisons, downloads) and our results: files older than CACHE_AGE s are deleted,
+# Gradio's every CACHE_SWEEP s (a download link older than that stops working).
+CACHE_AGE = float(os.environ.get("STYLIZE_CACHE_SECONDS", 3600))
+CACHE_SWEEP = min(600.0, CACHE_AGE)
 
 # The page's controls, in the order the run handler receives them; Settings <-> controls lives in one place.
 CONTROL_NAMES = ["preset_name", "style_log", "content_log", "tv_log", "steps", "size", "optimizer", "precision",
