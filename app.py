@@ -238,9 +238,12 @@ def check_budget(settings: Settings, shape: tuple[int, int]) -> None:
 
 
 def limits_text() -> str:
-    return (f"**Limits on this server:** {MAX_WORK:.0f} megapixel-steps per run (for example 512 px x "
-            f"{MAX_WORK / 0.197:.0f} steps or 1024 px x {MAX_WORK / 0.79:.0f} steps), at most "
-            f"{format_seconds(MAX_SECONDS)} per run, one run per visitor at a time. "
+    def steps_at(megapixels: float) -> int:
+        return max(1, round(MAX_WORK / megapixels / 50) * 50)
+
+    seconds = f"{MAX_SECONDS / 60:g} min" if MAX_SECONDS >= 60 else f"{MAX_SECONDS:g} s"
+    return (f"**Limits on this server:** {MAX_WORK:g} megapixel-steps per run (about {steps_at(0.197)} steps at "
+            f"512 px or {steps_at(0.79)} at 1024 px), at most {seconds} per run, one run per visitor at a time. "
             f"Precision *auto* means {resolve_precision('auto')} here.")
 
 
@@ -511,8 +514,9 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
     with gr.Blocks(title="Stylize — neural style transfer studio", delete_cache=(CACHE_SWEEP, CACHE_AGE)) as demo:
         gr.Markdown("# Stylize\nDrop in a photo and a painting, press **Stylize**, and watch the photo turn into "
                     "the painting step by step.")
-        gr.Markdown(f"**Network:** {network.label}" + (f" — {public_note(network)}" if network.note else ""),
-                    elem_id="network-line")
+        note = public_note(network)
+        gr.Markdown(f"**Network:** {network.label}" + (f" — {note}" if note else ""), elem_id="network-line")
+        gr.Markdown(limits_text(), elem_id="limits-line")
         history_state = gr.State([])
         with gr.Row(equal_height=True):  # shared by every tab: preview instantly, then refine with the optimizer
             content = Upload(label="Content photo", type="filepath", image_mode=None, height=280,
@@ -619,7 +623,6 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
 
         controls = [preset_name, style_log, content_log, tv_log, steps, size, optimizer, precision, start_size,
                     coarse_steps, init, seed, style_scale, colors, layer_emphasis, blend]
-        gr.Markdown(limits_text(), elem_id="limits-line")
 
         # Public endpoints have names; page-only events are private (not callable by API clients). The
         # optimization has its own slot, so Instant, trained styles and the webcam never wait behind it.
@@ -660,10 +663,9 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
 
 def public_note(network: FeatureNetwork) -> str:
     """The network's note without the server's paths: visitors can't act on them (the server log has the full note)."""
-    if "offline VGG16" in network.note and network.name == "vgg16-hed":
-        return ("ImageNet VGG19 weights are not available on this server, so the offline VGG16 network is used"
-                if "VGG19" in network.note else "VGG16 (offline) was chosen")
-    return "VGG19 with ImageNet weights" if network.name == "vgg19" else ""
+    if network.name == "vgg16-hed" and "instead" in network.note:  # the fallback: its note names the cache path
+        return "ImageNet VGG19 weights are not available on this server, so the offline VGG16 network is used."
+    return ""  # chosen on purpose: the label says which
 
 
 def configure_queue(demo: gr.Blocks) -> gr.Blocks:

@@ -169,3 +169,13 @@ def test_a_data_url_is_refused_by_its_length_before_decoding(monkeypatch):
     monkeypatch.setattr(app.images, "MAX_FILE_BYTES", 1000)
     with pytest.raises(gr.Error, match="must be at most 0 MB"):
         upload.preprocess(upload.data_model(url="data:image/png;base64," + "A" * 4000))
+
+
+def test_the_page_never_shows_the_servers_paths(random_vgg16):
+    import dataclasses
+    import json
+    fallback = dataclasses.replace(random_vgg16, note="ImageNet VGG19 weights are not cached: put the file at "
+                                   "/srv/secret/.keras/models/vgg19.h5. Using the offline VGG16 network instead.")
+    page = json.dumps(app.build_app(fallback).config, default=str)
+    assert "/srv/secret" not in page and "offline VGG16 network is used" in page
+    assert str(app.MODELS_DIR) not in page
