@@ -447,7 +447,8 @@ def trained_network(name: str):
     """A trained network from MODELS_DIR by its listed name (a typed-in name can't reach files elsewhere)."""
     path = fast.list_trained(MODELS_DIR).get(name)
     if path is None:
-        raise gr.Error(f"No trained style named {html.escape(repr(name))} on this server: press Refresh and pick one from the list.")
+        raise gr.Error(f"No trained style named {html.escape(repr(name))} on this server: press Refresh and pick one "
+                       "from the list.")
     return fast.load_transformer(path)
 
 

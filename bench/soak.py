@@ -2,13 +2,14 @@
 
     python bench/soak.py [--runs 100] [--size 128] [--steps 5] [--webcam-seconds 120] [--network vgg16-hed]
 
-Gradio's cache and the results folder are fresh temporary folders, with files kept STYLIZE_CACHE_SECONDS
-(default here 60 s, the app's 3600 s) so the levelling-off shows within minutes. Launches the app in this process (so resident memory is the server's), drives /stylize with gradio_client as a
+Launches the app in this process (so resident memory is the server's), drives /stylize with gradio_client as a
 visitor would, and every 10 runs prints the resident memory (VmRSS) and the sizes of Gradio's cache and the
-results folder. Each run is a new client (a new session) every 10 runs, as visitors come and go; sessions are
-ended as a closed page ends them. Then stylized webcam frames for --webcam-seconds, each through the same steps
-Gradio takes for the /webcam endpoint (the frame's header check and decode, the network, the inline preview),
-with a freshly initialised transformation network standing in for a trained one (the same arithmetic).
+results folder, both fresh temporary folders whose files are kept STYLIZE_CACHE_SECONDS (60 s here, against
+the app's default 3600 s) so the levelling-off shows within minutes. A new client (a new session) comes every
+10 runs and the old one's session is ended as a closed page ends it. Then stylized webcam frames for
+--webcam-seconds, each through the steps Gradio takes for the /webcam endpoint (the frame's header check and
+decode, the network, the inline preview), with a freshly initialised transformation network standing in for a
+trained one (the same arithmetic).
 """
 
 from __future__ import annotations
