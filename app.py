@@ -328,17 +328,23 @@ def make_run(network: FeatureNetwork):
     return run
 
 
-def claim(content, style, second_style, mask_value, history, preset_name, style_log, content_log, tv_log, steps,
-          size, optimizer, precision, start_size, coarse_steps, init, seed, style_scale, colors, layer_emphasis,
-          blend, request: gr.Request = None):
-    """Run before a Stylize request joins the queue: one waiting or running run per session."""
-    key = session_key(request)
-    accepted = [gr.validate(True, "")] * 21
-    if key in _waiting and time.monotonic() - _waiting[key] < MAX_SECONDS * (QUEUE_SIZE + 1):
-        return [gr.validate(False, "You already have a run waiting or running: wait for it, or press Stop.")] + \
-            accepted[1:]
-    _waiting[key] = time.monotonic()
-    return accepted
+def make_claim(run):
+    """The check run before a Stylize request joins the queue: one waiting or running run per session.
+
+    It takes run's own parameters (Gradio calls a validator with the same inputs), whatever controls are added.
+    """
+    @functools.wraps(run)  # run's signature and annotations: Gradio then hands it gr.Request where run takes one
+    def claim(*values):
+        request = next((value for value in values if isinstance(value, gr.Request)), None)
+        key = session_key(request)
+        accepted = [gr.validate(True, "")] * (len(values) - (request is not None))
+        if key in _waiting and time.monotonic() - _waiting[key] < MAX_SECONDS * (QUEUE_SIZE + 1):
+            return [gr.validate(False, "You already have a run waiting or running: wait for it, or press Stop.")] \
+                + accepted[1:]
+        _waiting[key] = time.monotonic()
+        return accepted
+
+    return claim
 
 
 def steer(style_log, content_log, tv_log, request: gr.Request = None):
@@ -635,9 +641,11 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
         for index, slider in enumerate((style_log, content_log, tv_log)):
             slider.input(steer, [style_log, content_log, tv_log], None, queue=False, api_name="steer",
                          api_visibility="public" if index == 0 else "private")
-        run_button.click(make_run(network), [content, style, second_style, mask_editor, history_state, *controls],
+        run = make_run(network)
+        run_button.click(run, [content, style, second_style, mask_editor, history_state, *controls],
                          [output, status, comparison, download, history, history_state], show_progress="hidden",
-                         concurrency_limit=1, concurrency_id="optimize", api_name="stylize", validator=claim)
+                         concurrency_limit=1, concurrency_id="optimize", api_name="stylize",
+                         validator=make_claim(run))
         stop_button.click(stop, None, None, **page_only)
         restore = make_restore(network)
         # Restoring decodes a PNG: through the queue, in a light slot of its own.
