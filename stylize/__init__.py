@@ -4,6 +4,11 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter hides our own messages
 
+from .quiet import native_stderr_silenced  # noqa: E402
+
+with native_stderr_silenced():
+    import tensorflow  # noqa: F401  (loaded here, silently, before the modules below use it)
+
 from .images import load_image, save_png  # noqa: E402
 from .networks import FeatureNetwork, NetworkUnavailable, build_network, load_network  # noqa: E402
 from .optimize import Progress, stylize  # noqa: E402

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import tempfile
 from pathlib import Path
 
 from .settings import (COLORS, DEFAULT_PRESET, INITS, NETWORKS, OPTIMIZERS, PRECISIONS, PRESETS, SIZE_RANGE, STEPS_RANGE,
@@ -49,6 +50,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--save-every", type=int, default=0, metavar="N",
                         help="also write the picture every N steps, as OUT-stepNNNN.png")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--verbose", action="store_true", help="show TensorFlow's start-up lines (oneDNN, CUDA)")
     parser.add_argument("--blend", dest="style_blend", type=float, nargs="+", metavar="W",
                         help="one weight per style image (default: equal)")
     parser.add_argument("--mask", metavar="PATH", help="a picture whose light areas get the style, dark areas "
@@ -71,8 +73,8 @@ def run(arguments: argparse.Namespace) -> Path:
     from tqdm import tqdm
 
     from . import images
-    from .networks import load_network
-    from .optimize import stylize
+    from .networks import load_network, resolve_precision
+    from .optimize import LossNotFinite, decode_sides, stylize
     from .recipe import recipe_text
 
     settings = settings_from_arguments(arguments)
@@ -81,28 +83,65 @@ def run(arguments: argparse.Namespace) -> Path:
         raise ValueError(f"output is {str(output)!r} but must end in .png (the result is saved losslessly)")
     if arguments.save_every < 0:
         raise ValueError(f"--save-every is {arguments.save_every} but must be 0 (off) or a positive number")
-    content = images.load_image(arguments.content, "content image")  # fail on bad input before loading a network
-    styles = [images.load_image(path, "style image") for path in arguments.style]
-    mask = images.load_image(arguments.mask, "mask").mean(axis=-1) if arguments.mask else None
+    check_output(output, [arguments.content, *arguments.style, arguments.mask, arguments.recipe])
+    content_side, style_side = decode_sides(settings)
+    # Fail on bad input before loading a network; decoding straight to twice the size used bounds the memory.
+    content = images.load_image(arguments.content, "content image", content_side)
+    styles = [images.load_image(path, "style image", style_side) for path in arguments.style]
+    mask = images.load_image(arguments.mask, "mask", content_side).mean(axis=-1) if arguments.mask else None
     network = load_network(settings.network, settings.weights_path)
     print(f"Network: {network.label}" + (f" ({network.note})" if network.note else ""), file=sys.stderr)
+    precision = resolve_precision(settings.precision)
+    print(f"Precision: {precision}" + (" (auto: chosen for this machine's CPU/GPU)" if settings.precision == "auto"
+                                        else ""), file=sys.stderr)
     if arguments.save_every:
         settings = settings.replace(preview_every=math.gcd(settings.preview_every, arguments.save_every))
     metadata = recipe_text(settings, {"network": network.label, "content": Path(arguments.content).name,
                                       "style": [Path(path).name for path in arguments.style]})
     bar = tqdm(total=settings.total_steps, unit="step", disable=arguments.quiet, file=sys.stderr)
-    last = None
-    with bar:
-        for record in stylize(content, styles, settings, network=network, mask=mask):
-            bar.update(record.step - bar.n)
-            if record.losses:
-                bar.set_postfix(loss=f"{record.losses['total']:.4g}", size=f"{record.image.shape[1]}px")
-            if arguments.save_every and record.step and record.step % arguments.save_every == 0 and not record.done:
-                images.save_png(output.with_name(f"{output.stem}-step{record.step:04d}.png"), record.image, metadata)
-            last = record
+    last, written = None, []
+    try:
+        with bar:
+            for record in stylize(content, styles, settings, network=network, mask=mask):
+                bar.update(record.step - bar.n)
+                if record.losses:
+                    bar.set_postfix(loss=f"{record.losses['total']:.4g}", size=f"{record.image.shape[1]}px")
+                if arguments.save_every and record.step and record.step % arguments.save_every == 0 \
+                        and not record.done:
+                    written.append(output.with_name(f"{output.stem}-step{record.step:04d}.png"))
+                    images.save_png(written[-1], record.image, metadata)
+                last = record
+    except LossNotFinite as error:  # keep the last good picture beside the output, which is not written
+        kept = output.with_name(f"{output.stem}-step{error.last.step:04d}.png")
+        images.save_png(kept, error.last.image, metadata)
+        raise ValueError(f"{error}; it is in {kept}") from None
+    except KeyboardInterrupt:
+        if written:
+            raise KeyboardInterrupt(f"stopped: {len(written)} picture(s) written, the last {written[-1]}") from None
+        raise
     images.save_png(output, last.image, metadata)
     print(f"Wrote {output} ({last.image.shape[1]}x{last.image.shape[0]}) in {last.elapsed:.1f} s", file=sys.stderr)
     return output
+
+
+def check_output(output: Path, inputs: list[str | None]) -> None:
+    """Before a long run: the output must not be one of the inputs, and its folder must take a new file."""
+    for source in filter(None, inputs):
+        if output.resolve() == Path(source).resolve() or (output.exists() and output.samefile(source)):
+            raise ValueError(f"output {str(output)!r} is also an input picture: choose another file name")
+    folder = output.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise ValueError(f"output folder {str(folder)!r} is not writable ({error.strerror or error})") from None
+
+
+def one_line(error: BaseException) -> str:
+    """An error's first line (TensorFlow's messages run to dozens of lines)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,13 +149,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run(arguments)
     except (ValueError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {one_line(error)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("stopped: nothing was written", file=sys.stderr)
+    except MemoryError:
+        print("error: out of memory: choose a smaller --size or --style-scale", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as stop:
+        print(str(stop) or "stopped: nothing was written", file=sys.stderr)
         return 130
-    except Exception as error:  # NetworkUnavailable and the like: one line, not a traceback
-        print(f"error: {error}", file=sys.stderr)
+    except Exception as error:  # NetworkUnavailable, TensorFlow's out-of-memory and the like: one line
+        if type(error).__name__ == "ResourceExhaustedError":
+            print("error: out of memory: choose a smaller --size or --style-scale", file=sys.stderr)
+            return 2
+        print(f"error: {one_line(error)}", file=sys.stderr)
         return 1
     return 0
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +17,11 @@ from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 MAX_FILE_BYTES = 20 * 1024 * 1024  # uploads above this are refused before reading
 MAX_PIXELS = 50_000_000  # decoded size limit, checked from the header before decoding
 MIN_SIDE = 16  # smaller pictures have no texture for the network to see
+# Only these decoders are used: EPS would run Ghostscript on a stranger's file, and rarer formats are rarely fuzzed.
+FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
+MAX_SIDE = 40_000  # a longer side than this is refused even within MAX_PIXELS (1x50000 strips)
+# Errors Pillow raises for a damaged, truncated, hostile or too-large file, while opening or decoding.
+DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
 
 # Pillow's own decompression-bomb guard, at our limit, for code that decodes before load_image can check.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -21,24 +29,60 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 ImageSource = str | os.PathLike | bytes | Image.Image | np.ndarray
 
 
-def load_image(source: ImageSource, what: str = "image") -> np.ndarray:
-    """Decode a path, bytes, PIL image or array into float32 RGB in [0, 1], HxWx3; ValueError says what's wrong."""
+def load_image(source: ImageSource, what: str = "image", max_side: int | None = None) -> np.ndarray:
+    """Decode a path, bytes, PIL image or array into float32 RGB in [0, 1], HxWx3; ValueError says what's wrong.
+
+    max_side shrinks a larger picture while decoding (JPEG decodes at 1/2, 1/4 or 1/8 directly), so a 50 MP
+    upload for a 512 px run never becomes 600 MB of float32; the caller passes about twice the size it needs.
+    """
     if isinstance(source, np.ndarray):
         return array_to_float_rgb(source, what)
     if isinstance(source, Image.Image):
-        return pil_to_float_rgb(source, what)
+        return pil_to_float_rgb(source, what, max_side)
+    with open_image(source, what) as opened:
+        return pil_to_float_rgb(opened, what, max_side)
+
+
+def open_image(source: str | os.PathLike | bytes, what: str = "image", max_pixels: int | None = None) -> Image.Image:
+    """Open a file or bytes lazily and check its size from the header: nothing is decoded yet."""
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.is_file():
             raise ValueError(f"{what}: no such file {str(path)!r}")
-        size = path.stat().st_size
-        _check_file_size(size, what)
+        _check_file_size(path.stat().st_size, what)
         opened = _open(path, what)
     else:
         _check_file_size(len(source), what)
         opened = _open(io.BytesIO(source), what)
-    with opened:
-        return pil_to_float_rgb(opened, what)
+    try:
+        check_header(opened, what, max_pixels)
+    except ValueError:
+        opened.close()
+        raise
+    return opened
+
+
+def check_header(image: Image.Image, what: str, max_pixels: int | None = None) -> None:
+    """Refuse a picture whose header says it is too large to decode, before any pixel is read."""
+    max_pixels = max_pixels or MAX_PIXELS
+    width, height = image.size
+    if width * height > max_pixels:
+        raise ValueError(f"{what} is {width}x{height} ({width * height / 1e6:.0f} megapixels) but must be at most "
+                         f"{max_pixels / 1e6:.0f} megapixels: scale it down first")
+    if max(width, height) > MAX_SIDE:
+        raise ValueError(f"{what} is {width}x{height} but each side must be at most {MAX_SIDE} px")
+    if min(width, height) < MIN_SIDE:
+        raise ValueError(f"{what} is {width}x{height} but each side must be at least {MIN_SIDE} px")
+
+
+def decode_data_url(url: str, what: str = "image") -> bytes:
+    """The bytes of a base64 data: URL, refused from its length before decoding (JSON skips the upload limit)."""
+    encoded = url.split(",", 1)[-1]
+    _check_file_size(len(encoded) * 3 // 4, what)
+    try:
+        return base64.b64decode(encoded, validate=False)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"{what} is not valid base64 data: send the picture as a file") from None
 
 
 def _check_file_size(size: int, what: str) -> None:
@@ -51,23 +95,42 @@ def _check_file_size(size: int, what: str) -> None:
 
 def _open(file, what: str) -> Image.Image:
     try:
-        return Image.open(file)
+        with warnings.catch_warnings():  # Pillow's warning between our limit and twice it: our message instead
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(file, formats=FORMATS)
     except UnidentifiedImageError:
         raise ValueError(f"{what} is not an image Pillow can read: use PNG, JPEG, WebP, BMP, GIF or TIFF") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # checked from the header on opening
+        raise ValueError(f"{what} is larger than {MAX_PIXELS / 1e6:.0f} megapixels: scale it down first") from None
+    except DECODE_ERRORS as error:
+        raise ValueError(f"{what} could not be read ({_one_line(error)}): the file may be truncated or damaged") \
+            from None
 
 
-def pil_to_float_rgb(image: Image.Image, what: str = "image") -> np.ndarray:
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def pil_to_float_rgb(image: Image.Image, what: str = "image", max_side: int | None = None) -> np.ndarray:
     """Check the size from the header, then decode, orient and convert any mode to float32 RGB in [0, 1]."""
-    width, height = image.size
-    if width * height > MAX_PIXELS:
-        raise ValueError(f"{what} is {width}x{height} ({width * height / 1e6:.0f} megapixels) but must be at most "
-                         f"{MAX_PIXELS / 1e6:.0f} megapixels: scale it down first")
+    check_header(image, what)
     try:
+        if max_side and max(image.size) > max_side and image.format == "JPEG":
+            image.draft("RGB", (max_side, max_side))  # DCT scaling: decodes straight to a smaller size
         image = ImageOps.exif_transpose(image)  # phones store portraits sideways plus an orientation tag
         image.load()
-    except (OSError, SyntaxError, ValueError) as error:
-        raise ValueError(f"{what} could not be decoded ({error}): the file may be truncated or damaged") from None
-    return array_to_float_rgb(_mode_to_array(image), what)
+        if max_side and max(image.size) > max_side:
+            scale = max_side / max(image.size)  # a strip keeps its short side; check_sizes then explains
+            shape = [max(MIN_SIDE, round(side * scale)) for side in image.size]
+            image = image.resize(shape, Image.Resampling.LANCZOS)
+        pixels = _mode_to_array(image)
+    except MemoryError:
+        raise ValueError(f"{what} is too large to decode in this machine's free memory: scale it down first") \
+            from None
+    except DECODE_ERRORS as error:
+        raise ValueError(f"{what} could not be decoded ({_one_line(error)}): the file may be truncated or damaged") \
+            from None
+    return array_to_float_rgb(pixels, what)
 
 
 def _mode_to_array(image: Image.Image) -> np.ndarray:
@@ -151,6 +214,7 @@ def write_atomically(path: str | os.PathLike, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
+        os.chmod(handle, 0o666 & ~_umask())  # mkstemp makes 0600; a saved picture gets the user's usual mode
         with os.fdopen(handle, "wb") as file:
             file.write(data)
             file.flush()
@@ -161,12 +225,34 @@ def write_atomically(path: str | os.PathLike, data: bytes) -> None:
         raise
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it (os.umask sets it, a race with other threads)."""
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError):
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return mask
+
+
 def save_png(path: str | os.PathLike, image: np.ndarray, text: dict[str, str] | None = None) -> None:
     write_atomically(path, png_bytes(image, text))
 
 
-def read_png_text(source: str | os.PathLike | bytes) -> dict[str, str]:
-    """The text chunks of a PNG (empty for other formats)."""
-    file = io.BytesIO(source) if isinstance(source, bytes) else source
-    with Image.open(file) as image:
-        return {key: str(value) for key, value in getattr(image, "text", {}).items()}
+def read_png_text(source: str | os.PathLike | bytes, max_pixels: int | None = None) -> dict[str, str]:
+    """The text chunks of a PNG (empty for other formats); the header is checked first, as reading them decodes.
+
+    Pillow reads text chunks after the pixels by decoding the picture (every frame of an animated PNG),
+    so a size or frame count beyond what a result can have is refused before.
+    """
+    if isinstance(source, (str, os.PathLike)) and not Path(source).is_file():
+        raise FileNotFoundError(source)
+    with open_image(source, "this file", max_pixels) as image:
+        if getattr(image, "n_frames", 1) > 1:
+            raise ValueError(f"this picture has {image.n_frames} frames but a result PNG has one")
+        try:
+            return {key: str(value) for key, value in getattr(image, "text", {}).items()}
+        except DECODE_ERRORS as error:
+            raise ValueError(f"this PNG could not be read ({_one_line(error)}): the file may be truncated or "
+                             "damaged") from None

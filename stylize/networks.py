@@ -11,6 +11,8 @@ from typing import Callable
 import keras
 import tensorflow as tf
 
+from .quiet import gpu_present, native_stderr_silenced
+
 WEIGHTS_ENV = "STYLIZE_VGG19_WEIGHTS"  # a local VGG19 "notop" .h5 file, for machines without network
 VGG19_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"  # the name Keras caches it under
 
@@ -80,6 +82,7 @@ class FeatureNetwork:
 
     def in_precision(self, precision: str) -> FeatureNetwork:
         """This network computing in float32 or mixed bfloat16 (float32 weights, bfloat16 arithmetic), made once."""
+        precision = resolve_precision(precision)
         if precision == "float32":
             return self
         if precision not in self._variants:
@@ -87,6 +90,32 @@ class FeatureNetwork:
                                                        self.preprocess, self.style_layers, self.content_layers,
                                                        self.note)
         return self._variants[precision]
+
+
+CPUINFO = "/proc/cpuinfo"
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # CPU flags of native bfloat16 arithmetic (Intel Cooper Lake+, AMD Zen 4+)
+
+
+def resolve_precision(precision: str) -> str:
+    """"auto" becomes bfloat16 where the hardware computes it natively, float32 elsewhere; others pass through.
+
+    Without AVX-512 BF16 or AMX, oneDNN emulates bfloat16 slowly or fails at the first convolution (tried with
+    ONEDNN_MAX_CPU_ISA=AVX2), so float32 is the safe choice there.
+    """
+    if precision != "auto":
+        return precision
+    return "bfloat16" if bfloat16_supported() else "float32"
+
+
+def bfloat16_supported() -> bool:
+    if gpu_present():
+        return True
+    try:
+        with open(CPUINFO) as cpuinfo:
+            flags = next((line.split(":", 1)[1].split() for line in cpuinfo if line.startswith("flags")), [])
+    except OSError:
+        return False
+    return any(flag in flags for flag in BF16_FLAGS)
 
 
 def _cast_model(model: keras.Model, policy: str) -> keras.Model:
@@ -168,7 +197,8 @@ def load_network(name: str = "auto", weights_path: str | None = None) -> Feature
     key = (name, weights_path)
     with _lock:
         if key not in _cache:
-            _cache[key] = _load(name, weights_path)
+            with native_stderr_silenced():  # the first model built initialises devices: a CUDA line without a GPU
+                _cache[key] = _load(name, weights_path)
         return _cache[key]
 
 

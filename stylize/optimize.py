@@ -10,7 +10,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
-import keras
 import numpy as np
 import scipy.optimize
 import tensorflow as tf
@@ -19,6 +18,7 @@ from . import color, images
 from .images import ImageSource
 from .losses import content_loss, gram_matrices, style_layer_weights, style_loss, total_variation_loss
 from .networks import FeatureNetwork, LossWeights, load_network
+from .quiet import gpu_present
 from .settings import STRENGTH_MIDDLE, Settings, strength_factor
 
 
@@ -182,16 +182,21 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], se
     Closing the generator stops the run at its next step.
     """
     start = time.perf_counter()
-    content = images.load_image(content, "content image")
+    content_side, style_side = decode_sides(settings)
+    content = images.load_image(content, "content image", content_side)
     sources = list(style) if isinstance(style, (list, tuple)) else [style]
-    styles = [images.load_image(source, f"style image {i + 1}" if len(sources) > 1 else "style image")
+    styles = [images.load_image(source, f"style image {i + 1}" if len(sources) > 1 else "style image", style_side)
               for i, source in enumerate(sources)]
     if settings.style_blend and len(settings.style_blend) != len(styles):
         raise ValueError(f"style_blend has {len(settings.style_blend)} weights but there are {len(styles)} "
                          "style images: give one weight per style image")
+    check_sizes(settings, content.shape[:2], [picture.shape[:2] for picture in styles])
+    check_memory(images.scaled_shape(*content.shape[:2], settings.size),
+                 [images.scaled_shape(*picture.shape[:2], style_size(settings.size, settings))
+                  for picture in styles], [picture.shape[:2] for picture in styles] if settings.colors == "histogram"
+                 else [])
     if settings.colors == "histogram":
         styles = [color.match_histogram(picture, content) for picture in styles]
-    check_memory(images.scaled_shape(*content.shape[:2], settings.size))
     network = network or load_network(settings.network, settings.weights_path)
     weights = loss_weights(settings, network)
     model = network.in_precision(settings.precision)
@@ -219,15 +224,16 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], se
     for side, steps in schedule:
         shape = images.scaled_shape(*content.shape[:2], side)
         scaled_content = images.resize(content, shape, settings.antialias)
-        style_side = max(images.MIN_SIDE, round(side * settings.style_scale))
-        scaled_styles = [images.resize_longer_side(painting, style_side, settings.antialias) for painting in styles]
+        scaled_styles = [images.resize_longer_side(painting, style_size(side, settings), settings.antialias)
+                         for painting in styles]
         scaled_mask = None if mask is None else images.resize(np.asarray(mask, np.float32)[..., None], shape)[..., 0]
         objective = build_objective(model, scaled_content, scaled_styles, weights, settings.style_blend,
                                     layer_weights, scaled_mask, settings.normalize)
         picture = (initial_picture(settings, scaled_content, scaled_styles[0]) if picture is None
                    else images.resize(picture, shape, antialias=False))
         if step == 0:
-            yield record(0, picture, {})
+            last_good = record(0, picture, {})
+            yield last_good
         remaining = steps
         while remaining:
             if settings.optimizer == "adam":
@@ -239,8 +245,11 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], se
                 for picture_now, losses, optimizer_state in steps_iter:
                     step += 1
                     remaining -= 1
+                    if losses and not math.isfinite(float(losses["total"])):
+                        raise LossNotFinite(step, float(losses["total"]), last_good)
                     if step % settings.preview_every == 0 or step == total:
-                        yield record(step, picture_now(), losses)
+                        last_good = record(step, picture_now(), losses)
+                        yield last_good
                     steered = steer() if steer and remaining else None
                     if steered is not None and steered != weights:
                         steering = (f"Weights changed at step {step}: style {steered.style:.3g}, "
@@ -255,25 +264,114 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], se
             picture = picture_now()
 
 
+class LossNotFinite(ValueError):
+    """The loss turned NaN or infinite: the run stops; .last is the last record with a finite loss, to keep."""
+
+    def __init__(self, step: int, value: float, last: Progress):
+        super().__init__(f"the loss became {value} at step {step}, so the run stopped (the picture from step "
+                         f"{last.step} is kept): try a larger size or style scale, or smaller weights")
+        self.last = last
+
+
+DECODE_MARGIN = 2  # uploads are decoded to at most this multiple of the side they are used at
+
+
+def style_size(side: int, settings: Settings) -> int:
+    """The painting's longer side for an output whose longer side is side."""
+    return max(images.MIN_SIDE, round(side * settings.style_scale))
+
+
+def decode_sides(settings: Settings) -> tuple[int, int]:
+    """The longest sides worth decoding the photo and the paintings at: more pixels are resized away anyway."""
+    return DECODE_MARGIN * settings.size, DECODE_MARGIN * style_size(settings.size, settings)
+
+
+# The deepest layers read (block5) sit behind four 2x2 poolings: a shorter side under 16 px leaves them no pixels,
+# which ends in a MaxPool error or a 0/0 Gram matrix (loss NaN).
+NETWORK_MIN_SIDE = 16
+
+
+def check_sizes(settings: Settings, content: tuple[int, int], styles: list[tuple[int, int]]) -> None:
+    """Refuse, before any work, a photo or painting whose shorter side at some scale is under NETWORK_MIN_SIDE."""
+    smallest = settings.schedule()[0][0]
+    pictures = [("the photo", content, smallest)] + [("the painting", shape, style_size(smallest, settings))
+                                                       for shape in styles]
+    for what, shape, side in pictures:
+        scaled = images.scaled_shape(*shape, side)
+        if min(scaled) < NETWORK_MIN_SIDE:
+            needed = math.ceil(NETWORK_MIN_SIDE * max(shape) / min(shape))
+            while min(images.scaled_shape(*shape, needed)) < NETWORK_MIN_SIDE:  # scaled_shape truncates
+                needed += 1
+            raise ValueError(f"{what} ({shape[1]}x{shape[0]}) scaled to {side} px is {scaled[1]}x{scaled[0]} but its "
+                             f"shorter side must be at least {NETWORK_MIN_SIDE} px for the network: use a longer side "
+                             f"of at least {needed} px there (size, start size or style scale), or crop it")
+
+
 # Resident memory per output pixel while optimizing, beyond the loaded process: bench/speed.py measured 1.80 GB
 # at 512x341 and 3.53 GB at 1024x683 with the balanced preset (float32 was within 3% of bfloat16).
 BYTES_PER_PIXEL = 3300
+# Computing a painting's Gram matrices is a forward pass only; it holds block1's two 64-channel float32 maps
+# (512 B/px) and the layers read at once, plus TensorFlow's scratch: 1000 B/px is an upper estimate.
+STYLE_BYTES_PER_PIXEL = 1000
+# Histogram matching sorts each channel of the decoded painting: float32 copies, int64 indices, float64 results.
+HISTOGRAM_BYTES_PER_PIXEL = 64
+MEMINFO = "/proc/meminfo"
+# (limit, usage, stat, reclaimable-cache key) for cgroup v2 and v1: a container's limit, not the host's memory.
+CGROUPS = (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current", "/sys/fs/cgroup/memory.stat",
+            "inactive_file"),
+           ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+            "/sys/fs/cgroup/memory/memory.stat", "total_inactive_file"))
 
 
-def check_memory(shape: tuple[int, int]) -> None:
-    """Refuse, before any work, a size whose optimization would not fit in this machine's free memory."""
+def available_memory() -> int | None:
+    """Bytes free to this process: the smaller of the machine's MemAvailable and its cgroup's limit minus its use.
+
+    Inactive page cache counts as free in a cgroup, as the kernel reclaims it first (docker stats does the same).
+    None when neither can be read (not Linux).
+    """
+    figures = []
+    meminfo = _read_lines(MEMINFO)
+    available = [int(line.split()[1]) * 1024 for line in meminfo if line.startswith("MemAvailable:")]
+    figures += available[:1]
+    for limit_file, usage_file, stat_file, inactive_key in CGROUPS:
+        limit = _read_number(limit_file)
+        if limit is None or limit >= 2**60:  # v2 says "max", v1 a huge number, for no limit
+            continue
+        inactive = [int(line.split()[1]) for line in _read_lines(stat_file) if line.split()[:1] == [inactive_key]]
+        figures.append(max(0, limit - (_read_number(usage_file) or 0) + sum(inactive[:1])))
+    return min(figures) if figures else None
+
+
+def _read_lines(path: str) -> list[str]:
     try:
-        with open("/proc/meminfo") as meminfo:
-            available = next(int(line.split()[1]) * 1024 for line in meminfo if line.startswith("MemAvailable"))
-    except (OSError, StopIteration):
-        return  # not Linux: no reliable figure, let the run try
-    if tf.config.list_physical_devices("GPU"):
+        with open(path) as file:
+            return file.readlines()
+    except OSError:
+        return []
+
+
+def _read_number(path: str) -> int | None:
+    lines = _read_lines(path)
+    return int(lines[0]) if lines and lines[0].strip().isdigit() else None
+
+
+def check_memory(shape: tuple[int, int], style_shapes: Sequence[tuple[int, int]] = (),
+                 histogram_shapes: Sequence[tuple[int, int]] = ()) -> None:
+    """Refuse, before any work, a run that would not fit in the free memory: the optimized picture at shape,
+    each painting's Gram pass at its scaled shape, and histogram matching at the decoded paintings' shapes."""
+    if gpu_present():
         return  # GPU memory is another budget; TensorFlow reports its own out-of-memory error there
-    needed = shape[0] * shape[1] * BYTES_PER_PIXEL
+    available = available_memory()
+    if available is None:
+        return  # no reliable figure: let the run try
+    output = shape[0] * shape[1] * BYTES_PER_PIXEL
+    needed = (output + sum(h * w for h, w in style_shapes) * STYLE_BYTES_PER_PIXEL
+              + sum(h * w for h, w in histogram_shapes) * HISTOGRAM_BYTES_PER_PIXEL)
     if needed > available:
-        fits = int(math.sqrt(available / BYTES_PER_PIXEL * max(shape) / min(shape)))
+        fits = int(math.sqrt(available * output / needed / BYTES_PER_PIXEL * max(shape) / min(shape)))
         raise ValueError(f"a {shape[1]}x{shape[0]} picture needs about {needed / 2**30:.1f} GB but this machine has "
-                         f"{available / 2**30:.1f} GB free: choose a size of at most {fits} px")
+                         f"{available / 2**30:.1f} GB free: choose a size of at most {fits} px"
+                         + (" or a smaller style scale" if style_shapes else ""))
 
 
 def initial_picture(settings: Settings, content: np.ndarray, style: np.ndarray) -> np.ndarray:
@@ -303,26 +401,34 @@ def adam_steps(objective: Objective, picture: np.ndarray, steps: int, learning_r
     with fresh moments makes the first steps full-size jumps that undo what the smaller scale achieved.
     """
     image = tf.Variable(picture[None], dtype=tf.float32)
-    optimizer = keras.optimizers.Adam(learning_rate=learning_rate, beta_1=0.99)
-    optimizer.build([image])  # build now, or the first call inside tf.function traces twice
+    # Keras 3's Adam update, written out: a keras.optimizers.Adam made per run and applied inside tf.function
+    # kept about 1 MB a run alive (bench/soak.py: +6 MB a run at 128 px), which a hosted app can't afford.
+    iterations = tf.Variable(0, dtype=tf.int64, trainable=False)
+    moments = [tf.Variable(tf.zeros_like(image), trainable=False) for _ in range(2)]  # first and second
     if carried is not None:
         old_iterations, old_moments = carried
-        optimizer.iterations.assign(old_iterations)
-        new_moments = [v for v in optimizer.variables if tuple(v.shape) == tuple(image.shape)]
-        for new, old in zip(new_moments, old_moments):
+        iterations.assign(old_iterations)
+        for new, old in zip(moments, old_moments):
             new.assign(tf.image.resize(old, image.shape[1:3], method="bilinear"))
+    beta_1, beta_2, epsilon = 0.99, 0.999, 1e-7
 
     @tf.function(autograph=False)  # plain Python, nothing to convert
     def step():
         with tf.GradientTape() as tape:
             losses = objective(image)
-        optimizer.apply_gradients([(tape.gradient(losses["total"], image), image)])
+        gradient = tape.gradient(losses["total"], image)
+        local_step = tf.cast(iterations + 1, tf.float32)
+        alpha = learning_rate * tf.sqrt(1 - beta_2 ** local_step) / (1 - beta_1 ** local_step)
+        first, second = moments
+        first.assign_add((gradient - first) * (1 - beta_1))
+        second.assign_add((tf.square(gradient) - second) * (1 - beta_2))
+        image.assign_sub(first * alpha / (tf.sqrt(second) + epsilon))
+        iterations.assign_add(1)
         image.assign(tf.clip_by_value(image, 0.0, 1.0))
         return losses
 
     def state():
-        moments = [tf.convert_to_tensor(v) for v in optimizer.variables if tuple(v.shape) == tuple(image.shape)]
-        return int(optimizer.iterations.numpy()), moments
+        return int(iterations.numpy()), [tf.convert_to_tensor(v) for v in moments]
 
     for _ in range(steps):
         losses = step()

@@ -9,11 +9,13 @@ import os
 from PIL import UnidentifiedImageError
 
 from .images import read_png_text
-from .settings import Settings
+from .settings import SIZE_RANGE, Settings
 
 RECIPE_KEY = "stylize"  # the PNG text chunk holding the JSON recipe
 FORMAT_VERSION = 2  # bump when the JSON's layout changes (2: normalize, strength); readers ignore unknown fields
 NO_RECIPE = "this PNG was not made by the studio: it has no settings in its metadata"
+MAX_PIXELS = SIZE_RANGE[1] ** 2  # no result is larger; reading a PNG's text decodes it, so bigger ones are refused
+UNTRUSTED = ("weights_path",)  # a file path chosen by the PNG's author is never opened on this machine
 
 
 def recipe_text(settings: Settings, extra: dict | None = None) -> dict[str, str]:
@@ -35,7 +37,7 @@ def recipe_text(settings: Settings, extra: dict | None = None) -> dict[str, str]
 def settings_from_png(source: str | os.PathLike | bytes) -> tuple[Settings, dict]:
     """The Settings and the extras stored by recipe_text; ValueError when there are none or they are invalid."""
     try:
-        text = read_png_text(source)
+        text = read_png_text(source, MAX_PIXELS)
     except FileNotFoundError:
         raise ValueError(f"no such file {str(source)!r}") from None
     except UnidentifiedImageError:
@@ -48,16 +50,18 @@ def settings_from_png(source: str | os.PathLike | bytes) -> tuple[Settings, dict
         recipe = json.loads(text[RECIPE_KEY])
     except json.JSONDecodeError as error:
         raise ValueError(f"this PNG's settings are damaged (not valid JSON: {error.msg})") from None
+    except RecursionError:  # [[[[...]]]] thousands deep
+        raise ValueError("this PNG's settings are damaged (JSON nested too deeply)") from None
     if not isinstance(recipe, dict) or not isinstance(recipe.get("settings"), dict):
         raise ValueError("this PNG's settings are damaged (no 'settings' object in its recipe)")
     # A newer studio may have added fields this one doesn't know: drop them; missing ones keep their defaults.
     known = {field.name for field in dataclasses.fields(Settings)}
-    fields = {name: value for name, value in recipe["settings"].items() if name in known}
+    fields = {name: value for name, value in recipe["settings"].items() if name in known and name not in UNTRUSTED}
     # Recipes from before normalised loss terms (format 1) meant the raw formula: keep reproducing their pictures.
     fields.setdefault("normalize", False)
     try:
         settings = Settings(**fields)
-    except ValueError as error:
+    except (ValueError, TypeError) as error:
         raise ValueError(f"this PNG's settings are invalid: {error}") from None
     extra = recipe.get("extra")
     return settings, extra if isinstance(extra, dict) else {}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 NETWORKS = ("auto", "vgg19", "vgg16-hed")  # "auto": ImageNet VGG19 when its weights can be had, else the offline one
 OPTIMIZERS = ("adam", "lbfgs")
-PRECISIONS = ("float32", "bfloat16")
+PRECISIONS = ("auto", "float32", "bfloat16")  # "auto": bfloat16 where the hardware has it, else float32
 INITS = ("content", "palette", "noise", "style", "instant")  # palette: the photo in the painting's colours;
 # instant: the instant network's picture (stylize/fast), refined
 COLORS = ("style", "luminance", "histogram")  # whose colours the result keeps; see stylize/color.py
@@ -69,6 +69,8 @@ class Settings:
             raise ValueError(f"weights_path is {self.weights_path!r} but must be a file path or None")
         _check_range("seed", self.seed, SEED_RANGE, integer=True)
         _check_range("layer_emphasis", self.layer_emphasis, LAYER_EMPHASIS_RANGE)
+        if not isinstance(self.style_blend, (list, tuple)):
+            raise ValueError(f"style_blend is {self.style_blend!r} but must be a list of weights, one per style image")
         object.__setattr__(self, "style_blend", tuple(self.style_blend))  # JSON gives back a list
         for weight in self.style_blend:
             _check_range("style_blend weight", weight, (0.0, 1e6))
@@ -86,6 +88,9 @@ class Settings:
         _check_range("coarse_steps", self.coarse_steps, (0, STEPS_RANGE[1]), integer=True)
         if self.start_size is not None:
             _check_range("start_size", self.start_size, (16, SIZE_RANGE[1]), integer=True)
+        for name in ("size", "steps", "seed", "preview_every", "coarse_steps", "start_size"):
+            if getattr(self, name) is not None:  # a recipe's 5.0 is a whole number: store it as 5, which range() takes
+                object.__setattr__(self, name, int(getattr(self, name)))
 
     def replace(self, **changes) -> Settings:
         """A copy with some fields changed, validated like any other."""
@@ -116,9 +121,9 @@ def strength_factor(strength: float) -> float:
 # start did (bench/quality.py, README).
 PRESETS: dict[str, dict] = {
     "seed": {"antialias": False, "normalize": False},
-    "quick": {"optimizer": "lbfgs", "start_size": 256, "coarse_steps": 15, "steps": 25, "precision": "bfloat16",
+    "quick": {"optimizer": "lbfgs", "start_size": 256, "coarse_steps": 15, "steps": 25, "precision": "auto",
               "init": "instant"},
-    "balanced": {"optimizer": "lbfgs", "start_size": 256, "coarse_steps": 20, "steps": 70, "precision": "bfloat16",
+    "balanced": {"optimizer": "lbfgs", "start_size": 256, "coarse_steps": 20, "steps": 70, "precision": "auto",
                  "init": "instant"},
     "best": {"optimizer": "lbfgs", "start_size": 128, "coarse_steps": 20, "steps": 150, "init": "instant"},
 }

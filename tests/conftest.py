@@ -39,3 +39,14 @@ def random_vgg16():
     import keras
     keras.utils.set_random_seed(0)
     return build_network("vgg16-hed", weights=None)
+
+
+def seed_controls(steps: int = 6, size: int = 128, **changes) -> list:
+    """/stylize's inputs after the two uploads: second style, mask, then the controls in app.CONTROL_NAMES order
+    (gr.State is not part of the API), set to the seed preset's raw formula unless changed."""
+    import app
+    values = dict(preset_name="seed", strength=5.0, style_log=-1.0, content_log=3.0, tv_log=0.0, steps=steps,
+                  size=size, optimizer="adam", precision="float32", start_size=0, coarse_steps=0, init="content",
+                  seed=0, style_scale=1.0, colors="style", layer_emphasis=0.0, blend=0.5, normalize=False)
+    values.update(changes)
+    return [None, None, *[values[name] for name in app.CONTROL_NAMES]]

@@ -8,6 +8,7 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 import app
+from conftest import seed_controls
 from stylize.recipe import settings_from_png
 
 
@@ -30,17 +31,12 @@ def pictures(tmp_path_factory, content, style):
 
 
 def controls(steps=6, size=128, **changes):
-    """second style, mask, then the controls in app.CONTROL_NAMES order (gr.State is not part of the API)."""
-    values = dict(preset_name="seed", strength=5.0, style_log=-1.0, content_log=3.0, tv_log=0.0, steps=steps, size=size,
-                  optimizer="adam", precision="float32", start_size=0, coarse_steps=0, init="content", seed=0,
-                  style_scale=1.0, colors="style", layer_emphasis=0.0, blend=0.5, normalize=False)
-    values.update(changes)
-    return [None, None, *[values[name] for name in app.CONTROL_NAMES]]
+    return seed_controls(steps, size, **changes)
 
 
 def test_a_run_streams_pictures_then_a_comparison_and_a_png(client, pictures):
     job = client.submit(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
-                        *controls(), api_name="/run")
+                        *controls(), api_name="/stylize")
     job.result()
     updates = job.outputs()  # every streamed (picture, status, comparison, download)
     intermediate = [u for u in updates if "Done." not in u[1]]
@@ -60,22 +56,28 @@ def test_a_run_streams_pictures_then_a_comparison_and_a_png(client, pictures):
 def test_a_non_image_upload_gets_a_clear_message(client, pictures):
     with pytest.raises(Exception, match="not an image"):
         client.predict(handle_file(str(pictures / "notes.png")), handle_file(str(pictures / "style.jpg")),
-                       *controls(), api_name="/run")
+                       *controls(), api_name="/stylize")
 
 
 def test_a_bad_setting_gets_a_clear_message_and_the_app_keeps_serving(client, pictures):
-    bad = controls(size=20)  # below the allowed range
-    with pytest.raises(Exception, match="Value 20 is less than minimum value 128"):
-        client.predict(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
-                       *bad, api_name="/run")
+    # Checked as the request joins the queue (the one-run-per-session check runs there): refused with a
+    # 400 whose body is Gradio's one-line message (gradio_client shows only the status).
+    import httpx
+    info = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/stylize"]
+    assert len(info["parameters"]) == 2 + len(app.CONTROL_NAMES) + 2  # content, style, 2nd, mask, controls
+    fn_index = next(i for i, d in enumerate(client.config["dependencies"]) if d.get("api_name") == "stylize")
+    data = [None, None, None, None, [], *controls(size=20)[2:]]
+    reply = httpx.post(client.src.rstrip("/") + "/gradio_api/queue/join",
+                       json={"data": data, "fn_index": fn_index, "session_hash": "bad-setting"})
+    assert reply.status_code == 400 and "Value 20 is less than minimum value 128" in reply.json()["detail"]
     result = client.predict(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
-                            *controls(steps=2), api_name="/run")
+                            *controls(steps=2), api_name="/stylize")
     assert "Done." in result[1]
 
 
 def test_missing_upload_is_explained(client, pictures):
     with pytest.raises(Exception, match="Upload a content photo"):
-        client.predict(None, handle_file(str(pictures / "style.jpg")), *controls(), api_name="/run")
+        client.predict(None, handle_file(str(pictures / "style.jpg")), *controls(), api_name="/stylize")
 
 
 def test_status_line_reads_like_a_person_wrote_it():
@@ -92,7 +94,7 @@ def test_status_line_reads_like_a_person_wrote_it():
 
 def test_a_result_png_restores_its_settings(client, pictures):
     result = client.predict(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
-                            *controls(steps=2, size=160, colors="luminance", layer_emphasis=0.5), api_name="/run")
+                            *controls(steps=2, size=160, colors="luminance", layer_emphasis=0.5), api_name="/stylize")
     restored = client.predict(handle_file(result[3]["value"]), api_name="/restore")
     picture, status, *values = restored
     assert "Restored the settings" in status
@@ -108,7 +110,7 @@ def test_a_png_without_settings_is_explained(client, pictures):
 
 def test_moving_a_weight_slider_mid_run_steers_it(client, pictures):
     job = client.submit(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
-                        *controls(steps=40, size=128), api_name="/run")
+                        *controls(steps=40, size=128), api_name="/stylize")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not any("Step" in str(o[1]) for o in job.outputs()):
         time.sleep(0.1)
@@ -120,11 +122,11 @@ def test_moving_a_weight_slider_mid_run_steers_it(client, pictures):
 def test_moving_strength_mid_run_steers_it_through_the_style_weight(client, pictures):
     job = client.submit(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
                         *controls(steps=40, size=128, preset_name="balanced", normalize=True, style_log=0.0,
-                                  content_log=0.0, tv_log=-1.0, optimizer="adam", start_size=0), api_name="/run")
+                                  content_log=0.0, tv_log=-1.0, optimizer="adam", start_size=0), api_name="/stylize")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not any("Step" in str(o[1]) for o in job.outputs()):
         time.sleep(0.1)
-    style_log = client.predict(7.5, "balanced", 0.0, -1.0, True, api_name="/steer_strength")
-    assert style_log == pytest.approx(1.0)  # Strength 7.5 is ten times the middle's normalised style weight
+    style_log = client.predict(7.5, "balanced", 0.0, -1.0, True, api_name="/strength")
+    assert style_log == pytest.approx(2.0)  # Strength 7.5 is ten times the middle's normalised style weight, 10
     final_status = job.result()[1]
-    assert "Weights changed at step" in final_status and "style 10" in final_status
+    assert "Weights changed at step" in final_status and "style 100" in final_status

@@ -1,0 +1,129 @@
+"""Soak test of the hosted app: back-to-back runs through its API, then webcam frames, watching memory and disk.
+
+    python bench/soak.py [--runs 100] [--size 128] [--steps 5] [--webcam-seconds 120] [--network vgg16-hed]
+
+Launches the app in this process (so resident memory is the server's), drives /stylize with gradio_client as a
+visitor would, and every 10 runs prints the resident memory (VmRSS) and the sizes of Gradio's cache and the
+results folder, both fresh temporary folders whose files are kept STYLIZE_CACHE_SECONDS (60 s here, against
+the app's default 3600 s) so the levelling-off shows within minutes. A new client (a new session) comes every
+10 runs and the old one's session is ended as a closed page ends it. Then stylized webcam frames for
+--webcam-seconds, each through the steps Gradio takes for the /webcam endpoint (the frame's header check and
+decode, the network, the inline preview), with a freshly initialised transformation network standing in for a
+trained one (the same arithmetic).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Our own cache and results folders, so other apps on the machine don't count; files older than a minute go,
+# so the figures show where disk use levels off within a few minutes (the default keeps them an hour).
+os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="soak-gradio-")
+os.environ.setdefault("STYLIZE_CACHE_SECONDS", "60")
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+import app  # noqa: E402
+from stylize import fast  # noqa: E402
+from stylize.fast.transformer import save_transformer  # noqa: E402
+from stylize.networks import load_network  # noqa: E402
+
+
+def resident_mb() -> float:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+
+
+def folder_mb(folder: Path) -> tuple[float, int]:
+    files = [path for path in Path(folder).rglob("*") if path.is_file()] if Path(folder).exists() else []
+    return sum(path.stat().st_size for path in files) / 2**20, len(files)
+
+
+def report(label: str, demo, started: float, baseline: float | None) -> float:
+    rss = resident_mb()
+    cache, cache_files = folder_mb(demo.GRADIO_CACHE)
+    results, result_files = folder_mb(app.RESULTS_DIR)
+    growth = f" ({100 * (rss / baseline - 1):+.1f}% since run 10)" if baseline else ""
+    print(f"| {label} | {time.monotonic() - started:.0f} | {rss:.0f}{growth} | {cache:.1f} MB / {cache_files} | "
+          f"{results:.2f} MB / {result_files} |", flush=True)
+    return rss
+
+
+def picture(height: int, width: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width]
+    return np.stack([127 + 120 * np.sin(x * f + y * g) for f, g in rng.uniform(0.02, 0.2, (3, 2))],
+                    axis=-1).astype(np.uint8)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--webcam-seconds", type=float, default=120)
+    parser.add_argument("--network", default="vgg16-hed")
+    arguments = parser.parse_args()
+
+    from gradio_client import Client, handle_file
+
+    work = Path(tempfile.mkdtemp(prefix="soak-"))
+    app.RESULTS_DIR = work / "results"
+    Image.fromarray(picture(300, 400, 1)).save(work / "photo.jpg")
+    Image.fromarray(picture(256, 256, 2)).save(work / "painting.png")
+    photo, painting = handle_file(str(work / "photo.jpg")), handle_file(str(work / "painting.png"))
+    demo = app.configure_queue(app.build_app(load_network(arguments.network)))
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, max_file_size=app.MAX_UPLOAD)
+    controls = dict(preset_name="seed", style_log=-1.0, content_log=3.0, tv_log=0.0, steps=arguments.steps,
+                    size=arguments.size, optimizer="adam", precision="auto", start_size=0, coarse_steps=0,
+                    init="content", seed=0, style_scale=1.0, colors="style", layer_emphasis=0.0, blend=0.5)
+    values = [None, None, *[controls[name] for name in app.CONTROL_NAMES]]
+
+    print(f"{arguments.runs} runs of {arguments.steps} steps at {arguments.size} px through /stylize "
+          f"({arguments.network}), then {arguments.webcam_seconds:.0f} s of webcam frames\n")
+    print("| after | seconds | resident memory (MB) | Gradio cache (size / files) | results (size / files) |")
+    print("|---|---|---|---|---|")
+    started, baseline, client = time.monotonic(), None, None
+    report("start", demo, started, None)
+    for run in range(1, arguments.runs + 1):
+        if client is None:
+            client = Client(url, verbose=False)
+        result = client.predict(photo, painting, *values, api_name="/stylize")
+        assert "Done." in result[1], result[1]
+        if run % 10 == 0:
+            rss = report(f"run {run}", demo, started, baseline)
+            baseline = baseline or rss
+            app.end_session(type("Request", (), {"session_hash": client.session_hash})())  # the page closes
+            client = None
+
+    models = work / "models"
+    save_transformer(fast.build_transformer(width=0.5), models / "soak.keras")
+    app.MODELS_DIR = models
+    frame_input = app.Frame(sources=["webcam"], streaming=True)
+    frame_output = app.Preview(streaming=True)
+    frames, webcam_started, next_report = 0, time.monotonic(), 30.0
+    while time.monotonic() - webcam_started < arguments.webcam_seconds:
+        upload = work / "frame.jpg"  # the browser uploads each frame as a file
+        buffer = io.BytesIO()
+        Image.fromarray(picture(240, 320, frames % 50)).save(buffer, "JPEG", quality=80)
+        upload.write_bytes(buffer.getvalue())
+        decoded = frame_input.preprocess(frame_input.data_model(path=str(upload), orig_name="frame.jpg"))
+        frame_output.postprocess(app.webcam_frame(decoded, "soak", None, 1.0))
+        frames += 1
+        if time.monotonic() - webcam_started >= next_report:
+            report(f"webcam {next_report:.0f} s ({frames} frames)", demo, started, baseline)
+            next_report += 30.0
+    report(f"webcam end ({frames} frames, {frames / arguments.webcam_seconds:.1f}/s)", demo, started, baseline)
+    demo.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Hostile and careless uploads, made small and fast in a folder: each must work or get one line, never a traceback."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, PngImagePlugin
+
+from conftest import make_picture
+
+SCRIPT = "<img src=x onerror=alert(document.domain)>"
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A valid PNG signature and IHDR claiming width x height, with one tiny IDAT: no pixels are allocated."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+            + chunk(b"IEND", b""))
+
+
+def encode(image: Image.Image, format: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=format, **options)
+    return buffer.getvalue()
+
+
+def recipe_png(settings: dict, extra: dict | None = None, raw: str | None = None) -> bytes:
+    """A result-like PNG whose recipe says whatever a stranger wrote."""
+    info = PngImagePlugin.PngInfo()
+    recipe = raw if raw is not None else json.dumps({"format": 1, "settings": settings, "extra": extra or {}})
+    info.add_itxt("stylize", recipe)
+    return encode(Image.fromarray(photo(48, 64)), "PNG", pnginfo=info)
+
+
+def photo(height: int, width: int, seed: int = 3) -> np.ndarray:
+    return (make_picture(height, width, seed) * 255).astype(np.uint8)
+
+
+def make_all(folder: Path) -> dict[str, Path]:
+    """Every hostile picture as a file in folder, by name; they take well under a second to make."""
+    rng = np.random.default_rng(0)
+    noisy = Image.fromarray(rng.integers(0, 255, (96, 128, 3), np.uint8))
+    png, jpeg = encode(noisy, "PNG"), encode(noisy, "JPEG", quality=90)
+    frames = [Image.fromarray(photo(64, 64, seed)) for seed in (1, 2, 3)]
+    rotated = Image.fromarray(photo(40, 80))
+    exif = rotated.getexif()
+    exif[0x0112] = 6  # shown rotated 90 degrees
+    nan_tiff = np.full((32, 32), 0.5, np.float32)
+    nan_tiff[4:8, 4:8] = np.nan
+    files = {
+        "empty.png": b"",
+        "random-bytes.jpg": rng.integers(0, 256, 4096, np.uint8).tobytes(),
+        "truncated.png": png[: len(png) // 2],
+        "truncated.jpg": jpeg[: len(jpeg) // 2],
+        "header-40000x40000.png": png_header_only(40000, 40000),
+        "header-144mp.png": png_header_only(12000, 12000),
+        "header-60mp.png": png_header_only(10000, 6000),  # between our 50 MP limit and Pillow's 100 MP bomb error
+        "strip-1x20000.png": encode(Image.new("RGB", (1, 20000), (200, 100, 50)), "PNG"),
+        "animated.gif": encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0),
+        "animated.webp": encode(frames[0], "WEBP", save_all=True, append_images=frames[1:], duration=100),
+        "exif-rotated.jpg": encode(rotated, "JPEG", exif=exif),
+        "cmyk.jpg": encode(Image.fromarray(photo(48, 64)).convert("CMYK"), "JPEG"),
+        "sixteen-bit.png": encode(Image.fromarray((photo(48, 64)[..., 0].astype(np.uint16) * 257)), "PNG"),
+        "float-nan.tif": encode(Image.fromarray(nan_tiff, mode="F"), "TIFF"),
+        "drawing.svg": b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><script>alert(1)</script>'
+                       b'<rect width="64" height="64"/></svg>',
+        "drawing.eps": b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 64 64\nnewpath 0 0 moveto 64 64 lineto stroke\n"
+                       b"showpage\n%%EOF\n",
+        "text-named.png": b"this is a text file, not a picture\n" * 4,
+        "hostile-recipe.png": recipe_png({"size": 4096, "start_size": 2000, "steps": 5.0, "coarse_steps": 3.0,
+                                          "style_weight": 1e9, "weights_path": "/etc/passwd"},
+                                         {"network": SCRIPT, "content": SCRIPT}),
+        "nested-recipe.png": recipe_png({}, raw="[" * 100_000 + "]" * 100_000),
+        "blend-recipe.png": recipe_png({"style_blend": 5}),
+    }
+    paths = {}
+    for name, data in files.items():
+        paths[name] = folder / name
+        paths[name].write_bytes(data)
+    return paths
+
+
+# What each gets as a content photo: a fragment of its one-line message, or None where it works.
+EXPECTED = {
+    "empty.png": "empty file",
+    "random-bytes.jpg": "not an image Pillow can read",
+    "truncated.png": "truncated or damaged",
+    "truncated.jpg": "truncated or damaged",
+    "header-40000x40000.png": "megapixels",
+    "header-144mp.png": "megapixels",
+    "header-60mp.png": "megapixels",
+    "strip-1x20000.png": "each side must be at least 16 px",
+    "animated.gif": None,  # the first frame
+    "animated.webp": None,
+    "exif-rotated.jpg": None,
+    "cmyk.jpg": None,
+    "sixteen-bit.png": None,
+    "float-nan.tif": "NaN or infinite",
+    "drawing.svg": "not an image Pillow can read",
+    "drawing.eps": "not an image Pillow can read",
+    "text-named.png": "not an image Pillow can read",
+    "hostile-recipe.png": None,  # as a picture it is an ordinary PNG
+    "nested-recipe.png": None,
+    "blend-recipe.png": None,
+}

@@ -1,0 +1,154 @@
+"""Hosting for strangers: sessions kept apart, one queued run each, a bounded queue, budgets, bounded disk."""
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from PIL import Image
+
+import app
+from conftest import seed_controls
+
+
+@pytest.fixture(scope="module")
+def server(random_vgg16):
+    demo = app.configure_queue(app.build_app(random_vgg16))
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, max_file_size=app.MAX_UPLOAD)
+    yield demo, url
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def pictures(tmp_path_factory, content, style):
+    folder = tmp_path_factory.mktemp("hosting")
+    Image.fromarray((content * 255).astype(np.uint8)).save(folder / "content.png")
+    Image.fromarray((style * 255).astype(np.uint8)).save(folder / "style.png")
+    return handle_file(str(folder / "content.png")), handle_file(str(folder / "style.png"))
+
+
+def controls(steps=2, size=128, **changes):
+    return seed_controls(steps, size, **changes)
+
+
+def name_of(item) -> str:
+    """A gallery item's file name, however gradio_client hands it over (a dict, a path, or a pair)."""
+    image = item.get("image", item) if isinstance(item, dict) else item
+    image = image.get("path", image) if isinstance(image, dict) else image
+    return Path(image if isinstance(image, str) else image[0]).name
+
+
+def test_two_clients_at_once_see_only_their_own_results(server, pictures):
+    _, url = server
+    clients = [Client(url, verbose=False) for _ in range(2)]
+    results = [None, None]
+
+    def work(index):
+        first = clients[index].predict(*pictures, *controls(), api_name="/stylize")
+        results[index] = (first, clients[index].predict(*pictures, *controls(steps=1), api_name="/stylize"))
+
+    threads = [threading.Thread(target=work, args=(index,)) for index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    histories = [second[4] for _, second in results]
+    assert all(len(history) == 2 for history in histories), histories  # each sees its own two results only
+    mine = [{name_of(item) for item in history} for history in histories]
+    assert not mine[0] & mine[1]
+    downloads = [Path(first[3]["value"]).name for first, _ in results]
+    assert downloads[0] != downloads[1] and all(len(name) == len("stylized-") + 16 + 4 for name in downloads)
+
+
+def test_one_waiting_run_per_session_and_stop_drops_it(server, pictures):
+    _, url = server
+    client = Client(url, verbose=False)
+    running = client.submit(*pictures, *controls(steps=200), api_name="/stylize")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not running.outputs():
+        time.sleep(0.1)
+    with pytest.raises(Exception, match="You already have a run waiting or running"):
+        client.predict(*pictures, *controls(), api_name="/stylize")
+    other = Client(url, verbose=False).submit(*pictures, *controls(), api_name="/stylize")  # another visitor may
+    key = client.session_hash
+    app.stop(type("Request", (), {"session_hash": key})())  # what the page's Stop does for this session
+    assert "Stopped at step" in running.result()[1]
+    assert "Done." in other.result()[1]
+    assert key not in app._waiting
+
+
+def test_stop_while_waiting_cancels_the_run_when_its_turn_comes(server, pictures):
+    _, url = server
+    busy, waiting = Client(url, verbose=False), Client(url, verbose=False)
+    first = busy.submit(*pictures, *controls(steps=100), api_name="/stylize")
+    while not first.outputs():
+        time.sleep(0.1)
+    queued = waiting.submit(*pictures, *controls(), api_name="/stylize")
+    time.sleep(0.5)
+    app.stop(type("Request", (), {"session_hash": waiting.session_hash})())
+    app.stop(type("Request", (), {"session_hash": busy.session_hash})())
+    assert "Cancelled before it started" in queued.result()[1]
+    assert "Stopped at step" in first.result()[1]
+
+
+def test_a_full_queue_gets_a_clear_message(random_vgg16, pictures, monkeypatch):
+    monkeypatch.setattr(app, "QUEUE_SIZE", 1)
+    demo = app.configure_queue(app.build_app(random_vgg16))
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True)
+    try:
+        first = Client(url, verbose=False).submit(*pictures, *controls(steps=60), api_name="/stylize")
+        while not first.outputs():
+            time.sleep(0.1)
+        Client(url, verbose=False).submit(*pictures, *controls(), api_name="/stylize")  # waits: the queue is full
+        time.sleep(0.5)
+        with pytest.raises(Exception, match="Queue is full"):
+            Client(url, verbose=False).predict(*pictures, *controls(), api_name="/stylize")
+        first.cancel()
+    finally:
+        demo.close()
+
+
+def test_the_work_budget_refuses_before_running_and_the_time_limit_keeps_the_picture(server, pictures,
+                                                                                      monkeypatch):
+    _, url = server
+    client = Client(url, verbose=False)
+    monkeypatch.setattr(app, "MAX_WORK", 0.05)  # 128x96 px x 6 steps is 0.074 megapixel-steps
+    with pytest.raises(Exception, match="this run is 0 megapixel-steps but this server allows 0 per run"):
+        client.predict(*pictures, *controls(steps=6), api_name="/stylize")
+    monkeypatch.setattr(app, "MAX_WORK", 200)
+    monkeypatch.setattr(app, "MAX_SECONDS", 0.0)
+    result = client.predict(*pictures, *controls(steps=50), api_name="/stylize")
+    assert "limit of 0 s per run was reached; the picture so far is kept" in result[1] and result[3]["value"]
+    assert "megapixel-steps per run" in app.limits_text() and "Precision *auto* means" in app.limits_text()
+
+
+def test_previews_leave_no_files_and_the_session_folder_goes_when_the_page_closes(server, pictures):
+    demo, url = server
+    client = Client(url, verbose=False)
+    cache = Path(demo.GRADIO_CACHE)
+    before = sum(1 for path in cache.rglob("*") if path.is_file())
+    job = client.submit(*pictures, *controls(steps=30), api_name="/stylize")
+    final = job.result()
+    assert len(job.outputs()) >= 3  # several previews were streamed
+    added = sum(1 for path in cache.rglob("*") if path.is_file()) - before
+    assert added <= 6, added  # the inputs, the comparison's two pictures and the PNG: no file per preview
+    assert demo.delete_cache == (app.CACHE_SWEEP, app.CACHE_AGE)
+    folder = app._folders[client.session_hash]
+    assert folder.is_dir() and folder.parent == app.RESULTS_DIR
+    app.end_session(type("Request", (), {"session_hash": client.session_hash})())
+    assert not folder.exists() and final[3]["value"]
+
+
+def test_old_results_are_pruned(tmp_path, monkeypatch):
+    monkeypatch.setattr(app, "RESULTS_DIR", tmp_path)
+    (tmp_path / "abc").mkdir()
+    old, new = tmp_path / "abc" / "old.png", tmp_path / "abc" / "new.png"
+    old.write_bytes(b"x")
+    new.write_bytes(b"x")
+    app.prune_results(now=old.stat().st_mtime + app.CACHE_AGE + 1)
+    assert not old.exists() and not new.exists()
+    new.write_bytes(b"x")
+    app.prune_results()
+    assert new.exists()
