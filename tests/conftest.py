@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from stylize.networks import build_network
 
@@ -50,3 +51,29 @@ def seed_controls(steps: int = 6, size: int = 128, **changes) -> list:
                   seed=0, style_scale=1.0, colors="style", layer_emphasis=0.0, blend=0.5, normalize=False)
     values.update(changes)
     return [None, None, *[values[name] for name in app.CONTROL_NAMES]]
+
+
+@pytest.fixture(scope="module")
+def server(random_vgg16):
+    """(demo, url): the app on a random network, launched in this process with the public queue settings."""
+    import app
+    demo = app.configure_queue(app.build_app(random_vgg16))
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, max_file_size=app.MAX_UPLOAD)
+    yield demo, url
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    from gradio_client import Client
+    return Client(server[1], verbose=False)
+
+
+@pytest.fixture(scope="module")
+def pictures(tmp_path_factory, content, style):
+    """A folder with the content and style pictures as uploads, and a text file named like a picture."""
+    folder = tmp_path_factory.mktemp("uploads")
+    Image.fromarray((content * 255).astype(np.uint8)).save(folder / "content.png")
+    Image.fromarray((style * 255).astype(np.uint8)).save(folder / "style.jpg")
+    (folder / "notes.png").write_text("this is not a picture")
+    return folder

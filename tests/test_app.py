@@ -4,30 +4,12 @@ import time
 
 import numpy as np
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from PIL import Image
 
 import app
 from conftest import seed_controls
 from stylize.recipe import settings_from_png
-
-
-@pytest.fixture(scope="module")
-def client(random_vgg16):
-    demo = app.build_app(random_vgg16)
-    demo.queue(max_size=app.QUEUE_SIZE, default_concurrency_limit=1)
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, max_file_size=app.MAX_UPLOAD)
-    yield Client(url, verbose=False)
-    demo.close()
-
-
-@pytest.fixture(scope="module")
-def pictures(tmp_path_factory, content, style):
-    folder = tmp_path_factory.mktemp("uploads")
-    Image.fromarray((content * 255).astype(np.uint8)).save(folder / "content.png")
-    Image.fromarray((style * 255).astype(np.uint8)).save(folder / "style.jpg")
-    (folder / "notes.png").write_text("this is not a picture")
-    return folder
 
 
 def controls(steps=6, size=128, **changes):

@@ -9,7 +9,6 @@ from PIL import Image
 import app
 from stylize.fast import instant
 from stylize.fast.transformer import build_transformer, save_transformer
-from test_app import client, pictures  # noqa: F401  (shared fixtures: the launched app and its uploads)
 from test_fast_instant import StandIn
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import gradio as gr
 import pytest
 from gradio.data_classes import FileData
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from PIL import Image
 
 import app
@@ -73,14 +73,6 @@ def test_a_hostile_recipe_on_the_command_line_reads_no_path(files, tmp_path, cli
         status = cli.main([str(files["exif-rotated.jpg"]), str(files["painting.png"]), "-o", str(tmp_path / "x.png"),
                            "--recipe", str(files[name])])
         assert status == 2 and message in capsys.readouterr().err
-
-
-@pytest.fixture(scope="module")
-def client(random_vgg16):
-    demo = app.configure_queue(app.build_app(random_vgg16))
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, max_file_size=app.MAX_UPLOAD)
-    yield Client(url, verbose=False)
-    demo.close()
 
 
 def run_controls(steps=1, size=128, **changes):

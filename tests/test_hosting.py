@@ -14,14 +14,6 @@ from conftest import seed_controls
 
 
 @pytest.fixture(scope="module")
-def server(random_vgg16):
-    demo = app.configure_queue(app.build_app(random_vgg16))
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, max_file_size=app.MAX_UPLOAD)
-    yield demo, url
-    demo.close()
-
-
-@pytest.fixture(scope="module")
 def pictures(tmp_path_factory, content, style):
     folder = tmp_path_factory.mktemp("hosting")
     Image.fromarray((content * 255).astype(np.uint8)).save(folder / "content.png")
