@@ -97,7 +97,10 @@ def _typed(text: str, current):
 
 def calibration_set() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """(photos, paintings) by name: bright and dark, colour and greyscale, fine texture, flat fields, swirls."""
-    import skimage.data
+    try:
+        import skimage.data  # its sample photos; not a runtime dependency of the studio
+    except ImportError:
+        raise SystemExit("--calibration needs scikit-image for its sample photos: pip install scikit-image") from None
 
     load = lambda path: images.to_uint8(images.load_image(path))  # noqa: E731
     photos = {name: getattr(skimage.data, name)() for name in ("astronaut", "rocket", "coffee")}

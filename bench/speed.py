@@ -149,7 +149,7 @@ def main(argv=None):
             images.save_png(Path(arguments.save) / f"{name.replace(':', '-').replace(',', '-')}.png", result["picture"])
 
     seed = results[0]
-    target, _, target_match, _ = seed["trajectory"][-1]
+    _, target, target_match, _ = seed["trajectory"][-1]
     print(f"\nBaseline {seed['name']}: objective {target:.4g}, style match {target_match:.2f}")
     print("| method | s/step by size | time to baseline's objective | vs baseline | time to its style match "
           "(content keep then) | objective at " + " | objective at ".join(f"{b:.0f} s" for b in BUDGETS)
