@@ -384,7 +384,7 @@ def initial_picture(settings: Settings, content: np.ndarray, style: np.ndarray) 
         # Pixel optimizers change a picture's overall brightness and colour slowly (VGG's gradients are mostly
         # high-frequency): starting in the painting's colours leaves the steps for its texture.
         return content + share * (color.match_colour_statistics(content, style) - content)
-    if settings.init == "instant":
+    if settings.init == "instant" and share > 0:  # at 0 the photo itself, not the photo in its own style
         from .fast.instant import instant_stylize  # here: fast/ imports this module, and only this start needs it
         return instant_stylize(content, style, strength=share).astype(np.float32) / 255.0
     if settings.init == "noise":

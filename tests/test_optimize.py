@@ -152,3 +152,10 @@ def test_palette_start_takes_the_paintings_colours_in_proportion_to_strength(con
     share = strength / 5.0
     np.testing.assert_allclose(start, content + share * (match_colour_statistics(content, style) - content),
                                atol=1e-6)
+
+
+def test_instant_start_at_strength_zero_is_the_photo_itself(content, style):
+    from stylize.optimize import initial_picture
+    np.testing.assert_array_equal(initial_picture(Settings(init="instant", strength=0.0), content, style), content)
+    stylised = initial_picture(Settings(init="instant"), content, style)
+    assert stylised.shape == content.shape and np.abs(stylised - content).mean() > 0.02
