@@ -607,7 +607,7 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
                 with gr.Row():
                     preset_name = gr.Dropdown(list(PRESETS), value=DEFAULT_PRESET, label="Preset",
                                               info="512 px on 2 CPU cores: quick ≈ 25 s, balanced ≈ 45 s, "
-                                                   "best ≈ 3.5 min; seed = the original program")
+                                                   "best ≈ 2.5 min; seed = the original program")
                     style_strength = gr.Slider(*limits.STRENGTH_RANGE, value=defaults.strength, step=0.5,
                                          label="Style strength", elem_id="strength",
                                          info="0 the photo · 10 the painting; can be moved during a run")
