@@ -95,6 +95,10 @@ def _typed(text: str, current):
     return type(current)(text)
 
 
+def load(path) -> np.ndarray:
+    return images.to_uint8(images.load_image(path))
+
+
 def calibration_set() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """(photos, paintings) by name: bright and dark, colour and greyscale, fine texture, flat fields, swirls."""
     try:
@@ -102,7 +106,6 @@ def calibration_set() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     except ImportError:
         raise SystemExit("--calibration needs scikit-image for its sample photos: pip install scikit-image") from None
 
-    load = lambda path: images.to_uint8(images.load_image(path))  # noqa: E731
     photos = {name: getattr(skimage.data, name)() for name in ("astronaut", "rocket", "coffee")}
     paintings = {path.stem: load(path) for path in sorted(ROOT.glob("assets/style_*.png"))}
     if SHARED.is_dir():
@@ -165,7 +168,6 @@ def main(argv=None):
         keep = lambda table, names: {k: v for k, v in table.items() if not names or k in names.split(",")}  # noqa
         photos, paintings = keep(photos, arguments.only_photos), keep(paintings, arguments.only_paintings)
     else:
-        load = lambda path: images.to_uint8(images.load_image(path))  # noqa: E731
         photos = {Path(p).stem: load(p) for p in arguments.photos}
         paintings = {Path(p).stem: load(p) for p in arguments.paintings}
     methods = split_methods(arguments.methods)

@@ -38,7 +38,7 @@ LOSS_WEIGHTS = {
     "vgg16-hed": LossWeights(style=1e-1, content=1e3, tv=1.0),  # tuned by eye on photos and paintings at 512 px
 }
 # Normalised terms (optimize.term_scales: each divided by its value for the photo) have no units, so one set
-# serves every network and painting. style is the weight at Strength 5; Strength scales it (style_weight_for).
+# serves every network and painting. style is the weight at Strength 5; Strength scales it (settings.strength_factor).
 NORMALIZED_WEIGHTS = LossWeights(style=10.0, content=1.0, tv=0.1)  # calibrated by bench/quality.py (README)
 
 LABELS = {

@@ -38,8 +38,8 @@ class Settings:
     strength: float = STRENGTH_MIDDLE  # 0 (the photo) ... 10 (the painting): scales the default style weight
     normalize: bool = True  # divide each loss term by its value for the photo, so weights mean the same everywhere
     style_weight: float | None = None  # None: the default (networks.NORMALIZED_WEIGHTS) scaled by strength
-    content_weight: float | None = None  # None: the network's own default
-    tv_weight: float | None = None  # None: the network's own default; total variation smooths pixel noise
+    content_weight: float | None = None  # None: the default (normalised terms' or, for the raw formula, the network's)
+    tv_weight: float | None = None  # None: the default, as content_weight; total variation smooths pixel noise
     size: int = 512  # longer side of the output, in pixels; the style image is scaled to the same longer side
     steps: int = SEED_STEPS  # optimizer steps at the full size
     optimizer: str = "adam"  # "adam" (the seed's) or "lbfgs" (Gatys et al.'s original choice)
@@ -48,7 +48,7 @@ class Settings:
     coarse_steps: int = 0  # steps at each scale below the full size
     precision: str = "float32"  # "bfloat16" runs the network in mixed precision (about 1.8x faster on CPU)
     antialias: bool = True  # antialias when shrinking inputs; the seed program did not
-    init: str = "content"  # the starting picture: the content, noise, the style image, or the instant picture
+    init: str = "content"  # the starting picture, one of INITS (the presets but seed start from the instant picture)
     seed: int = 0  # random seed for noise initialisation
     style_scale: float = 1.0  # style image's longer side as a multiple of the output's: above 1 paints bigger strokes
     colors: str = "style"  # "luminance": keep the content's colours; "histogram": recolour the style to match
