@@ -86,7 +86,7 @@ class FeatureNetwork:
         if precision == "float32":
             return self
         if precision not in self._variants:
-            self._variants[precision] = FeatureNetwork(self.name, _cast_model(self.model, f"mixed_{precision}"),
+            self._variants[precision] = FeatureNetwork(self.name, cast_model(self.model, f"mixed_{precision}"),
                                                        self.preprocess, self.style_layers, self.content_layers,
                                                        self.note)
         return self._variants[precision]
@@ -118,7 +118,8 @@ def bfloat16_supported() -> bool:
     return any(flag in flags for flag in BF16_FLAGS)
 
 
-def _cast_model(model: keras.Model, policy: str) -> keras.Model:
+def cast_model(model: keras.Model, policy: str) -> keras.Model:
+    """A copy of model whose layers compute in policy (a Keras dtype policy), with a copy of its weights."""
     def with_policy(layer):
         if isinstance(layer, keras.layers.InputLayer):
             return layer.__class__.from_config(layer.get_config())

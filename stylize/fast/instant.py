@@ -12,7 +12,7 @@ import tensorflow as tf
 from .. import images
 from ..images import ImageSource
 from ..networks import NetworkUnavailable
-from ..settings import SIZE_RANGE, _check_range
+from ..settings import SIZE_RANGE, check_range
 from .bundled import STRENGTH_RANGE, STYLE_SIZE_RANGE, BundledNetworks, BundledUnavailable, load_bundled
 
 HUB_HANDLE = "https://tfhub.dev/google/magenta/arbitrary-image-stylization-v1-256/2"  # the published handle
@@ -59,7 +59,7 @@ class InstantModel:
         embedding cannot be interpolated as Ghiasi et al. do: strength blends the pixels on this path only,
         strength * stylised + (1 - strength) * content, which keeps the content's own colours at low strength.
         """
-        _check_range("strength", strength, STRENGTH_RANGE)
+        check_range("strength", strength, STRENGTH_RANGE)
         stylized = self(content[None], code)[0]
         return (strength * stylized + (1.0 - strength) * content).numpy()
 
@@ -139,7 +139,7 @@ def load_instant(model_dir: str | os.PathLike | None = None) -> InstantModel | B
 
 def prepare_style(style: ImageSource, style_size: int = STYLE_SIZE) -> np.ndarray:
     """The style picture as the network wants it: float 1 x style_size x style_size x 3 (squashed, as Magenta did)."""
-    _check_range("style_size", style_size, STYLE_SIZE_RANGE, integer=True)
+    check_range("style_size", style_size, STYLE_SIZE_RANGE, integer=True)
     picture = images.load_image(style, "style image")
     return images.resize(picture, (int(style_size), int(style_size)))[None]
 
@@ -152,12 +152,12 @@ def instant_stylize(content: ImageSource, style: ImageSource, *, strength: float
     strength 0..1 moves the style embedding from the photo's own to the painting's with the bundled networks;
     with TensorFlow's network it blends the pixels (see InstantModel.apply).
     """
-    _check_range("strength", strength, STRENGTH_RANGE)
+    check_range("strength", strength, STRENGTH_RANGE)
     picture = images.load_image(content, "content image")
     if size is not None:
-        _check_range("size", size, SIZE_RANGE, integer=True)
+        check_range("size", size, SIZE_RANGE, integer=True)
         picture = images.resize_longer_side(picture, int(size))
-    _check_range("style_size", style_size, STYLE_SIZE_RANGE, integer=True)
+    check_range("style_size", style_size, STYLE_SIZE_RANGE, integer=True)
     painting = images.load_image(style, "style image")
     model = model or load_instant()
     return images.to_uint8(model.apply(picture, model.style_code(painting, style_size), strength))

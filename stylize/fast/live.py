@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from .. import images
-from ..settings import SIZE_RANGE, _check_range
+from ..settings import SIZE_RANGE, check_range
 from .bundled import BuiltinStyle, BundledNetworks
 from .instant import STRENGTH_RANGE, STYLE_SIZE, InstantModel
 from .transformer import traced
@@ -33,13 +33,13 @@ def stylize_frame(model: keras.Model | BuiltinStyle | InstantModel | BundledNetw
     """
     if frame is None:  # Gradio sends None before the camera starts and after it stops
         return None
-    _check_range("strength", strength, STRENGTH_RANGE)
+    check_range("strength", strength, STRENGTH_RANGE)
     if frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[-1] == 3:
         picture = tf.image.convert_image_dtype(tf.constant(frame), tf.float32)  # the common case, no copies
     else:  # greyscale, RGBA, 16-bit or float frames: the general converter
         picture = tf.constant(images.array_to_float_rgb(frame, "webcam frame"))
     if size is not None:
-        _check_range("size", size, SIZE_RANGE, integer=True)
+        check_range("size", size, SIZE_RANGE, integer=True)
         shape = images.scaled_shape(*frame.shape[:2], int(size))
         if shape != tuple(frame.shape[:2]):
             picture = tf.image.resize(picture, shape, method="bilinear", antialias=True)

@@ -20,7 +20,7 @@ from ..images import ImageSource
 from ..losses import content_loss, gram_matrices, style_loss, total_variation_loss
 from ..networks import FeatureNetwork, LossWeights, load_network
 from ..optimize import style_targets
-from ..settings import NETWORKS, WEIGHT_RANGE, _check_choice, _check_range
+from ..settings import NETWORKS, WEIGHT_RANGE, check_choice, check_range
 from .transformer import RESIDUAL_BLOCKS_RANGE, WIDTH_RANGE, build_transformer, save_transformer
 
 TRAIN_SIZE_RANGE = (32, 1024)
@@ -55,20 +55,20 @@ class TrainSettings:
     seed: int = 0  # crops, flips and photo order
 
     def __post_init__(self) -> None:
-        _check_choice("network", self.network, NETWORKS)
-        _check_range("size", self.size, TRAIN_SIZE_RANGE, integer=True)
+        check_choice("network", self.network, NETWORKS)
+        check_range("size", self.size, TRAIN_SIZE_RANGE, integer=True)
         if self.style_size is not None:
-            _check_range("style_size", self.style_size, TRAIN_SIZE_RANGE, integer=True)
-        _check_range("batch_size", self.batch_size, BATCH_SIZE_RANGE, integer=True)
-        _check_range("steps", self.steps, TRAIN_STEPS_RANGE, integer=True)
-        _check_range("learning_rate", self.learning_rate, LEARNING_RATE_RANGE)
+            check_range("style_size", self.style_size, TRAIN_SIZE_RANGE, integer=True)
+        check_range("batch_size", self.batch_size, BATCH_SIZE_RANGE, integer=True)
+        check_range("steps", self.steps, TRAIN_STEPS_RANGE, integer=True)
+        check_range("learning_rate", self.learning_rate, LEARNING_RATE_RANGE)
         for name in ("style_weight", "content_weight", "tv_weight"):
             if getattr(self, name) is not None:
-                _check_range(name, getattr(self, name), WEIGHT_RANGE)
-        _check_range("width", self.width, WIDTH_RANGE)
-        _check_range("residual_blocks", self.residual_blocks, RESIDUAL_BLOCKS_RANGE, integer=True)
-        _check_range("preview_every", self.preview_every, EVERY_RANGE, integer=True)
-        _check_range("checkpoint_every", self.checkpoint_every, EVERY_RANGE, integer=True)
+                check_range(name, getattr(self, name), WEIGHT_RANGE)
+        check_range("width", self.width, WIDTH_RANGE)
+        check_range("residual_blocks", self.residual_blocks, RESIDUAL_BLOCKS_RANGE, integer=True)
+        check_range("preview_every", self.preview_every, EVERY_RANGE, integer=True)
+        check_range("checkpoint_every", self.checkpoint_every, EVERY_RANGE, integer=True)
 
     def replace(self, **changes) -> TrainSettings:
         return dataclasses.replace(self, **changes)

@@ -13,8 +13,8 @@ import tensorflow as tf
 
 from .. import images
 from ..images import ImageSource
-from ..networks import _cast_model
-from ..settings import PRECISIONS, SIZE_RANGE, _check_choice, _check_range
+from ..networks import cast_model
+from ..settings import PRECISIONS, SIZE_RANGE, check_choice, check_range
 
 WIDTH_RANGE = (0.125, 2.0)  # multiplier on Johnson's 32/64/128 filters; below 1 trades quality for speed
 RESIDUAL_BLOCKS_RANGE = (1, 10)
@@ -129,8 +129,8 @@ def build_transformer(width: float = 1.0, residual_blocks: int = 5) -> keras.Mod
     width scales Johnson et al.'s 32/64/128 filters (0.5 is about 3.5x faster on a CPU); residual_blocks is 5
     in the paper. The output uses a sigmoid where the paper scales a tanh: both map onto the pixel range.
     """
-    _check_range("width", width, WIDTH_RANGE)
-    _check_range("residual_blocks", residual_blocks, RESIDUAL_BLOCKS_RANGE, integer=True)
+    check_range("width", width, WIDTH_RANGE)
+    check_range("residual_blocks", residual_blocks, RESIDUAL_BLOCKS_RANGE, integer=True)
     small, medium, large = (max(4, round(filters * width)) for filters in (32, 64, 128))
     picture = keras.Input((None, None, 3), name="picture")
     x = PadToMultiple(MULTIPLE)(picture)
@@ -204,11 +204,11 @@ def traced(model: keras.Model, precision: str = "float32"):
     precision "bfloat16" runs a mixed-precision copy (float32 weights, bfloat16 arithmetic): about 2x faster
     on CPUs with AMX or AVX512-BF16 and on GPUs, slower on CPUs without them; pixels move by about 1/255.
     """
-    _check_choice("precision", precision, PRECISIONS)
+    check_choice("precision", precision, PRECISIONS)
     with _traced_lock:
         per_precision = _traced.setdefault(model, {})
         if precision not in per_precision:
-            runner = model if precision == "float32" else _cast_model(model, f"mixed_{precision}")
+            runner = model if precision == "float32" else cast_model(model, f"mixed_{precision}")
             per_precision[precision] = tf.function(
                 lambda batch: tf.cast(runner(batch, training=False), tf.float32),
                 input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
@@ -220,6 +220,6 @@ def apply_transformer(model: keras.Model, image: ImageSource, size: int | None =
     """Stylise a picture with a trained network: uint8 HxWx3 of the input's size, or with longer side `size`."""
     picture = images.load_image(image, "content image")
     if size is not None:
-        _check_range("size", size, SIZE_RANGE, integer=True)
+        check_range("size", size, SIZE_RANGE, integer=True)
         picture = images.resize_longer_side(picture, int(size))
     return images.to_uint8(traced(model, precision)(tf.constant(picture[None])))
