@@ -22,7 +22,9 @@ from stylize import fast, images, settings as limits
 from stylize.losses import style_layer_weights
 from stylize.masks import mask_from_editor
 from stylize.networks import FeatureNetwork, LossWeights, load_network, resolve_precision
-from stylize.optimize import LossNotFinite, Progress, decode_sides, loss_weights, stylize
+from stylize.limits import decode_sides
+from stylize.objective import loss_weights
+from stylize.optimize import LossNotFinite, Progress, stylize
 from stylize.recipe import recipe_text, settings_from_png
 from stylize.settings import DEFAULT_PRESET, PRESETS, Settings, preset
 

@@ -26,7 +26,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from stylize import images, load_network, preset  # noqa: E402
-from stylize.optimize import build_objective, loss_weights, stylize  # noqa: E402
+from stylize.objective import build_objective, loss_weights  # noqa: E402
+from stylize.optimize import stylize  # noqa: E402
 
 import quality  # noqa: E402  (beside this script)
 from quality import preset_with_overrides, split_methods  # noqa: E402

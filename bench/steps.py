@@ -47,7 +47,7 @@ def main():
         for optimizer in ("adam", "lbfgs"):
             for precision in ("float32", "bfloat16"):
                 settings = Settings(size=arguments.size, steps=arguments.steps, optimizer=optimizer,
-                                    precision=precision)
+                                    precision=precision, start_size=None, init="content")  # full-size steps only
                 seconds = seconds_per_step(network, settings, content, style)
                 print(f"| {network.label} ({note}) | {optimizer} | {precision} | {seconds:.2f} |", flush=True)
 

@@ -74,7 +74,8 @@ def run(arguments: argparse.Namespace) -> Path:
 
     from . import images
     from .networks import load_network, resolve_precision
-    from .optimize import LossNotFinite, decode_sides, stylize
+    from .limits import decode_sides
+    from .optimize import LossNotFinite, stylize
     from .recipe import recipe_text
 
     settings = settings_from_arguments(arguments)

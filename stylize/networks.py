@@ -37,7 +37,7 @@ LOSS_WEIGHTS = {
     "vgg19": LossWeights(style=1e-2, content=1e4, tv=30.0),  # the seed program's
     "vgg16-hed": LossWeights(style=1e-1, content=1e3, tv=1.0),  # tuned by eye on photos and paintings at 512 px
 }
-# Normalised terms (optimize.term_scales: each divided by its value for the photo) have no units, so one set
+# Normalised terms (objective.term_scales: each divided by its value for the photo) have no units, so one set
 # serves every network and painting. style is the weight at Strength 5; Strength scales it (settings.strength_factor).
 NORMALIZED_WEIGHTS = LossWeights(style=10.0, content=1.0, tv=0.1)  # calibrated by bench/quality.py (README)
 
@@ -58,7 +58,7 @@ class FeatureNetwork:
     content_layers: tuple[str, ...] = CONTENT_LAYERS
     note: str = ""  # why this network is the one in use, shown to the user
     _variants: dict = field(default_factory=dict, repr=False)
-    style_cache: OrderedDict = field(default_factory=OrderedDict, repr=False)  # see optimize.style_targets
+    style_cache: OrderedDict = field(default_factory=OrderedDict, repr=False)  # see objective.style_targets
 
     @property
     def label(self) -> str:

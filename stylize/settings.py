@@ -31,7 +31,8 @@ SEED_STEPS = 200
 
 @dataclass(frozen=True)
 class Settings:
-    """One run's settings. The defaults are the reference program's ("seed"); presets override some of them."""
+    """One run's settings. The defaults are the recommended ones (the "balanced" preset); presets override some,
+    and "seed" is the reference program, exactly."""
 
     network: str = "auto"  # which feature network measures style and content, one of NETWORKS
     weights_path: str | None = None  # a local VGG19 weights file (.h5) for offline machines; None: Keras' download/cache
@@ -41,14 +42,14 @@ class Settings:
     content_weight: float | None = None  # None: the default (normalised terms' or, for the raw formula, the network's)
     tv_weight: float | None = None  # None: the default, as content_weight; total variation smooths pixel noise
     size: int = 512  # longer side of the output, in pixels; the style image is scaled to the same longer side
-    steps: int = SEED_STEPS  # optimizer steps at the full size
-    optimizer: str = "adam"  # "adam" (the seed's) or "lbfgs" (Gatys et al.'s original choice)
+    steps: int = 70  # optimizer steps at the full size
+    optimizer: str = "lbfgs"  # "lbfgs" (Gatys et al.'s choice: fewest steps to a given loss) or "adam" (the seed's)
     learning_rate: float = 0.02  # Adam's step size, in pixel units of [0, 1]
-    start_size: int | None = None  # coarse-to-fine: first scale's longer side; None (or >= size): full size only
-    coarse_steps: int = 0  # steps at each scale below the full size
-    precision: str = "float32"  # "bfloat16" runs the network in mixed precision (about 1.8x faster on CPU)
+    start_size: int | None = 256  # coarse-to-fine: first scale's longer side; None (or >= size): full size only
+    coarse_steps: int = 20  # steps at each scale below the full size
+    precision: str = "auto"  # "bfloat16" runs the network in mixed precision (about 1.8x faster on CPU)
     antialias: bool = True  # antialias when shrinking inputs; the seed program did not
-    init: str = "content"  # the starting picture, one of INITS (the presets but seed start from the instant picture)
+    init: str = "instant"  # the starting picture, one of INITS: the instant network's carried the most painting
     seed: int = 0  # random seed for noise initialisation
     style_scale: float = 1.0  # style image's longer side as a multiple of the output's: above 1 paints bigger strokes
     colors: str = "style"  # "luminance": keep the content's colours; "histogram": recolour the style to match
@@ -116,16 +117,15 @@ def strength_factor(strength: float) -> float:
     return 10.0 ** ((strength - STRENGTH_MIDDLE) / STRENGTH_PER_DECADE)
 
 
-# Presets: field overrides on top of Settings' defaults. "seed" is the reference program, exactly. The others
-# start from the instant picture: at equal time it carried more of the painting than the photo or the palette
-# start did (bench/quality.py, README).
+# Presets: field overrides on top of Settings' defaults, which are "balanced". The instant start carried more of
+# the painting at equal time than the photo or the palette start did (bench/quality.py, README). "seed" is the
+# reference program (the TensorFlow tutorial's loop), exactly: tests/seed_reference.py checks it side by side.
 PRESETS: dict[str, dict] = {
-    "seed": {"antialias": False, "normalize": False},
-    "quick": {"optimizer": "lbfgs", "start_size": 256, "coarse_steps": 15, "steps": 25, "precision": "auto",
-              "init": "instant"},
-    "balanced": {"optimizer": "lbfgs", "start_size": 256, "coarse_steps": 20, "steps": 70, "precision": "auto",
-                 "init": "instant"},
-    "best": {"optimizer": "lbfgs", "start_size": 128, "coarse_steps": 20, "steps": 150, "init": "instant"},
+    "seed": {"optimizer": "adam", "steps": SEED_STEPS, "start_size": None, "coarse_steps": 0, "precision": "float32",
+             "init": "content", "antialias": False, "normalize": False},
+    "quick": {"coarse_steps": 15, "steps": 25},
+    "balanced": {},
+    "best": {"start_size": 128, "steps": 150, "precision": "float32"},
 }
 DEFAULT_PRESET = "balanced"
 

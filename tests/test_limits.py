@@ -10,10 +10,11 @@ from PIL import Image
 
 from conftest import make_picture
 from stylize import __main__ as cli
-from stylize import networks, optimize
+from stylize import limits, networks, optimize
 from stylize.networks import LossWeights, resolve_precision
-from stylize.optimize import LossNotFinite, available_memory, check_memory, stylize
-from stylize.settings import PRESETS, Settings, preset
+from stylize.limits import available_memory, check_memory
+from stylize.optimize import LossNotFinite, stylize
+from stylize.settings import Settings, preset
 
 
 def write(path, text: str) -> str:
@@ -22,25 +23,25 @@ def write(path, text: str) -> str:
 
 
 def test_a_container_limit_counts_not_the_hosts_memory(tmp_path, monkeypatch):
-    monkeypatch.setattr(optimize, "MEMINFO", write(tmp_path / "meminfo", "MemAvailable:   33554432 kB\n"))  # 32 GB
+    monkeypatch.setattr(limits, "MEMINFO", write(tmp_path / "meminfo", "MemAvailable:   33554432 kB\n"))  # 32 GB
     v2 = (write(tmp_path / "max", "4294967296\n"), write(tmp_path / "current", "3221225472\n"),
           write(tmp_path / "stat", "anon 1\ninactive_file 536870912\n"), "inactive_file")
-    monkeypatch.setattr(optimize, "CGROUPS", (v2,))
+    monkeypatch.setattr(limits, "CGROUPS", (v2,))
     assert available_memory() == 4 * 2**30 - 3 * 2**30 + 2**29  # limit - usage + reclaimable cache: 1.5 GB
     with pytest.raises(ValueError, match=r"^a 1024x683 picture needs about 2\.\d GB but this machine has 1\.5 GB "
                                          r"free: choose a size of at most \d+ px$"):
         check_memory((683, 1024))
     v1 = (write(tmp_path / "limit", "9223372036854771712\n"), str(tmp_path / "none"), str(tmp_path / "none"), "x")
-    monkeypatch.setattr(optimize, "CGROUPS", (v1,))  # v1's "no limit": the host's figure stands
+    monkeypatch.setattr(limits, "CGROUPS", (v1,))  # v1's "no limit": the host's figure stands
     assert available_memory() == 32 * 2**30
-    monkeypatch.setattr(optimize, "MEMINFO", str(tmp_path / "missing"))
+    monkeypatch.setattr(limits, "MEMINFO", str(tmp_path / "missing"))
     assert available_memory() is None
     check_memory((10_000, 10_000))  # no figure at all: let the run try
 
 
 def test_the_scaled_painting_and_histogram_matching_are_counted(tmp_path, monkeypatch):
-    monkeypatch.setattr(optimize, "CGROUPS", ())
-    monkeypatch.setattr(optimize, "MEMINFO", write(tmp_path / "meminfo", "MemAvailable: 3145728 kB\n"))  # 3 GB
+    monkeypatch.setattr(limits, "CGROUPS", ())
+    monkeypatch.setattr(limits, "MEMINFO", write(tmp_path / "meminfo", "MemAvailable: 3145728 kB\n"))  # 3 GB
     check_memory((384, 512))  # a 512 px run alone fits
     with pytest.raises(ValueError, match="or a smaller style scale"):  # its painting at style scale 4: 2048 px
         check_memory((384, 512), [(1536, 2048)])
@@ -56,7 +57,7 @@ def test_a_wide_photo_at_a_small_size_is_refused_in_one_line(random_vgg16):
         next(stylize(wide, make_picture(64, 64, 2), Settings(size=128, steps=2), network=random_vgg16))
     painting = make_picture(30, 400, seed=2)  # fine at style scale 1, too thin at 0.1
     with pytest.raises(ValueError, match=r"^the painting \(400x30\) scaled to 51 px is 51x3"):
-        next(stylize(make_picture(64, 64, 1), painting, Settings(size=512, steps=2, style_scale=0.1),
+        next(stylize(make_picture(64, 64, 1), painting, Settings(size=512, steps=2, style_scale=0.1, start_size=None),
                      network=random_vgg16))
 
 
@@ -70,8 +71,8 @@ def test_a_loss_turning_nan_stops_the_run_keeping_the_last_good_picture(random_v
     records = []
     with pytest.raises(LossNotFinite, match=r"^the loss became nan at step 3, so the run stopped \(the picture from "
                                             r"step 2 is kept\)") as caught:
-        for record in stylize(content, style, Settings(size=64, steps=6, preview_every=1), network=random_vgg16,
-                              steer=steer):
+        for record in stylize(content, style, Settings(size=64, steps=6, preview_every=1, optimizer="adam"),
+                              network=random_vgg16, steer=steer):
             records.append(record)
     assert caught.value.last is records[-1] and caught.value.last.step == 2
     assert np.isfinite(caught.value.last.losses["total"])
@@ -88,7 +89,7 @@ def test_auto_precision_follows_the_cpu_flags(tmp_path, monkeypatch):
     assert resolve_precision("auto") == "float32"
     monkeypatch.setattr(networks, "gpu_present", lambda: True)
     assert resolve_precision("auto") == "bfloat16"
-    assert PRESETS["quick"]["precision"] == PRESETS["balanced"]["precision"] == "auto"
+    assert preset("quick").precision == preset("balanced").precision == "auto"
     assert preset("seed").precision == "float32"
 
 

@@ -6,7 +6,7 @@ import tensorflow as tf
 
 import seed_reference
 from stylize import PRESETS, Settings, preset, stylize
-from stylize.optimize import style_targets
+from stylize.objective import style_targets
 
 
 def test_seed_preset_reproduces_the_reference_program(random_vgg19, content, style):
@@ -114,7 +114,7 @@ def _scaled(network, factor: float):
 
 def test_normalised_terms_are_one_for_the_photo_and_ignore_the_networks_scale(random_vgg16, content, style):
     from stylize.networks import LossWeights
-    from stylize.optimize import build_objective
+    from stylize.objective import build_objective
     weights = LossWeights(style=2.0, content=3.0, tv=0.5)
     losses = [build_objective(network, content, style, weights, normalize=True)(tf.constant(content[None]))
               for network in (random_vgg16, _scaled(random_vgg16, 10.0))]
@@ -133,7 +133,7 @@ def test_normalised_terms_are_one_for_the_photo_and_ignore_the_networks_scale(ra
 
 
 def test_strength_scales_the_style_weight_and_explicit_weights_win(random_vgg16):
-    from stylize.optimize import loss_weights
+    from stylize.objective import loss_weights
     from stylize.settings import strength_factor
     assert [strength_factor(s) for s in (5.0, 7.5, 2.5)] == pytest.approx([1.0, 10.0, 0.1])
     middle = loss_weights(Settings(), random_vgg16)
@@ -159,3 +159,34 @@ def test_instant_start_at_strength_zero_is_the_photo_itself(content, style):
     np.testing.assert_array_equal(initial_picture(Settings(init="instant", strength=0.0), content, style), content)
     stylised = initial_picture(Settings(init="instant"), content, style)
     assert stylised.shape == content.shape and np.abs(stylised - content).mean() > 0.02
+
+
+def test_time_left_follows_the_pace_since_the_first_step():
+    from stylize.optimize import seconds_left
+    # 40 s for the 15% since step 1, so 75% more takes 200 s; start-up before step 1 (10 s) is left out.
+    assert seconds_left(50.0, 0.25, (10.0, 0.10)) == pytest.approx(200.0)
+    assert seconds_left(50.0, 0.25, (0.0, 0.0)) == pytest.approx(150.0)
+    assert seconds_left(50.0, 0.25, None) is None  # no pace yet
+    assert seconds_left(50.0, 1.0, (10.0, 0.10)) is None  # done
+
+
+def test_records_carry_time_left_weights_and_the_settings_in_use(random_vgg19, content, style):
+    from stylize.networks import LossWeights
+    from stylize.objective import loss_weights
+    settings = Settings(size=64, steps=6, optimizer="adam", preview_every=1)
+    steered, asked = LossWeights(style=3.0, content=2.0, tv=0.5), []
+
+    def steer():  # asked before every step but the last: new weights from the third on
+        asked.append(1)
+        return steered if len(asked) >= 3 else None
+
+    records = list(stylize(content, style, settings, network=random_vgg19, steer=steer))
+    assert [r.eta is None for r in records] == [True, True, False, False, False, False, True]
+    assert all(r.eta > 0 for r in records[2:-1])
+    before, after = records[2], records[-1]
+    assert before.weights == loss_weights(settings, random_vgg19) and before.settings == settings
+    assert before.steered_at is None and before.steering_note == ""
+    assert after.weights == steered and after.steered_at == 3
+    assert (after.settings.style_weight, after.settings.content_weight, after.settings.tv_weight) == (3.0, 2.0, 0.5)
+    assert after.settings.replace(style_weight=None, content_weight=None, tv_weight=None) == settings
+    assert after.steering_note.startswith("Weights changed at step 3: style 3,")

@@ -19,7 +19,7 @@ from .. import images
 from ..images import ImageSource
 from ..losses import content_loss, gram_matrices, style_loss, total_variation_loss
 from ..networks import FeatureNetwork, LossWeights, load_network
-from ..optimize import style_targets
+from ..objective import style_targets
 from ..settings import NETWORKS, WEIGHT_RANGE, check_choice, check_range
 from .transformer import RESIDUAL_BLOCKS_RANGE, WIDTH_RANGE, build_transformer, save_transformer
 

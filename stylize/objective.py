@@ -1,0 +1,140 @@
+"""What the loop minimises: the weighted style, content and TV terms of a picture against fixed targets."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+
+import numpy as np
+import tensorflow as tf
+
+from .losses import content_loss, gram_matrices, style_loss, total_variation_loss
+from .networks import FeatureNetwork, LossWeights
+from .settings import Settings, strength_factor
+
+
+class Objective:
+    """The weighted sum of style, content and TV losses of a picture against fixed targets.
+
+    scales multiplies each term before its weight: 1 for the seed's raw terms, 1 / (the term's value for the
+    photo) when normalised (see term_scales). With a mask, the optimized pixels x only show where the mask is:
+    the picture is base + mask * (x - base), so outside the mask it stays the content and the edge blends.
+    """
+
+    def __init__(self, network: FeatureNetwork, content_targets: dict, style_targets: dict, weights: LossWeights,
+                 layer_weights: dict[str, float] | None = None, mask: np.ndarray | None = None,
+                 base: np.ndarray | None = None, scales: LossWeights = LossWeights(1.0, 1.0, 1.0)):
+        self.network = network
+        self.content_targets = content_targets
+        self.style_targets = style_targets
+        self.layer_weights = layer_weights
+        self.scales = scales
+        self.mask = None if mask is None else tf.constant(mask[None, :, :, None], tf.float32)
+        self.base = None if base is None else tf.constant(base[None], tf.float32)
+        # Variables, not constants, so a run can be re-weighted between steps without retracing.
+        self.style_weight = tf.Variable(weights.style, dtype=tf.float32, trainable=False)
+        self.content_weight = tf.Variable(weights.content, dtype=tf.float32, trainable=False)
+        self.tv_weight = tf.Variable(weights.tv, dtype=tf.float32, trainable=False)
+
+    def compose(self, x):
+        """The picture shown for optimized pixels x (x itself without a mask)."""
+        return x if self.mask is None else self.base + self.mask * (x - self.base)
+
+    def __call__(self, x: tf.Tensor) -> dict[str, tf.Tensor]:
+        image = self.compose(x)
+        features = self.network(image)
+        grams = gram_matrices(features, self.network.style_layers)
+        losses = {
+            "style": self.style_weight * self.scales.style * style_loss(grams, self.style_targets,
+                                                                        self.layer_weights),
+            "content": self.content_weight * self.scales.content * content_loss(features, self.content_targets),
+            "tv": self.tv_weight * self.scales.tv * total_variation_loss(image),
+        }
+        losses["total"] = losses["style"] + losses["content"] + losses["tv"]
+        return losses
+
+    def set_weights(self, weights: LossWeights) -> None:
+        self.style_weight.assign(weights.style)
+        self.content_weight.assign(weights.content)
+        self.tv_weight.assign(weights.tv)
+
+
+def loss_weights(settings: Settings, network: FeatureNetwork) -> LossWeights:
+    """The settings' weights, with the defaults where a weight is left as None (the style's scaled by strength)."""
+    style = settings.style_weight
+    if style is None:
+        style = network.default_weights(settings.normalize).style * strength_factor(settings.strength)
+    return network.weights_or_defaults(style, settings.content_weight, settings.tv_weight, settings.normalize)
+
+
+_STYLE_CACHE_SIZE = 8  # style pictures remembered per network
+_style_cache_lock = threading.Lock()
+
+
+def style_targets(network: FeatureNetwork, style: np.ndarray) -> dict[str, tf.Tensor]:
+    """Gram matrices of a style picture, remembered across runs: re-running with the same style costs nothing."""
+    key = (style.shape, hashlib.sha1(style.tobytes()).hexdigest())
+    cache = network.style_cache
+    with _style_cache_lock:
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+    targets = gram_matrices(network(tf.constant(style[None])), network.style_layers)
+    with _style_cache_lock:
+        cache[key] = targets
+        while len(cache) > _STYLE_CACHE_SIZE:
+            cache.popitem(last=False)
+    return targets
+
+
+def build_objective(network: FeatureNetwork, content: np.ndarray, style: np.ndarray | list[np.ndarray],
+                    weights: LossWeights, blend: tuple[float, ...] = (), layer_weights: dict | None = None,
+                    mask: np.ndarray | None = None, normalize: bool = False) -> Objective:
+    """The objective for one scale; several styles are blended by averaging their Gram matrices with blend.
+
+    layer_weights None weighs the style layers equally (exactly as the seed). normalize divides every term by
+    its value for the photo (term_scales), so a weight means the same for any painting, photo, size and network.
+    """
+    styles = style if isinstance(style, list) else [style]
+    blend = blend or (1.0,) * len(styles)
+    per_style = [style_targets(network, picture) for picture in styles]
+    blended = {name: tf.add_n([w * targets[name] for w, targets in zip(blend, per_style)]) / sum(blend)
+               for name in network.style_layers}
+    content_features = network(tf.constant(content[None]))
+    content_targets = {name: content_features[name] for name in network.content_layers}
+    scales = LossWeights(1.0, 1.0, 1.0)
+    if normalize or layer_weights is not None:
+        content_grams = gram_matrices(content_features, network.style_layers)
+        start = {name: float(tf.reduce_mean(tf.square(content_grams[name] - blended[name])))
+                 for name in network.style_layers}
+        layer_weights = layer_weights or {name: 1.0 / len(start) for name in start}
+        if normalize:
+            energy = {name: float(tf.reduce_mean(tf.square(blended[name]))) for name in network.style_layers}
+            layer_weights, scales = term_scales(start, energy, layer_weights, content_targets, content)
+        else:
+            # Shifting weight to deep layers, whose Gram differences are far smaller, would fade the style away:
+            # rescale so the photo's style loss stays what equal weights give, and only the balance changes.
+            scale = (sum(start.values()) / len(start)) / max(sum(layer_weights[n] * start[n] for n in start), 1e-30)
+            layer_weights = {name: weight * scale for name, weight in layer_weights.items()}
+    return Objective(network, content_targets, blended, weights, layer_weights, mask,
+                     None if mask is None else content, scales)
+
+
+def term_scales(style_start: dict[str, float], style_energy: dict[str, float], layer_weights: dict[str, float],
+                content_targets: dict, content: np.ndarray) -> tuple[dict[str, float], LossWeights]:
+    """Per-layer style weights and term scales that make each loss term 1 for the photo itself.
+
+    Gatys et al. fix the scale of each layer's term at 1/(4 N^2 M^2), but a painting's Gram matrices differ by
+    orders of magnitude from one painting, layer and network to the next, so one weight is strong for one
+    painting and invisible for another. Here each style layer is divided by the photo's own distance to the
+    painting at that layer (the photo scores 1 on every layer, the painting 0), the content term by the
+    photo's feature energy, and TV by the photo's own total variation. The terms are still mean squares, so
+    L-BFGS sees a true objective (unlike per-layer gradient normalisation in the backward pass).
+    """
+    # A painting (almost) identical to the photo at a layer: its term is measured against the painting's own energy.
+    weights = {name: layer_weights[name] / max(style_start[name], 1e-6 * style_energy[name], 1e-30)
+               for name in style_start}
+    energy = float(tf.add_n([tf.reduce_mean(tf.square(t)) for t in content_targets.values()])) / len(content_targets)
+    # A flat photo has almost no TV of its own: count at least 1% of full contrast between neighbours.
+    tv = max(float(total_variation_loss(tf.constant(content[None]))), 0.01 * content.shape[0] * content.shape[1])
+    return weights, LossWeights(style=1.0, content=1.0 / max(energy, 1e-30), tv=1.0 / tv)
