@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import app  # noqa: E402
+from studio import hosting  # noqa: E402
 from stylize.networks import load_network  # noqa: E402
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -28,7 +29,7 @@ def main():
     from playwright.sync_api import sync_playwright
 
     demo = app.build_app(load_network("auto"))
-    demo.queue(max_size=app.QUEUE_SIZE, default_concurrency_limit=1)
+    demo.queue(max_size=hosting.QUEUE_SIZE, default_concurrency_limit=1)
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, css=app.CSS, theme=app.THEME)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=FLAGS)

@@ -32,6 +32,8 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import app  # noqa: E402
+from studio import components, fast_tabs, hosting, sessions  # noqa: E402
+from studio.controls import CONTROL_NAMES  # noqa: E402
 from stylize import fast  # noqa: E402
 from stylize.fast.transformer import save_transformer  # noqa: E402
 from stylize.networks import load_network  # noqa: E402
@@ -50,7 +52,7 @@ def folder_mb(folder: Path) -> tuple[float, int]:
 def report(label: str, demo, started: float, baseline: float | None) -> float:
     rss = resident_mb()
     cache, cache_files = folder_mb(demo.GRADIO_CACHE)
-    results, result_files = folder_mb(app.RESULTS_DIR)
+    results, result_files = folder_mb(hosting.RESULTS_DIR)
     growth = f" ({100 * (rss / baseline - 1):+.1f}% since run 10)" if baseline else ""
     print(f"| {label} | {time.monotonic() - started:.0f} | {rss:.0f}{growth} | {cache:.1f} MB / {cache_files} | "
           f"{results:.2f} MB / {result_files} |", flush=True)
@@ -76,16 +78,16 @@ def main() -> None:
     from gradio_client import Client, handle_file
 
     work = Path(tempfile.mkdtemp(prefix="soak-"))
-    app.RESULTS_DIR = work / "results"
+    hosting.RESULTS_DIR = work / "results"
     Image.fromarray(picture(300, 400, 1)).save(work / "photo.jpg")
     Image.fromarray(picture(256, 256, 2)).save(work / "painting.png")
     photo, painting = handle_file(str(work / "photo.jpg")), handle_file(str(work / "painting.png"))
-    demo = app.configure_queue(app.build_app(load_network(arguments.network)))
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, max_file_size=app.MAX_UPLOAD)
+    demo = hosting.configure_queue(app.build_app(load_network(arguments.network)))
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, max_file_size=hosting.MAX_UPLOAD)
     controls = dict(preset_name="seed", style_log=-1.0, content_log=3.0, tv_log=0.0, steps=arguments.steps,
                     size=arguments.size, optimizer="adam", precision="auto", start_size=0, coarse_steps=0,
                     init="content", seed=0, style_scale=1.0, colors="style", layer_emphasis=0.0, blend=0.5)
-    values = [None, None, *[controls[name] for name in app.CONTROL_NAMES]]
+    values = [None, None, *[controls[name] for name in CONTROL_NAMES]]
 
     print(f"{arguments.runs} runs of {arguments.steps} steps at {arguments.size} px through /stylize "
           f"({arguments.network}), then {arguments.webcam_seconds:.0f} s of webcam frames\n")
@@ -101,14 +103,14 @@ def main() -> None:
         if run % 10 == 0:
             rss = report(f"run {run}", demo, started, baseline)
             baseline = baseline or rss
-            app.end_session(type("Request", (), {"session_hash": client.session_hash})())  # the page closes
+            sessions.end_session(type("Request", (), {"session_hash": client.session_hash})())  # the page closes
             client = None
 
     models = work / "models"
     save_transformer(fast.build_transformer(width=0.5), models / "soak.keras")
-    app.MODELS_DIR = models
-    frame_input = app.Frame(sources=["webcam"], streaming=True)
-    frame_output = app.Preview(streaming=True)
+    fast_tabs.MODELS_DIR = models
+    frame_input = components.Frame(sources=["webcam"], streaming=True)
+    frame_output = components.Preview(streaming=True)
     frames, webcam_started, next_report = 0, time.monotonic(), 30.0
     while time.monotonic() - webcam_started < arguments.webcam_seconds:
         upload = work / "frame.jpg"  # the browser uploads each frame as a file
@@ -116,7 +118,7 @@ def main() -> None:
         Image.fromarray(picture(240, 320, frames % 50)).save(buffer, "JPEG", quality=80)
         upload.write_bytes(buffer.getvalue())
         decoded = frame_input.preprocess(frame_input.data_model(path=str(upload), orig_name="frame.jpg"))
-        frame_output.postprocess(app.webcam_frame(decoded, "soak", None, 1.0))
+        frame_output.postprocess(fast_tabs.webcam_frame(decoded, "soak", None, 1.0))
         frames += 1
         if time.monotonic() - webcam_started >= next_report:
             report(f"webcam {next_report:.0f} s ({frames} frames)", demo, started, baseline)

@@ -43,22 +43,23 @@ def random_vgg16():
 
 
 def seed_controls(steps: int = 6, size: int = 128, **changes) -> list:
-    """/stylize's inputs after the two uploads: second style, mask, then the controls in app.CONTROL_NAMES order
+    """/stylize's inputs after the two uploads: second style, mask, then the controls in CONTROL_NAMES order
     (gr.State is not part of the API), set to the seed preset's raw formula unless changed."""
-    import app
+    from studio.controls import CONTROL_NAMES
     values = dict(preset_name="seed", strength=5.0, style_log=-1.0, content_log=3.0, tv_log=0.0, steps=steps,
                   size=size, optimizer="adam", precision="float32", start_size=0, coarse_steps=0, init="content",
                   seed=0, style_scale=1.0, colors="style", layer_emphasis=0.0, blend=0.5, normalize=False)
     values.update(changes)
-    return [None, None, *[values[name] for name in app.CONTROL_NAMES]]
+    return [None, None, *[values[name] for name in CONTROL_NAMES]]
 
 
 @pytest.fixture(scope="module")
 def server(random_vgg16):
     """(demo, url): the app on a random network, launched in this process with the public queue settings."""
     import app
-    demo = app.configure_queue(app.build_app(random_vgg16))
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, max_file_size=app.MAX_UPLOAD)
+    from studio import hosting
+    demo = hosting.configure_queue(app.build_app(random_vgg16))
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, max_file_size=hosting.MAX_UPLOAD)
     yield demo, url
     demo.close()
 

@@ -1,5 +1,6 @@
 """The app launched in-process and driven with gradio_client, as Gradio tests its own demos."""
 
+import dataclasses
 import time
 
 import numpy as np
@@ -7,8 +8,9 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-import app
 from conftest import seed_controls
+from studio.controls import CONTROL_NAMES
+from studio.status import status_html
 from stylize.recipe import settings_from_png
 
 
@@ -46,7 +48,7 @@ def test_a_bad_setting_gets_a_clear_message_and_the_app_keeps_serving(client, pi
     # 400 whose body is Gradio's one-line message (gradio_client shows only the status).
     import httpx
     info = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/stylize"]
-    assert len(info["parameters"]) == 2 + len(app.CONTROL_NAMES) + 2  # content, style, 2nd, mask, controls
+    assert len(info["parameters"]) == 2 + len(CONTROL_NAMES) + 2  # content, style, 2nd, mask, controls
     fn_index = next(i for i, d in enumerate(client.config["dependencies"]) if d.get("api_name") == "stylize")
     data = [None, None, None, None, [], *controls(size=20)[2:]]
     reply = httpx.post(client.src.rstrip("/") + "/gradio_api/queue/join",
@@ -63,15 +65,15 @@ def test_missing_upload_is_explained(client, pictures):
 
 
 def test_status_line_reads_like_a_person_wrote_it():
-    from stylize.optimize import Progress
+    from stylize.optimize import Progress, seconds_left
     record = Progress(step=50, total=200, image=np.zeros((2, 2, 3), np.uint8), losses={"total": 1234.5},
-                      elapsed=50.0, fraction=0.25)
-    html = app.status_html(record)
+                      elapsed=50.0, fraction=0.25, eta=seconds_left(50.0, 0.25, (0.0, 0.0)))
+    html = status_html(record)
     assert "Step 50 / 200" in html and "loss 1234" in html and "1.00 s/step" in html
     assert "about 2 min 30 s left" in html and 'value="25"' in html
     # Start-up time before the first step is left out of the estimate: 40 s for the 15% since step 1.
-    first = Progress(step=1, total=200, image=record.image, losses={}, elapsed=10.0, fraction=0.10)
-    assert "about 3 min 20 s left" in app.status_html(record, first=first)
+    started_late = dataclasses.replace(record, eta=seconds_left(50.0, 0.25, (10.0, 0.10)))
+    assert "about 3 min 20 s left" in status_html(started_late)
 
 
 def test_a_result_png_restores_its_settings(client, pictures):
@@ -80,7 +82,7 @@ def test_a_result_png_restores_its_settings(client, pictures):
     restored = client.predict(handle_file(result[3]["value"]), api_name="/restore")
     picture, status, *values = restored
     assert "Restored the settings" in status
-    named = dict(zip(app.CONTROL_NAMES, values))
+    named = dict(zip(CONTROL_NAMES, values))
     assert (named["steps"], named["size"], named["colors"], named["layer_emphasis"]) == (2, 160, "luminance", 0.5)
     assert named["style_log"] == pytest.approx(-1.0)
 

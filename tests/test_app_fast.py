@@ -6,8 +6,8 @@ import tensorflow as tf
 from gradio_client import handle_file
 from PIL import Image
 
-import app
 from stylize.fast import instant
+from studio import fast_tabs
 from stylize.fast.transformer import build_transformer, save_transformer
 from test_fast_instant import StandIn
 
@@ -42,33 +42,33 @@ def test_instant_tab_says_how_to_get_the_network_when_it_cannot(client, pictures
 
 
 def test_trained_style_is_listed_and_applied_at_the_asked_size(client, pictures, models, monkeypatch):
-    monkeypatch.setattr(app, "MODELS_DIR", models)
-    assert app.trained_choices() == ["tiny"]
+    monkeypatch.setattr(fast_tabs, "MODELS_DIR", models)
+    assert fast_tabs.trained_choices() == ["tiny"]
     picture, status = client.predict(handle_file(str(pictures / "content.png")), "tiny", 160,
                                      api_name="/apply_trained")
     assert Image.open(picture).size == (160, 120) and status.startswith("tiny in")
 
 
 def test_no_trained_styles_explains_how_to_train_one(tmp_path, monkeypatch):
-    monkeypatch.setattr(app, "MODELS_DIR", tmp_path / "none")
-    assert "python -m stylize.train" in app.trained_note()
+    monkeypatch.setattr(fast_tabs, "MODELS_DIR", tmp_path / "none")
+    assert "python -m stylize.train" in fast_tabs.trained_note()
 
 
 def test_webcam_frames_go_through_the_network_and_none_stays_none(models, monkeypatch):
-    monkeypatch.setattr(app, "MODELS_DIR", models)
+    monkeypatch.setattr(fast_tabs, "MODELS_DIR", models)
     frame = np.random.default_rng(0).integers(0, 256, (240, 320, 3), np.uint8)
-    stylized = app.webcam_frame(frame, "tiny", None, 1.0)
+    stylized = fast_tabs.webcam_frame(frame, "tiny", None, 1.0)
     assert stylized.shape == (240, 320, 3) and stylized.dtype == np.uint8
-    assert app.webcam_frame(None, "tiny", None, 1.0) is None
+    assert fast_tabs.webcam_frame(None, "tiny", None, 1.0) is None
 
 
 def test_webcam_with_instant_uses_the_uploaded_painting(pictures, stand_in_folder, monkeypatch):
     monkeypatch.setenv(instant.MODEL_ENV, str(stand_in_folder))
     frame = np.full((240, 320, 3), 200, np.uint8)
-    stylized = app.webcam_frame(frame, app.INSTANT, str(pictures / "style.jpg"), 1.0)
+    stylized = fast_tabs.webcam_frame(frame, fast_tabs.INSTANT, str(pictures / "style.jpg"), 1.0)
     assert stylized.shape == (240, 320, 3) and not np.array_equal(stylized, frame)
     with pytest.raises(Exception, match="Upload a style painting"):
-        app.webcam_frame(frame, app.INSTANT, None, 1.0)
+        fast_tabs.webcam_frame(frame, fast_tabs.INSTANT, None, 1.0)
 
 
 def test_instant_tab_works_offline_with_the_bundled_networks_and_says_so(client, pictures, monkeypatch):
@@ -97,16 +97,16 @@ def test_builtin_styles_are_applied_blended_and_checked(client, pictures):
 
 
 def test_the_builtin_gallery_shows_each_style_drawn_by_the_network():
-    thumbnails = app.builtin_thumbnails()
+    thumbnails = fast_tabs.builtin_thumbnails()
     assert [caption.split(":")[0] for _, caption in thumbnails] == [str(n) for n in range(26)]
     pictures = [picture for picture, _ in thumbnails]
-    assert all(p.dtype == np.uint8 and max(p.shape[:2]) == app.THUMBNAIL_SIZE for p in pictures)
+    assert all(p.dtype == np.uint8 and max(p.shape[:2]) == fast_tabs.THUMBNAIL_SIZE for p in pictures)
     assert np.abs(pictures[3].astype(float) - pictures[12]).mean() > 20
 
 
 def test_webcam_works_out_of_the_box_with_a_builtin_style():
     frame = np.random.default_rng(1).integers(0, 256, (240, 320, 3), np.uint8)
-    stylized = app.webcam_frame(frame, app.BUILTIN, None, 1.0, "7")
+    stylized = fast_tabs.webcam_frame(frame, fast_tabs.BUILTIN, None, 1.0, "7")
     assert stylized.shape == (240, 320, 3) and np.abs(stylized.astype(float) - frame).mean() > 20
     with pytest.raises(Exception, match="style index must be 0 to 25"):
-        app.webcam_frame(frame, app.BUILTIN, None, 1.0, "99")
+        fast_tabs.webcam_frame(frame, fast_tabs.BUILTIN, None, 1.0, "99")

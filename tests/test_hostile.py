@@ -16,7 +16,9 @@ import app
 from conftest import seed_controls
 import hostile
 from stylize import __main__ as cli
-from stylize import networks
+from stylize import images, networks
+from studio import components, fast_tabs
+from studio.controls import CONTROL_NAMES
 
 ROOT = Path(__file__).parent.parent
 NAMES = list(hostile.EXPECTED)
@@ -109,7 +111,7 @@ def test_api_restore_works_or_says_one_line(name, files, client):
         picture, status, *values = call()
         assert "<img" not in status and "&lt;img src=x onerror=" in status  # shown as text, never run
         assert "size 4096 → 2048" in status and "start size 2000 → 1024" in status and "style log 9 → 5" in status
-        named = dict(zip(app.CONTROL_NAMES, values))
+        named = dict(zip(CONTROL_NAMES, values))
         assert (named["size"], named["start_size"], named["steps"], named["style_log"]) == (2048, 1024, 5, 5)
     else:
         one_line_error(call)  # none of the others is a studio result
@@ -136,14 +138,14 @@ def test_api_lists_named_endpoints_only(client):
 
 
 def test_webcam_frames_and_mask_layers_are_checked_before_decoding(files):
-    frame = app.Frame(sources=["webcam"], streaming=True)
+    frame = components.Frame(sources=["webcam"], streaming=True)
     with pytest.raises(gr.Error, match="webcam frame is larger than 50 megapixels"):
         frame.preprocess(FileData(path=str(files["header-40000x40000.png"])))
     assert frame.preprocess(FileData(path=str(files["cmyk.jpg"]))) is not None
-    editor = app.MaskEditor(type="numpy", image_mode="RGBA")
+    editor = components.MaskEditor(type="numpy", image_mode="RGBA")
     layer = FileData(path=str(files["sixteen-bit.png"]))
-    too_many = editor.data_model(background=None, layers=[layer] * (app.MAX_MASK_LAYERS + 1), composite=None)
-    with pytest.raises(gr.Error, match=f"at most {app.MAX_MASK_LAYERS}"):
+    too_many = editor.data_model(background=None, layers=[layer] * (components.MAX_MASK_LAYERS + 1), composite=None)
+    with pytest.raises(gr.Error, match=f"at most {components.MAX_MASK_LAYERS}"):
         editor.preprocess(too_many)
     bomb = editor.data_model(background=None, layers=[FileData(path=str(files["header-144mp.png"]))], composite=None)
     with pytest.raises(gr.Error, match="mask layer 2 is larger than 50 megapixels"):
@@ -151,11 +153,11 @@ def test_webcam_frames_and_mask_layers_are_checked_before_decoding(files):
 
 
 def test_a_data_url_is_refused_by_its_length_before_decoding(monkeypatch):
-    upload = app.Upload(type="filepath")
+    upload = components.Upload(type="filepath")
     small = base64.b64encode(hostile.encode(Image.new("RGB", (20, 20)), "PNG")).decode()
     decoded = upload.preprocess(upload.data_model(url="data:image/png;base64," + small))
     assert Image.open(io.BytesIO(decoded)).size == (20, 20)
-    monkeypatch.setattr(app.images, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(images, "MAX_FILE_BYTES", 1000)
     with pytest.raises(gr.Error, match="must be at most 0 MB"):
         upload.preprocess(upload.data_model(url="data:image/png;base64," + "A" * 4000))
 
@@ -167,4 +169,4 @@ def test_the_page_never_shows_the_servers_paths(random_vgg16):
                                    "/srv/secret/.keras/models/vgg19.h5. Using the offline VGG16 network instead.")
     page = json.dumps(app.build_app(fallback).config, default=str)
     assert "/srv/secret" not in page and "offline VGG16 network is used" in page
-    assert str(app.MODELS_DIR) not in page
+    assert str(fast_tabs.MODELS_DIR) not in page

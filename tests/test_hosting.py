@@ -10,6 +10,7 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 import app
+from studio import hosting, sessions
 from conftest import seed_controls
 
 
@@ -65,10 +66,10 @@ def test_one_waiting_run_per_session_and_stop_drops_it(server, pictures):
         client.predict(*pictures, *controls(), api_name="/stylize")
     other = Client(url, verbose=False).submit(*pictures, *controls(), api_name="/stylize")  # another visitor may
     key = client.session_hash
-    app.stop(type("Request", (), {"session_hash": key})())  # what the page's Stop does for this session
+    sessions.stop(type("Request", (), {"session_hash": key})())  # what the page's Stop does for this session
     assert "Stopped at step" in running.result()[1]
     assert "Done." in other.result()[1]
-    assert key not in app._waiting
+    assert key not in sessions.waiting
 
 
 def test_stop_while_waiting_cancels_the_run_when_its_turn_comes(server, pictures):
@@ -79,15 +80,15 @@ def test_stop_while_waiting_cancels_the_run_when_its_turn_comes(server, pictures
         time.sleep(0.1)
     queued = waiting.submit(*pictures, *controls(), api_name="/stylize")
     time.sleep(0.5)
-    app.stop(type("Request", (), {"session_hash": waiting.session_hash})())
-    app.stop(type("Request", (), {"session_hash": busy.session_hash})())
+    sessions.stop(type("Request", (), {"session_hash": waiting.session_hash})())
+    sessions.stop(type("Request", (), {"session_hash": busy.session_hash})())
     assert "Cancelled before it started" in queued.result()[1]
     assert "Stopped at step" in first.result()[1]
 
 
 def test_a_full_queue_gets_a_clear_message(random_vgg16, pictures, monkeypatch):
-    monkeypatch.setattr(app, "QUEUE_SIZE", 1)
-    demo = app.configure_queue(app.build_app(random_vgg16))
+    monkeypatch.setattr(hosting, "QUEUE_SIZE", 1)
+    demo = hosting.configure_queue(app.build_app(random_vgg16))
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True)
     try:
         first = Client(url, verbose=False).submit(*pictures, *controls(steps=60), api_name="/stylize")
@@ -106,14 +107,14 @@ def test_the_work_budget_refuses_before_running_and_the_time_limit_keeps_the_pic
                                                                                       monkeypatch):
     _, url = server
     client = Client(url, verbose=False)
-    monkeypatch.setattr(app, "MAX_WORK", 0.05)  # 128x96 px x 6 steps is 0.074 megapixel-steps
+    monkeypatch.setattr(hosting, "MAX_WORK", 0.05)  # 128x96 px x 6 steps is 0.074 megapixel-steps
     with pytest.raises(Exception, match="this run is 0 megapixel-steps but this server allows 0 per run"):
         client.predict(*pictures, *controls(steps=6), api_name="/stylize")
-    monkeypatch.setattr(app, "MAX_WORK", 200)
-    monkeypatch.setattr(app, "MAX_SECONDS", 0.0)
+    monkeypatch.setattr(hosting, "MAX_WORK", 200)
+    monkeypatch.setattr(hosting, "MAX_SECONDS", 0.0)
     result = client.predict(*pictures, *controls(steps=50), api_name="/stylize")
     assert "limit of 0 s per run was reached; the picture so far is kept" in result[1] and result[3]["value"]
-    assert "megapixel-steps per run" in app.limits_text() and "Precision *auto* means" in app.limits_text()
+    assert "megapixel-steps per run" in hosting.limits_text() and "Precision *auto* means" in hosting.limits_text()
 
 
 def test_previews_leave_no_files_and_the_session_folder_goes_when_the_page_closes(server, pictures):
@@ -126,21 +127,21 @@ def test_previews_leave_no_files_and_the_session_folder_goes_when_the_page_close
     assert len(job.outputs()) >= 3  # several previews were streamed
     added = sum(1 for path in cache.rglob("*") if path.is_file()) - before
     assert added <= 6, added  # the inputs, the comparison's two pictures and the PNG: no file per preview
-    assert demo.delete_cache == (app.CACHE_SWEEP, app.CACHE_AGE)
-    folder = app._folders[client.session_hash]
-    assert folder.is_dir() and folder.parent == app.RESULTS_DIR
-    app.end_session(type("Request", (), {"session_hash": client.session_hash})())
+    assert demo.delete_cache == (hosting.CACHE_SWEEP, hosting.CACHE_AGE)
+    folder = hosting.folders[client.session_hash]
+    assert folder.is_dir() and folder.parent == hosting.RESULTS_DIR
+    sessions.end_session(type("Request", (), {"session_hash": client.session_hash})())
     assert not folder.exists() and final[3]["value"]
 
 
 def test_old_results_are_pruned(tmp_path, monkeypatch):
-    monkeypatch.setattr(app, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(hosting, "RESULTS_DIR", tmp_path)
     (tmp_path / "abc").mkdir()
     old, new = tmp_path / "abc" / "old.png", tmp_path / "abc" / "new.png"
     old.write_bytes(b"x")
     new.write_bytes(b"x")
-    app.prune_results(now=old.stat().st_mtime + app.CACHE_AGE + 1)
+    hosting.prune_results(now=old.stat().st_mtime + hosting.CACHE_AGE + 1)
     assert not old.exists() and not new.exists()
     new.write_bytes(b"x")
-    app.prune_results()
+    hosting.prune_results()
     assert new.exists()

@@ -1,0 +1,144 @@
+"""The Optimize tab's controls in one table: each one's widget, range (from settings.py) and mapping to Settings."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from stylize import settings as limits
+from stylize.networks import FeatureNetwork, LossWeights, resolve_precision
+from stylize.objective import loss_weights
+from stylize.settings import DEFAULT_PRESET, PRESETS, Settings, preset
+
+# The CPU-friendly part of Settings' size range; the command line takes the rest.
+SIZE_SLIDER = (128, 2048)
+
+
+@dataclass(frozen=True)
+class Control:
+    """One control: what the page shows (widget, label, range) and how its value maps onto Settings and back."""
+
+    name: str  # the run handler's parameter and the API's name for it
+    widget: str  # "slider", "radio", "dropdown", "number" or "checkbox"
+    label: str
+    to_settings: Callable[[Any], dict]  # the control's value -> the Settings fields it sets
+    from_settings: Callable[[Settings, LossWeights], Any]  # Settings (and the weights they mean) -> the value
+    bounds: tuple[float, float] | None = None  # sliders and numbers; a restored value is moved into them
+    step: float | None = None
+    choices: tuple = ()  # radios and dropdowns: values, or (label, value) pairs
+    info: str = ""
+    elem_id: str | None = None
+
+
+def weight_control(term: str, label: str, bounds: tuple[float, float], floor: float, info: str = "") -> Control:
+    """A loss term's weight as a log10 slider (weights span ten decades); floor keeps a weight of 0 on it."""
+    return Control(f"{term}_log", "slider", label, lambda value: {f"{term}_weight": 10.0 ** value},
+                   lambda settings, weights: math.log10(max(getattr(weights, term), floor)), bounds, 0.1, info=info)
+
+
+def blend_of(settings: Settings) -> float:
+    """The second painting's share of a two-painting blend (0.5, the middle, for one painting)."""
+    blend = settings.style_blend
+    return blend[1] / sum(blend) if len(blend) == 2 else 0.5
+
+
+CONTROLS: tuple[Control, ...] = (
+    Control("preset_name", "dropdown", "Preset", lambda value: {},  # the base the others override (settings_from)
+            lambda settings, weights: "seed" if not settings.antialias else DEFAULT_PRESET,
+            choices=tuple(PRESETS),
+            info="512 px on 2 CPU cores: quick ≈ 25 s, balanced ≈ 45 s, best ≈ 2.5 min; seed = the original program"),
+    Control("strength", "slider", "Style strength", lambda value: {"strength": float(value)},
+            lambda settings, weights: settings.strength, limits.STRENGTH_RANGE, 0.5,
+            info="0 the photo · 10 the painting; can be moved during a run", elem_id="strength"),
+    weight_control("style", "Style weight (log10)", (-5, 5), 1e-5, info="Strength moves it"),
+    weight_control("content", "Content weight (log10)", (-3, 8), 1e-3),
+    weight_control("tv", "Smoothness (TV weight, log10)", (-3, 4), 1e-3),
+    Control("steps", "slider", "Steps (at full size)", lambda value: {"steps": int(value)},
+            lambda settings, weights: settings.steps, limits.STEPS_RANGE, 1),
+    Control("size", "slider", "Output size (longer side, px)", lambda value: {"size": int(value)},
+            lambda settings, weights: settings.size, SIZE_SLIDER, 16),
+    Control("optimizer", "radio", "Optimizer", lambda value: {"optimizer": value},
+            lambda settings, weights: settings.optimizer, choices=limits.OPTIMIZERS),
+    Control("precision", "radio", "Precision", lambda value: {"precision": value},
+            lambda settings, weights: settings.precision, choices=limits.PRECISIONS,
+            info=f"auto: {resolve_precision('auto')} on this server"),
+    Control("start_size", "slider", "Coarse-to-fine start size (0: off)",
+            lambda value: {"start_size": int(value) or None},
+            lambda settings, weights: settings.start_size or 0, (0, 1024), 16),
+    Control("coarse_steps", "slider", "Steps per coarse scale", lambda value: {"coarse_steps": int(value)},
+            lambda settings, weights: settings.coarse_steps, (0, 200), 1),
+    Control("init", "radio", "Start from", lambda value: {"init": value},
+            lambda settings, weights: settings.init, choices=limits.INITS),
+    Control("seed", "number", "Seed (for noise)", lambda value: {"seed": int(value)},
+            lambda settings, weights: settings.seed, limits.SEED_RANGE),
+    Control("style_scale", "slider", "Style scale (bigger strokes →)", lambda value: {"style_scale": float(value)},
+            lambda settings, weights: settings.style_scale, limits.STYLE_SCALE_RANGE, 0.05),
+    Control("colors", "radio", "Colours", lambda value: {"colors": value},
+            lambda settings, weights: settings.colors,
+            choices=(("Style's colours", "style"), ("Keep the photo's colours", "luminance"),
+                     ("Recolour the style to the photo", "histogram"))),
+    Control("layer_emphasis", "slider", "Stroke size (← fine texture · large shapes →)",
+            lambda value: {"layer_emphasis": float(value)},
+            lambda settings, weights: settings.layer_emphasis, limits.LAYER_EMPHASIS_RANGE, 0.1),
+    Control("blend", "slider", "Blend (0: first style, 1: second)",
+            lambda value: {"style_blend": (1.0 - value, value)}, lambda settings, weights: blend_of(settings),
+            (0, 1), 0.05),
+    Control("normalize", "checkbox", "Normalised loss terms", lambda value: {"normalize": bool(value)},
+            lambda settings, weights: settings.normalize,
+            info="off: the raw formula of the seed and of older results"),
+)
+CONTROL_NAMES = tuple(control.name for control in CONTROLS)  # the order the run handler and the API take them in
+BY_NAME = {control.name: control for control in CONTROLS}
+# What choosing a preset moves: the fields presets set, and the weights (seed's are raw, the others normalised).
+PRESET_CONTROLS = ("steps", "optimizer", "precision", "start_size", "coarse_steps", "init", "style_log",
+                   "content_log", "tv_log", "normalize")
+
+
+def settings_from_controls(values: Mapping[str, Any], two_styles: bool) -> Settings:
+    """The Settings the page's controls describe (ValueError, from Settings, for a value out of range)."""
+    fields = {}
+    for control in CONTROLS:
+        fields.update(control.to_settings(values[control.name]))
+    if not two_styles:  # the blend only means something with a second painting
+        fields["style_blend"] = ()
+    return preset(values["preset_name"], **fields)
+
+
+def controls_from_settings(settings: Settings, network: FeatureNetwork) -> dict[str, Any]:
+    """The inverse: each control's value that reproduces settings (weights as the network gives them)."""
+    weights = loss_weights(settings, network)
+    return {control.name: control.from_settings(settings, weights) for control in CONTROLS}
+
+
+def clamped(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Values moved into their controls' ranges (recipes from the command line go further), and a note for each."""
+    values, notes = dict(values), []
+    for control in CONTROLS:
+        if control.widget == "slider":
+            low, high = control.bounds
+            value = values[control.name]
+            values[control.name] = min(max(value, low), high)
+            if values[control.name] != value:
+                notes.append(f"{control.name.replace('_', ' ')} {value:.4g} → {values[control.name]:.4g}")
+    return values, notes
+
+
+def weights_from_sliders(style_log: float, content_log: float, tv_log: float) -> LossWeights:
+    """The loss weights the three weight sliders show (moving one steers a run)."""
+    fields = {}
+    for name, value in (("style_log", style_log), ("content_log", content_log), ("tv_log", tv_log)):
+        fields.update(BY_NAME[name].to_settings(value))
+    return LossWeights(fields["style_weight"], fields["content_weight"], fields["tv_weight"])
+
+
+def preset_values(name: str, strength: float, network: FeatureNetwork) -> list:
+    """The PRESET_CONTROLS' values for a preset at a strength, in that order."""
+    values = controls_from_settings(preset(name, strength=float(strength)), network)
+    return [values[control] for control in PRESET_CONTROLS]
+
+
+def strength_style_log(strength: float, preset_name: str, normalize: bool, network: FeatureNetwork) -> float:
+    """The style weight slider's value for a strength: Strength moves the style weight."""
+    chosen = preset(preset_name, strength=float(strength), normalize=bool(normalize))
+    return BY_NAME["style_log"].from_settings(chosen, loss_weights(chosen, network))

@@ -1,0 +1,95 @@
+"""The Optimize tab's control table: Settings -> controls -> Settings round trips, ranges, presets, no Gradio."""
+
+import math
+import subprocess
+import sys
+
+import pytest
+
+from stylize import settings as limits
+from stylize.objective import loss_weights
+from stylize.settings import PRESETS, preset
+from studio import controls
+from studio.controls import (BY_NAME, CONTROL_NAMES, clamped, controls_from_settings, preset_values,
+                             settings_from_controls, strength_style_log)
+
+
+def test_the_table_does_not_need_gradio():
+    code = "import sys, studio.controls; print('gradio' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("settings", [
+    *(preset(name) for name in PRESETS),
+    preset("balanced", strength=8.0, colors="histogram", layer_emphasis=-0.5, style_scale=1.5, seed=12,
+           start_size=None, coarse_steps=0, init="palette", style_blend=(0.25, 0.75)),
+    preset("quick", style_weight=3.0, content_weight=0.02, tv_weight=0.0, optimizer="adam", precision="float32"),
+])
+def test_settings_survive_a_trip_through_the_controls(random_vgg16, settings):
+    values = controls_from_settings(settings, random_vgg16)
+    assert tuple(values) == CONTROL_NAMES
+    back = settings_from_controls(values, two_styles=bool(settings.style_blend))
+    weights, returned = loss_weights(settings, random_vgg16), loss_weights(back, random_vgg16)
+    # The sliders hold log10 of each weight; a weight of 0 sits at the slider's floor.
+    assert returned.style == pytest.approx(weights.style, rel=1e-9)
+    assert returned.content == pytest.approx(weights.content, rel=1e-9)
+    assert returned.tv == pytest.approx(max(weights.tv, 1e-3), rel=1e-9)
+    blend = back.style_blend
+    assert len(blend) == len(settings.style_blend)
+    if blend:
+        assert blend[1] / sum(blend) == pytest.approx(settings.style_blend[1] / sum(settings.style_blend))
+    unweighted = dict(style_weight=None, content_weight=None, tv_weight=None, style_blend=())
+    assert back.replace(**unweighted) == settings.replace(**unweighted)
+
+
+def test_the_blend_only_counts_with_a_second_painting(random_vgg16):
+    values = controls_from_settings(preset("balanced"), random_vgg16) | {"blend": 0.8}
+    assert settings_from_controls(values, two_styles=False).style_blend == ()
+    assert settings_from_controls(values, two_styles=True).style_blend == pytest.approx((0.2, 0.8))
+
+
+def test_ranges_come_from_settings_and_defaults_sit_inside_them(random_vgg16):
+    assert BY_NAME["strength"].bounds == limits.STRENGTH_RANGE
+    assert BY_NAME["steps"].bounds == limits.STEPS_RANGE
+    assert BY_NAME["style_scale"].bounds == limits.STYLE_SCALE_RANGE
+    assert BY_NAME["layer_emphasis"].bounds == limits.LAYER_EMPHASIS_RANGE
+    assert BY_NAME["seed"].bounds == limits.SEED_RANGE
+    assert BY_NAME["optimizer"].choices == limits.OPTIMIZERS and BY_NAME["init"].choices == limits.INITS
+    assert [value for _, value in BY_NAME["colors"].choices] == list(limits.COLORS)
+    assert limits.SIZE_RANGE[0] <= controls.SIZE_SLIDER[0] < controls.SIZE_SLIDER[1] <= limits.SIZE_RANGE[1]
+    for name in PRESETS:
+        values = controls_from_settings(preset(name), random_vgg16)
+        assert clamped(values) == (values, []), name
+
+
+def test_restored_values_are_moved_into_the_sliders_with_a_note(random_vgg16):
+    values = controls_from_settings(preset("seed", size=4096, start_size=2000, style_weight=1e9), random_vgg16)
+    moved, notes = clamped(values)
+    assert (moved["size"], moved["start_size"], moved["style_log"]) == (2048, 1024, 5)
+    assert notes == ["style log 9 → 5", "size 4096 → 2048", "start size 2000 → 1024"]
+    assert {name: value for name, value in moved.items() if name not in ("size", "start_size", "style_log")} == \
+        {name: value for name, value in values.items() if name not in ("size", "start_size", "style_log")}
+
+
+def test_choosing_a_preset_moves_its_controls_and_weights(random_vgg16):
+    seed = dict(zip(controls.PRESET_CONTROLS, preset_values("seed", 5.0, random_vgg16)))
+    assert (seed["steps"], seed["optimizer"], seed["init"], seed["start_size"], seed["normalize"]) == \
+        (200, "adam", "content", 0, False)
+    assert (seed["style_log"], seed["content_log"], seed["tv_log"]) == pytest.approx((-1.0, 3.0, 0.0))
+    balanced = dict(zip(controls.PRESET_CONTROLS, preset_values("balanced", 7.5, random_vgg16)))
+    assert balanced["optimizer"] == "lbfgs" and balanced["normalize"] is True
+    assert balanced["style_log"] == pytest.approx(2.0)  # Strength 7.5: ten times the normalised default, 10
+
+
+def test_strength_moves_the_style_weight_slider(random_vgg16):
+    assert strength_style_log(5.0, "balanced", True, random_vgg16) == pytest.approx(1.0)
+    assert strength_style_log(2.5, "balanced", True, random_vgg16) == pytest.approx(0.0)
+    assert strength_style_log(5.0, "seed", False, random_vgg16) == pytest.approx(math.log10(0.1))
+    with pytest.raises(ValueError, match="strength is 11 but must be from 0 to 10"):
+        strength_style_log(11.0, "balanced", True, random_vgg16)
+
+
+def test_the_weight_sliders_are_log10_of_the_weights():
+    weights = controls.weights_from_sliders(1.0, 3.0, -1.0)
+    assert (weights.style, weights.content, weights.tv) == pytest.approx((10.0, 1000.0, 0.1))
