@@ -520,7 +520,7 @@ def trained_note() -> str:
     names = trained_choices()
     if names:
         return f"{len(names)} trained style(s) on this server."
-    return ("No trained styles on this server yet. Train one with `python -m stylize.train --style PAINTING "
+    return ("No trained styles on this server yet. Train one with `python -m stylize.cli.train --style PAINTING "
             "--images PHOTOS_DIR -o MODELS/NAME.keras` (MODELS: the folder in `$STYLIZE_MODELS`), then press Refresh.")
 
 
@@ -688,7 +688,7 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
                     builtin_strength = gr.Slider(0, 1, value=1.0, step=0.05, label="Style strength (pixel blend)")
                     builtin_size = gr.Slider(*SIZE_SLIDER, value=512, step=16, label="Output size (px)")
                 builtin_button = gr.Button("Apply built-in style", variant="primary")
-                gr.Markdown("**Your trained styles** (`python -m stylize.train`):")
+                gr.Markdown("**Your trained styles** (`python -m stylize.cli.train`):")
                 trained_info = gr.Markdown(trained_note())
                 with gr.Row():
                     choices = trained_choices()

@@ -51,7 +51,7 @@ def test_trained_style_is_listed_and_applied_at_the_asked_size(client, pictures,
 
 def test_no_trained_styles_explains_how_to_train_one(tmp_path, monkeypatch):
     monkeypatch.setattr(app, "MODELS_DIR", tmp_path / "none")
-    assert "python -m stylize.train" in app.trained_note()
+    assert "python -m stylize.cli.train" in app.trained_note()
 
 
 def test_webcam_frames_go_through_the_network_and_none_stays_none(models, monkeypatch):

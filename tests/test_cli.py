@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from conftest import make_picture
-from stylize.__main__ import parse_arguments, settings_from_arguments
+from stylize.cli.transfer import parse_arguments, settings_from_arguments
 from stylize.recipe import settings_from_png
 
 ROOT = Path(__file__).parent.parent

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from stylize import instant as instant_cli
+from stylize.cli import instant as instant_cli
 from stylize.fast import instant
 from stylize.fast.instant import InstantUnavailable, instant_stylize, load_instant
 from stylize.images import load_image, save_png

@@ -7,7 +7,7 @@ import pytest
 from conftest import make_picture
 from PIL import Image
 
-from stylize import train as train_cli
+from stylize.cli import train as train_cli
 from stylize.fast.training import (NoTrainingImages, TrainSettings, center_square, preview_path, state_path,
                                    train)
 from stylize.fast.transformer import apply_transformer, load_transformer

@@ -15,7 +15,7 @@ from PIL import Image
 import app
 from conftest import seed_controls
 import hostile
-from stylize import __main__ as cli
+from stylize.cli import transfer as cli
 from stylize import networks
 
 ROOT = Path(__file__).parent.parent

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from conftest import make_picture
-from stylize import __main__ as cli
+from stylize.cli import transfer as cli
 from stylize import networks, optimize
 from stylize.networks import LossWeights, resolve_precision
 from stylize.optimize import LossNotFinite, available_memory, check_memory, stylize

@@ -1,4 +1,4 @@
-"""The command line: python -m stylize CONTENT STYLE -o OUT.png, with the app's settings and a progress bar."""
+"""Command line: `python -m stylize CONTENT STYLE -o OUT.png`, with the app's settings and a progress bar."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .settings import (COLORS, DEFAULT_PRESET, INITS, NETWORKS, OPTIMIZERS, PRECISIONS, PRESETS, SIZE_RANGE, STEPS_RANGE,
-                       STRENGTH_MIDDLE, STRENGTH_RANGE, Settings, preset)
+from ..settings import (COLORS, DEFAULT_PRESET, INITS, NETWORKS, OPTIMIZERS, PRECISIONS, PRESETS, SIZE_RANGE,
+                        STEPS_RANGE, STRENGTH_MIDDLE, STRENGTH_RANGE, Settings, preset)
 
 # Flags that map one-to-one onto Settings fields; their defaults come from the preset, not from here.
 SETTING_FLAGS = {
@@ -64,7 +64,7 @@ def settings_from_arguments(arguments: argparse.Namespace) -> Settings:
     overrides = {name: getattr(arguments, name) for name in [*SETTING_FLAGS, "weights_path", "style_blend"]
                  if getattr(arguments, name) is not None}
     if arguments.recipe:  # a result PNG's settings, then the flags on top
-        from .recipe import settings_from_png
+        from ..recipe import settings_from_png
         return settings_from_png(arguments.recipe)[0].replace(**overrides)
     return preset(arguments.preset, **overrides)
 
@@ -72,10 +72,10 @@ def settings_from_arguments(arguments: argparse.Namespace) -> Settings:
 def run(arguments: argparse.Namespace) -> Path:
     from tqdm import tqdm
 
-    from . import images
-    from .networks import load_network, resolve_precision
-    from .optimize import LossNotFinite, decode_sides, stylize
-    from .recipe import recipe_text
+    from .. import images
+    from ..networks import load_network, resolve_precision
+    from ..optimize import LossNotFinite, decode_sides, stylize
+    from ..recipe import recipe_text
 
     settings = settings_from_arguments(arguments)
     output = Path(arguments.output)
