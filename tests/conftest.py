@@ -1,13 +1,14 @@
-"""Shared fixtures: small generated pictures and randomly initialised networks (nothing is downloaded)."""
+"""Shared fixtures: generated pictures, random networks, a stand-in instant network, the app (nothing downloaded)."""
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 from stylize.networks import build_network
 
 
-def make_picture(height: int, width: int, seed: int) -> np.ndarray:
+def _make_picture(height: int, width: int, seed: int) -> np.ndarray:
     """A smooth float RGB picture with some structure: gradients plus stripes, reproducible from the seed."""
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0:height, 0:width].astype(np.float32)
@@ -19,13 +20,19 @@ def make_picture(height: int, width: int, seed: int) -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
+def make_picture():
+    """make_picture(height, width, seed): for pictures other than content and style."""
+    return _make_picture
+
+
+@pytest.fixture(scope="session")
 def content() -> np.ndarray:
-    return make_picture(48, 64, seed=1)
+    return _make_picture(48, 64, seed=1)
 
 
 @pytest.fixture(scope="session")
 def style() -> np.ndarray:
-    return make_picture(64, 64, seed=2)
+    return _make_picture(64, 64, seed=2)
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +49,7 @@ def random_vgg16():
     return build_network("vgg16-hed", weights=None)
 
 
-def seed_controls(steps: int = 6, size: int = 128, **changes) -> list:
+def _seed_controls(steps: int = 6, size: int = 128, **changes) -> list:
     """/stylize's inputs after the two uploads: second style, mask, then the controls in app.CONTROL_NAMES order
     (gr.State is not part of the API), set to the seed preset's raw formula unless changed."""
     import app
@@ -51,6 +58,33 @@ def seed_controls(steps: int = 6, size: int = 128, **changes) -> list:
                   seed=0, style_scale=1.0, colors="style", layer_emphasis=0.0, blend=0.5, normalize=False)
     values.update(changes)
     return [None, None, *[values[name] for name in app.CONTROL_NAMES]]
+
+
+@pytest.fixture(scope="session")
+def seed_controls():
+    return _seed_controls
+
+
+class StandIn(tf.Module):
+    """The hub model's call signature: (content, style) batches in, a list whose [0] is the stylised batch.
+
+    Like the real network it returns sides rounded down to a multiple of 4, and its output depends on the style:
+    the content's channels are pulled towards the style's mean colour.
+    """
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)] * 2)
+    def __call__(self, content, style):
+        shape = tf.shape(content)
+        cropped = content[:, :shape[1] // 4 * 4, :shape[2] // 4 * 4, :]
+        return [0.5 * cropped + 0.5 * tf.reduce_mean(style, axis=[1, 2], keepdims=True)]
+
+
+@pytest.fixture(scope="session")
+def stand_in_folder(tmp_path_factory):
+    """StandIn as a SavedModel folder: what a local copy of TensorFlow's instant network looks like."""
+    folder = tmp_path_factory.mktemp("instant") / "saved"
+    tf.saved_model.save(StandIn(), str(folder))
+    return folder
 
 
 @pytest.fixture(scope="module")

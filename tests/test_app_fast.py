@@ -2,21 +2,12 @@
 
 import numpy as np
 import pytest
-import tensorflow as tf
 from gradio_client import handle_file
 from PIL import Image
 
 import app
 from stylize.fast import instant
 from stylize.fast.transformer import build_transformer, save_transformer
-from test_fast_instant import StandIn
-
-
-@pytest.fixture(scope="module")
-def stand_in_folder(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("instant-app") / "saved"
-    tf.saved_model.save(StandIn(), str(folder))
-    return folder
 
 
 @pytest.fixture(scope="module")

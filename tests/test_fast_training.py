@@ -4,7 +4,6 @@ import os
 
 import numpy as np
 import pytest
-from conftest import make_picture
 from PIL import Image
 
 from stylize.cli import train as train_cli
@@ -18,7 +17,7 @@ TINY = TrainSettings(size=32, batch_size=2, steps=12, width=0.25, residual_block
 
 
 @pytest.fixture
-def photos(tmp_path):
+def photos(tmp_path, make_picture):
     folder = tmp_path / "photos"
     for i in range(3):
         save_png(folder / f"photo{i}.png", make_picture(40, 56, seed=10 + i))
