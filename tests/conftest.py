@@ -1,5 +1,8 @@
 """Shared fixtures: generated pictures, random networks, a stand-in instant network, the app (nothing downloaded)."""
 
+import contextlib
+import functools
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -87,14 +90,29 @@ def stand_in_folder(tmp_path_factory):
     return folder
 
 
-@pytest.fixture(scope="module")
-def server(random_vgg16):
-    """(demo, url): the app on a random network, launched in this process with the public queue settings."""
+@contextlib.contextmanager
+def _launched(network, **launch_options):
+    """The app on network, launched in this process with the public queue settings; closed on leaving."""
     import app
-    demo = app.configure_queue(app.build_app(random_vgg16))
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, max_file_size=app.MAX_UPLOAD)
-    yield demo, url
-    demo.close()
+    demo = app.configure_queue(app.build_app(network))
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, max_file_size=app.MAX_UPLOAD, **launch_options)
+    try:
+        yield demo, url
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="session")
+def launch_app(random_vgg16):
+    """with launch_app(**launch_options) as (demo, url): a server of one's own (other settings, other limits)."""
+    return functools.partial(_launched, random_vgg16)
+
+
+@pytest.fixture(scope="module")
+def server(launch_app):
+    """(demo, url): the app on a random network, launched in this process with the public queue settings."""
+    with launch_app() as started:
+        yield started
 
 
 @pytest.fixture(scope="module")

@@ -86,11 +86,9 @@ def test_stop_while_waiting_cancels_the_run_when_its_turn_comes(server, pictures
     assert "Stopped at step" in first.result()[1]
 
 
-def test_a_full_queue_gets_a_clear_message(random_vgg16, pictures, monkeypatch, controls):
+def test_a_full_queue_gets_a_clear_message(launch_app, pictures, monkeypatch, controls):
     monkeypatch.setattr(app, "QUEUE_SIZE", 1)
-    demo = app.configure_queue(app.build_app(random_vgg16))
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True)
-    try:
+    with launch_app() as (_, url):
         first = Client(url, verbose=False).submit(*pictures, *controls(steps=60), api_name="/stylize")
         while not first.outputs():
             time.sleep(0.1)
@@ -99,8 +97,6 @@ def test_a_full_queue_gets_a_clear_message(random_vgg16, pictures, monkeypatch, 
         with pytest.raises(Exception, match="Queue is full"):
             Client(url, verbose=False).predict(*pictures, *controls(), api_name="/stylize")
         first.cancel()
-    finally:
-        demo.close()
 
 
 def test_the_work_budget_refuses_before_running_and_the_time_limit_keeps_the_picture(server, pictures,
