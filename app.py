@@ -109,7 +109,7 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
                     builtin_strength = gr.Slider(0, 1, value=1.0, step=0.05, label="Style strength (pixel blend)")
                     builtin_size = gr.Slider(*SIZE_SLIDER, value=512, step=16, label="Output size (px)")
                 builtin_button = gr.Button("Apply built-in style", variant="primary")
-                gr.Markdown("**Your trained styles** (`python -m stylize.train`):")
+                gr.Markdown("**Your trained styles** (`python -m stylize.cli.train`):")
                 trained_info = gr.Markdown(fast_tabs.trained_note())
                 with gr.Row():
                     choices = fast_tabs.trained_choices()

@@ -4,17 +4,14 @@
 """
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+from stylize import images, load_network, preset, stylize
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from stylize import images, load_network, preset, stylize  # noqa: E402
-
 ASSETS = ROOT / "assets"
 OUT = ASSETS / "readme"
 

@@ -1,20 +1,19 @@
 """Screenshot of the app mid-run for the README: the real offline network, the example pictures, headless Chromium.
 
-    python assets/make_screenshot.py [--out assets/readme/screenshot.png] [--wait-steps 25]
+    python -m assets.make_screenshot [--out assets/readme/screenshot.png] [--wait-steps 25]
+
+Run from the repository root, as a module: app.py is not installed, the current folder is on the path.
 """
 
 import argparse
 import shutil
-import sys
 from pathlib import Path
 
+import app
+from studio import hosting
+from stylize.networks import load_network
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import app  # noqa: E402
-from studio import hosting  # noqa: E402
-from stylize.networks import load_network  # noqa: E402
-
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 

@@ -16,16 +16,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
+import tensorflow as tf
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from stylize.fast import (BuiltinStyle, apply_transformer, build_transformer, instant_stylize,  # noqa: E402
+from stylize.fast import (BuiltinStyle, apply_transformer, build_transformer, instant_stylize,
                           load_bundled, load_instant, load_transformer, stylize_frame)
 
 TARGET_SECONDS_512 = 0.5  # trained networks (an earlier issue's targets)

@@ -19,17 +19,14 @@ from __future__ import annotations
 
 import argparse
 import functools
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
+import scipy.ndimage
+from PIL import Image, ImageDraw
 
-import numpy as np  # noqa: E402
-import scipy.ndimage  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
-
-from stylize import images, load_network, preset, stylize  # noqa: E402
+from stylize import images, load_network, preset, stylize
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "images"

@@ -1,6 +1,8 @@
 """Soak test of the hosted app: back-to-back runs through its API, then webcam frames, watching memory and disk.
 
-    python bench/soak.py [--runs 100] [--size 128] [--steps 5] [--webcam-seconds 120] [--network vgg16-hed]
+    python -m bench.soak [--runs 100] [--size 128] [--steps 5] [--webcam-seconds 120] [--network vgg16-hed]
+
+Run from the repository root, as a module: app.py is not installed, the current folder is on the path.
 
 Launches the app in this process (so resident memory is the server's), drives /stylize with gradio_client as a
 visitor would, and every 10 runs prints the resident memory (VmRSS) and the sizes of Gradio's cache and the
@@ -17,12 +19,10 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 # Our own cache and results folders, so other apps on the machine don't count; files older than a minute go,
 # so the figures show where disk use levels off within a few minutes (the default keeps them an hour).
 os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="soak-gradio-")

@@ -15,22 +15,19 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
+import tensorflow as tf
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+from stylize import images, load_network, preset
+from stylize.objective import build_objective, loss_weights
+from stylize.optimize import stylize
 
-from stylize import images, load_network, preset  # noqa: E402
-from stylize.objective import build_objective, loss_weights  # noqa: E402
-from stylize.optimize import stylize  # noqa: E402
-
-import quality  # noqa: E402  (beside this script)
-from quality import preset_with_overrides, split_methods  # noqa: E402
+import quality  # beside this script
+from quality import preset_with_overrides, split_methods
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 BUDGETS = (20.0, 60.0)  # "objective at equal wall time" is read at these seconds

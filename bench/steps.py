@@ -8,15 +8,11 @@ the time, does not depend on the weights. Prints a Markdown table; the first ste
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from stylize import NetworkUnavailable, Settings, build_network, load_network, stylize  # noqa: E402
+from stylize import NetworkUnavailable, Settings, build_network, load_network, stylize
 
 
 def seconds_per_step(network, settings, content, style) -> float:

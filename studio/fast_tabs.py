@@ -81,7 +81,7 @@ def trained_note() -> str:
     names = trained_choices()
     if names:
         return f"{len(names)} trained style(s) on this server."
-    return ("No trained styles on this server yet. Train one with `python -m stylize.train --style PAINTING "
+    return ("No trained styles on this server yet. Train one with `python -m stylize.cli.train --style PAINTING "
             "--images PHOTOS_DIR -o MODELS/NAME.keras` (MODELS: the folder in `$STYLIZE_MODELS`), then press Refresh.")
 
 

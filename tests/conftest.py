@@ -1,13 +1,17 @@
-"""Shared fixtures: small generated pictures and randomly initialised networks (nothing is downloaded)."""
+"""Shared fixtures: generated pictures, random networks, a stand-in instant network, the app (nothing downloaded)."""
+
+import contextlib
+import functools
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 from stylize.networks import build_network
 
 
-def make_picture(height: int, width: int, seed: int) -> np.ndarray:
+def _make_picture(height: int, width: int, seed: int) -> np.ndarray:
     """A smooth float RGB picture with some structure: gradients plus stripes, reproducible from the seed."""
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0:height, 0:width].astype(np.float32)
@@ -19,13 +23,19 @@ def make_picture(height: int, width: int, seed: int) -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
+def make_picture():
+    """make_picture(height, width, seed): for pictures other than content and style."""
+    return _make_picture
+
+
+@pytest.fixture(scope="session")
 def content() -> np.ndarray:
-    return make_picture(48, 64, seed=1)
+    return _make_picture(48, 64, seed=1)
 
 
 @pytest.fixture(scope="session")
 def style() -> np.ndarray:
-    return make_picture(64, 64, seed=2)
+    return _make_picture(64, 64, seed=2)
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +52,7 @@ def random_vgg16():
     return build_network("vgg16-hed", weights=None)
 
 
-def seed_controls(steps: int = 6, size: int = 128, **changes) -> list:
+def _seed_controls(steps: int = 6, size: int = 128, **changes) -> list:
     """/stylize's inputs after the two uploads: second style, mask, then the controls in CONTROL_NAMES order
     (gr.State is not part of the API), set to the seed preset's raw formula unless changed."""
     from studio.controls import CONTROL_NAMES
@@ -53,15 +63,57 @@ def seed_controls(steps: int = 6, size: int = 128, **changes) -> list:
     return [None, None, *[values[name] for name in CONTROL_NAMES]]
 
 
-@pytest.fixture(scope="module")
-def server(random_vgg16):
-    """(demo, url): the app on a random network, launched in this process with the public queue settings."""
+@pytest.fixture(scope="session")
+def seed_controls():
+    return _seed_controls
+
+
+class StandIn(tf.Module):
+    """The hub model's call signature: (content, style) batches in, a list whose [0] is the stylised batch.
+
+    Like the real network it returns sides rounded down to a multiple of 4, and its output depends on the style:
+    the content's channels are pulled towards the style's mean colour.
+    """
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)] * 2)
+    def __call__(self, content, style):
+        shape = tf.shape(content)
+        cropped = content[:, :shape[1] // 4 * 4, :shape[2] // 4 * 4, :]
+        return [0.5 * cropped + 0.5 * tf.reduce_mean(style, axis=[1, 2], keepdims=True)]
+
+
+@pytest.fixture(scope="session")
+def stand_in_folder(tmp_path_factory):
+    """StandIn as a SavedModel folder: what a local copy of TensorFlow's instant network looks like."""
+    folder = tmp_path_factory.mktemp("instant") / "saved"
+    tf.saved_model.save(StandIn(), str(folder))
+    return folder
+
+
+@contextlib.contextmanager
+def _launched(network, **launch_options):
+    """The app on network, launched in this process with the public queue settings; closed on leaving."""
     import app
     from studio import hosting
-    demo = hosting.configure_queue(app.build_app(random_vgg16))
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, max_file_size=hosting.MAX_UPLOAD)
-    yield demo, url
-    demo.close()
+    demo = hosting.configure_queue(app.build_app(network))
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, max_file_size=hosting.MAX_UPLOAD, **launch_options)
+    try:
+        yield demo, url
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="session")
+def launch_app(random_vgg16):
+    """with launch_app(**launch_options) as (demo, url): a server of one's own (other settings, other limits)."""
+    return functools.partial(_launched, random_vgg16)
+
+
+@pytest.fixture(scope="module")
+def server(launch_app):
+    """(demo, url): the app on a random network, launched in this process with the public queue settings."""
+    with launch_app() as started:
+        yield started
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import struct
@@ -10,8 +11,6 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, PngImagePlugin
-
-from conftest import make_picture
 
 SCRIPT = "<img src=x onerror=alert(document.domain)>"
 
@@ -32,25 +31,28 @@ def encode(image: Image.Image, format: str, **options) -> bytes:
     return buffer.getvalue()
 
 
-def recipe_png(settings: dict, extra: dict | None = None, raw: str | None = None) -> bytes:
-    """A result-like PNG whose recipe says whatever a stranger wrote."""
+def recipe_png(pixels: np.ndarray, settings: dict, extra: dict | None = None, raw: str | None = None) -> bytes:
+    """A result-like PNG of pixels whose recipe says whatever a stranger wrote."""
     info = PngImagePlugin.PngInfo()
     recipe = raw if raw is not None else json.dumps({"format": 1, "settings": settings, "extra": extra or {}})
     info.add_itxt("stylize", recipe)
-    return encode(Image.fromarray(photo(48, 64)), "PNG", pnginfo=info)
+    return encode(Image.fromarray(pixels), "PNG", pnginfo=info)
 
 
-def photo(height: int, width: int, seed: int = 3) -> np.ndarray:
+def photo(make_picture, height: int, width: int, seed: int = 3) -> np.ndarray:
+    """make_picture (the conftest fixture) as uint8 pixels."""
     return (make_picture(height, width, seed) * 255).astype(np.uint8)
 
 
-def make_all(folder: Path) -> dict[str, Path]:
+def make_all(folder: Path, make_picture) -> dict[str, Path]:
     """Every hostile picture as a file in folder, by name; they take well under a second to make."""
+    photo_of = functools.partial(photo, make_picture)
     rng = np.random.default_rng(0)
     noisy = Image.fromarray(rng.integers(0, 255, (96, 128, 3), np.uint8))
     png, jpeg = encode(noisy, "PNG"), encode(noisy, "JPEG", quality=90)
-    frames = [Image.fromarray(photo(64, 64, seed)) for seed in (1, 2, 3)]
-    rotated = Image.fromarray(photo(40, 80))
+    frames = [Image.fromarray(photo_of(64, 64, seed)) for seed in (1, 2, 3)]
+    rotated = Image.fromarray(photo_of(40, 80))
+    small = photo_of(48, 64)  # the picture inside the recipe PNGs, and the CMYK and 16-bit ones
     exif = rotated.getexif()
     exif[0x0112] = 6  # shown rotated 90 degrees
     nan_tiff = np.full((32, 32), 0.5, np.float32)
@@ -67,19 +69,19 @@ def make_all(folder: Path) -> dict[str, Path]:
         "animated.gif": encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0),
         "animated.webp": encode(frames[0], "WEBP", save_all=True, append_images=frames[1:], duration=100),
         "exif-rotated.jpg": encode(rotated, "JPEG", exif=exif),
-        "cmyk.jpg": encode(Image.fromarray(photo(48, 64)).convert("CMYK"), "JPEG"),
-        "sixteen-bit.png": encode(Image.fromarray((photo(48, 64)[..., 0].astype(np.uint16) * 257)), "PNG"),
+        "cmyk.jpg": encode(Image.fromarray(small).convert("CMYK"), "JPEG"),
+        "sixteen-bit.png": encode(Image.fromarray((small[..., 0].astype(np.uint16) * 257)), "PNG"),
         "float-nan.tif": encode(Image.fromarray(nan_tiff, mode="F"), "TIFF"),
         "drawing.svg": b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><script>alert(1)</script>'
                        b'<rect width="64" height="64"/></svg>',
         "drawing.eps": b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 64 64\nnewpath 0 0 moveto 64 64 lineto stroke\n"
                        b"showpage\n%%EOF\n",
         "text-named.png": b"this is a text file, not a picture\n" * 4,
-        "hostile-recipe.png": recipe_png({"size": 4096, "start_size": 2000, "steps": 5.0, "coarse_steps": 3.0,
-                                          "style_weight": 1e9, "weights_path": "/etc/passwd"},
+        "hostile-recipe.png": recipe_png(small, {"size": 4096, "start_size": 2000, "steps": 5.0, "coarse_steps": 3.0,
+                                                 "style_weight": 1e9, "weights_path": "/etc/passwd"},
                                          {"network": SCRIPT, "content": SCRIPT}),
-        "nested-recipe.png": recipe_png({}, raw="[" * 100_000 + "]" * 100_000),
-        "blend-recipe.png": recipe_png({"style_blend": 5}),
+        "nested-recipe.png": recipe_png(small, {}, raw="[" * 100_000 + "]" * 100_000),
+        "blend-recipe.png": recipe_png(small, {"style_blend": 5}),
     }
     paths = {}
     for name, data in files.items():

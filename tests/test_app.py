@@ -8,17 +8,17 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from conftest import seed_controls
 from studio.controls import CONTROL_NAMES
 from studio.status import status_html
 from stylize.recipe import settings_from_png
 
 
-def controls(steps=6, size=128, **changes):
-    return seed_controls(steps, size, **changes)
+@pytest.fixture
+def controls(seed_controls):
+    return seed_controls  # its defaults, 6 steps at 128 px, are this module's
 
 
-def test_a_run_streams_pictures_then_a_comparison_and_a_png(client, pictures):
+def test_a_run_streams_pictures_then_a_comparison_and_a_png(client, pictures, controls):
     job = client.submit(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
                         *controls(), api_name="/stylize")
     job.result()
@@ -37,13 +37,13 @@ def test_a_run_streams_pictures_then_a_comparison_and_a_png(client, pictures):
     assert history == [download["value"]] or len(history) == 1
 
 
-def test_a_non_image_upload_gets_a_clear_message(client, pictures):
+def test_a_non_image_upload_gets_a_clear_message(client, pictures, controls):
     with pytest.raises(Exception, match="not an image"):
         client.predict(handle_file(str(pictures / "notes.png")), handle_file(str(pictures / "style.jpg")),
                        *controls(), api_name="/stylize")
 
 
-def test_a_bad_setting_gets_a_clear_message_and_the_app_keeps_serving(client, pictures):
+def test_a_bad_setting_gets_a_clear_message_and_the_app_keeps_serving(client, pictures, controls):
     # Checked as the request joins the queue (the one-run-per-session check runs there): refused with a
     # 400 whose body is Gradio's one-line message (gradio_client shows only the status).
     import httpx
@@ -59,7 +59,7 @@ def test_a_bad_setting_gets_a_clear_message_and_the_app_keeps_serving(client, pi
     assert "Done." in result[1]
 
 
-def test_missing_upload_is_explained(client, pictures):
+def test_missing_upload_is_explained(client, pictures, controls):
     with pytest.raises(Exception, match="Upload a content photo"):
         client.predict(None, handle_file(str(pictures / "style.jpg")), *controls(), api_name="/stylize")
 
@@ -76,7 +76,7 @@ def test_status_line_reads_like_a_person_wrote_it():
     assert "about 3 min 20 s left" in status_html(started_late)
 
 
-def test_a_result_png_restores_its_settings(client, pictures):
+def test_a_result_png_restores_its_settings(client, pictures, controls):
     result = client.predict(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
                             *controls(steps=2, size=160, colors="luminance", layer_emphasis=0.5), api_name="/stylize")
     restored = client.predict(handle_file(result[3]["value"]), api_name="/restore")
@@ -92,7 +92,7 @@ def test_a_png_without_settings_is_explained(client, pictures):
         client.predict(handle_file(str(pictures / "content.png")), api_name="/restore")
 
 
-def test_moving_a_weight_slider_mid_run_steers_it(client, pictures):
+def test_moving_a_weight_slider_mid_run_steers_it(client, pictures, controls):
     job = client.submit(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
                         *controls(steps=40, size=128), api_name="/stylize")
     deadline = time.monotonic() + 60
@@ -103,7 +103,7 @@ def test_moving_a_weight_slider_mid_run_steers_it(client, pictures):
     assert "Weights changed at step" in final_status and "style 10" in final_status
 
 
-def test_moving_strength_mid_run_steers_it_through_the_style_weight(client, pictures):
+def test_moving_strength_mid_run_steers_it_through_the_style_weight(client, pictures, controls):
     job = client.submit(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
                         *controls(steps=40, size=128, preset_name="balanced", normalize=True, style_log=0.0,
                                   content_log=0.0, tv_log=-1.0, optimizer="adam", start_size=0), api_name="/stylize")

@@ -2,21 +2,12 @@
 
 import numpy as np
 import pytest
-import tensorflow as tf
 from gradio_client import handle_file
 from PIL import Image
 
 from stylize.fast import instant
 from studio import fast_tabs
 from stylize.fast.transformer import build_transformer, save_transformer
-from test_fast_instant import StandIn
-
-
-@pytest.fixture(scope="module")
-def stand_in_folder(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("instant-app") / "saved"
-    tf.saved_model.save(StandIn(), str(folder))
-    return folder
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +42,7 @@ def test_trained_style_is_listed_and_applied_at_the_asked_size(client, pictures,
 
 def test_no_trained_styles_explains_how_to_train_one(tmp_path, monkeypatch):
     monkeypatch.setattr(fast_tabs, "MODELS_DIR", tmp_path / "none")
-    assert "python -m stylize.train" in fast_tabs.trained_note()
+    assert "python -m stylize.cli.train" in fast_tabs.trained_note()
 
 
 def test_webcam_frames_go_through_the_network_and_none_stays_none(models, monkeypatch):

@@ -8,7 +8,6 @@ import pytest
 from PIL import Image
 
 import app
-from studio import hosting
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium (apt-get install "
@@ -18,12 +17,9 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 
 @pytest.fixture(scope="module")
-def url(random_vgg16):
-    demo = app.build_app(random_vgg16)
-    demo.queue(max_size=hosting.QUEUE_SIZE, default_concurrency_limit=1)
-    _, address, _ = demo.launch(prevent_thread_lock=True, quiet=True, css=app.CSS)
-    yield address
-    demo.close()
+def url(launch_app):
+    with launch_app(css=app.CSS) as (_, address):  # the page's own styles: a server of its own
+        yield address
 
 
 @pytest.fixture(scope="module")

@@ -8,15 +8,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import make_picture
-from stylize.__main__ import parse_arguments, settings_from_arguments
+from stylize.cli.transfer import parse_arguments, settings_from_arguments
 from stylize.recipe import settings_from_png
 
 ROOT = Path(__file__).parent.parent
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory):
+def files(tmp_path_factory, make_picture):
     folder = tmp_path_factory.mktemp("cli")
     Image.fromarray((make_picture(60, 80, 1) * 255).astype(np.uint8)).save(folder / "photo.png")
     Image.fromarray((make_picture(70, 70, 2) * 255).astype(np.uint8)).save(folder / "painting.jpg")

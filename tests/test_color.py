@@ -6,7 +6,6 @@ from PIL import Image
 
 from stylize.color import keep_luminance, match_colour_statistics, match_histogram, to_ycbcr
 from stylize.images import resize, to_uint8
-from tests.conftest import make_picture
 
 
 def muted(picture: np.ndarray) -> np.ndarray:
@@ -14,7 +13,7 @@ def muted(picture: np.ndarray) -> np.ndarray:
     return (0.35 + 0.3 * picture).astype(np.float32)
 
 
-def test_ycbcr_luminance_agrees_with_pillow():
+def test_ycbcr_luminance_agrees_with_pillow(make_picture):
     picture = to_uint8(make_picture(20, 24, seed=3))
     pillow = np.asarray(Image.fromarray(picture).convert("YCbCr"), dtype=np.float64)
     ours = to_ycbcr(picture / 255.0) * 255.0
@@ -22,7 +21,7 @@ def test_ycbcr_luminance_agrees_with_pillow():
     assert np.abs(ours - pillow).max() <= 1.0
 
 
-def test_keep_luminance_takes_luminance_from_result_and_chroma_from_content():
+def test_keep_luminance_takes_luminance_from_result_and_chroma_from_content(make_picture):
     result, content = muted(make_picture(24, 32, seed=4)), muted(make_picture(24, 32, seed=5))
     output = keep_luminance(result, content)
     assert output.dtype == np.float32 and output.shape == result.shape
@@ -33,7 +32,7 @@ def test_keep_luminance_takes_luminance_from_result_and_chroma_from_content():
     assert np.abs(output - result).max() > 0.05 and np.abs(output - content).max() > 0.05
 
 
-def test_keep_luminance_resizes_content_to_the_result():
+def test_keep_luminance_resizes_content_to_the_result(make_picture):
     result, content = muted(make_picture(24, 32, seed=4)), muted(make_picture(60, 50, seed=5))
     output = keep_luminance(result, content)
     assert output.shape == (24, 32, 3)
@@ -55,7 +54,7 @@ def test_keep_luminance_refuses_non_rgb():
         keep_luminance(np.zeros((16, 16, 3), np.float32), np.zeros((16, 16), np.float32))
 
 
-def test_match_histogram_gives_the_references_distribution():
+def test_match_histogram_gives_the_references_distribution(make_picture):
     source = make_picture(40, 48, seed=6) ** 2  # skewed dark
     reference = muted(make_picture(64, 64, seed=7))
     output = match_histogram(source, reference)
@@ -67,14 +66,14 @@ def test_match_histogram_gives_the_references_distribution():
     assert abs(source[..., 0].mean() - reference[..., 0].mean()) > 0.05  # there was something to fix
 
 
-def test_match_histogram_keeps_the_order_of_values():
+def test_match_histogram_keeps_the_order_of_values(make_picture):
     source = make_picture(32, 32, seed=8)
     output = match_histogram(source, muted(make_picture(32, 32, seed=9)))
     order = np.argsort(source[..., 1].ravel(), kind="stable")
     assert np.all(np.diff(output[..., 1].ravel()[order]) >= 0)  # monotone: brighter stays brighter
 
 
-def test_match_colour_statistics_gives_the_references_mean_and_covariance():
+def test_match_colour_statistics_gives_the_references_mean_and_covariance(make_picture):
     source = muted(make_picture(40, 50, seed=3))
     reference = muted(make_picture(30, 30, seed=4)[..., ::-1])
     matched = match_colour_statistics(source, reference)
@@ -84,7 +83,7 @@ def test_match_colour_statistics_gives_the_references_mean_and_covariance():
     np.testing.assert_allclose(np.cov(pixels.T), np.cov(reference_pixels.T), atol=2e-3)
 
 
-def test_match_colour_statistics_to_a_grey_dark_painting_is_grey_and_dark():
+def test_match_colour_statistics_to_a_grey_dark_painting_is_grey_and_dark(make_picture):
     photo = make_picture(40, 50, seed=5)
     grey_dark = np.repeat(0.3 * make_picture(30, 30, seed=6)[..., :1], 3, axis=-1)
     matched = match_colour_statistics(photo, grey_dark)

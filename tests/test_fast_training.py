@@ -4,10 +4,9 @@ import os
 
 import numpy as np
 import pytest
-from conftest import make_picture
 from PIL import Image
 
-from stylize import train as train_cli
+from stylize.cli import train as train_cli
 from stylize.fast.training import (NoTrainingImages, TrainSettings, center_square, preview_path, state_path,
                                    train)
 from stylize.fast.transformer import apply_transformer, load_transformer
@@ -18,7 +17,7 @@ TINY = TrainSettings(size=32, batch_size=2, steps=12, width=0.25, residual_block
 
 
 @pytest.fixture
-def photos(tmp_path):
+def photos(tmp_path, make_picture):
     folder = tmp_path / "photos"
     for i in range(3):
         save_png(folder / f"photo{i}.png", make_picture(40, 56, seed=10 + i))

@@ -1,6 +1,7 @@
 """Hostile and careless inputs through the command line and the app's API: each works or gets one line."""
 
 import base64
+import functools
 import io
 import subprocess
 import sys
@@ -13,9 +14,8 @@ from gradio_client import handle_file
 from PIL import Image
 
 import app
-from conftest import seed_controls
 import hostile
-from stylize import __main__ as cli
+from stylize.cli import transfer as cli
 from stylize import images, networks
 from studio import components, fast_tabs
 from studio.controls import CONTROL_NAMES
@@ -25,10 +25,10 @@ NAMES = list(hostile.EXPECTED)
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory):
+def files(tmp_path_factory, make_picture):
     folder = tmp_path_factory.mktemp("hostile")
-    paths = hostile.make_all(folder)
-    Image.fromarray(hostile.photo(64, 64, seed=2)).save(folder / "painting.png")
+    paths = hostile.make_all(folder, make_picture)
+    Image.fromarray(hostile.photo(make_picture, 64, 64, seed=2)).save(folder / "painting.png")
     return {**paths, "painting.png": folder / "painting.png"}
 
 
@@ -77,8 +77,9 @@ def test_a_hostile_recipe_on_the_command_line_reads_no_path(files, tmp_path, cli
         assert status == 2 and message in capsys.readouterr().err
 
 
-def run_controls(steps=1, size=128, **changes):
-    return seed_controls(steps, size, **changes)
+@pytest.fixture
+def run_controls(seed_controls):
+    return functools.partial(seed_controls, steps=1)
 
 
 def one_line_error(call) -> str:
@@ -90,7 +91,7 @@ def one_line_error(call) -> str:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_api_stylize_works_or_says_one_line(name, files, client):
+def test_api_stylize_works_or_says_one_line(name, files, client, run_controls):
     def call():
         return client.predict(handle_file(str(files[name])), handle_file(str(files["painting.png"])),
                               *run_controls(), api_name="/stylize")
@@ -117,7 +118,7 @@ def test_api_restore_works_or_says_one_line(name, files, client):
         one_line_error(call)  # none of the others is a studio result
 
 
-def test_the_server_keeps_serving_after_all_that(files, client):
+def test_the_server_keeps_serving_after_all_that(files, client, run_controls):
     result = client.predict(handle_file(str(files["exif-rotated.jpg"])), handle_file(str(files["painting.png"])),
                             *run_controls(steps=2), api_name="/stylize")
     assert "Done." in result[1] and Image.open(result[3]["value"]).size == (64, 128)  # the EXIF rotation applied

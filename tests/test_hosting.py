@@ -1,5 +1,6 @@
 """Hosting for strangers: sessions kept apart, one queued run each, a bounded queue, budgets, bounded disk."""
 
+import functools
 import threading
 import time
 from pathlib import Path
@@ -9,9 +10,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-import app
 from studio import hosting, sessions
-from conftest import seed_controls
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +21,9 @@ def pictures(tmp_path_factory, content, style):
     return handle_file(str(folder / "content.png")), handle_file(str(folder / "style.png"))
 
 
-def controls(steps=2, size=128, **changes):
-    return seed_controls(steps, size, **changes)
+@pytest.fixture
+def controls(seed_controls):
+    return functools.partial(seed_controls, steps=2)
 
 
 def name_of(item) -> str:
@@ -33,7 +33,7 @@ def name_of(item) -> str:
     return Path(image if isinstance(image, str) else image[0]).name
 
 
-def test_two_clients_at_once_see_only_their_own_results(server, pictures):
+def test_two_clients_at_once_see_only_their_own_results(server, pictures, controls):
     _, url = server
     clients = [Client(url, verbose=False) for _ in range(2)]
     results = [None, None]
@@ -55,7 +55,7 @@ def test_two_clients_at_once_see_only_their_own_results(server, pictures):
     assert downloads[0] != downloads[1] and all(len(name) == len("stylized-") + 16 + 4 for name in downloads)
 
 
-def test_one_waiting_run_per_session_and_stop_drops_it(server, pictures):
+def test_one_waiting_run_per_session_and_stop_drops_it(server, pictures, controls):
     _, url = server
     client = Client(url, verbose=False)
     running = client.submit(*pictures, *controls(steps=200), api_name="/stylize")
@@ -72,7 +72,7 @@ def test_one_waiting_run_per_session_and_stop_drops_it(server, pictures):
     assert key not in sessions.waiting
 
 
-def test_stop_while_waiting_cancels_the_run_when_its_turn_comes(server, pictures):
+def test_stop_while_waiting_cancels_the_run_when_its_turn_comes(server, pictures, controls):
     _, url = server
     busy, waiting = Client(url, verbose=False), Client(url, verbose=False)
     first = busy.submit(*pictures, *controls(steps=100), api_name="/stylize")
@@ -86,11 +86,9 @@ def test_stop_while_waiting_cancels_the_run_when_its_turn_comes(server, pictures
     assert "Stopped at step" in first.result()[1]
 
 
-def test_a_full_queue_gets_a_clear_message(random_vgg16, pictures, monkeypatch):
+def test_a_full_queue_gets_a_clear_message(launch_app, pictures, monkeypatch, controls):
     monkeypatch.setattr(hosting, "QUEUE_SIZE", 1)
-    demo = hosting.configure_queue(app.build_app(random_vgg16))
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True)
-    try:
+    with launch_app() as (_, url):
         first = Client(url, verbose=False).submit(*pictures, *controls(steps=60), api_name="/stylize")
         while not first.outputs():
             time.sleep(0.1)
@@ -99,12 +97,10 @@ def test_a_full_queue_gets_a_clear_message(random_vgg16, pictures, monkeypatch):
         with pytest.raises(Exception, match="Queue is full"):
             Client(url, verbose=False).predict(*pictures, *controls(), api_name="/stylize")
         first.cancel()
-    finally:
-        demo.close()
 
 
 def test_the_work_budget_refuses_before_running_and_the_time_limit_keeps_the_picture(server, pictures,
-                                                                                      monkeypatch):
+                                                                                      monkeypatch, controls):
     _, url = server
     client = Client(url, verbose=False)
     monkeypatch.setattr(hosting, "MAX_WORK", 0.05)  # 128x96 px x 6 steps is 0.074 megapixel-steps
@@ -117,7 +113,7 @@ def test_the_work_budget_refuses_before_running_and_the_time_limit_keeps_the_pic
     assert "megapixel-steps per run" in hosting.limits_text() and "Precision *auto* means" in hosting.limits_text()
 
 
-def test_previews_leave_no_files_and_the_session_folder_goes_when_the_page_closes(server, pictures):
+def test_previews_leave_no_files_and_the_session_folder_goes_when_the_page_closes(server, pictures, controls):
     demo, url = server
     client = Client(url, verbose=False)
     cache = Path(demo.GRADIO_CACHE)

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import make_picture
-from stylize import __main__ as cli
+from stylize.cli import transfer as cli
 from stylize import limits, networks, optimize
 from stylize.networks import LossWeights, resolve_precision
 from stylize.limits import available_memory, check_memory
@@ -49,7 +48,7 @@ def test_the_scaled_painting_and_histogram_matching_are_counted(tmp_path, monkey
         check_memory((384, 512), [], [(8000, 8000)])
 
 
-def test_a_wide_photo_at_a_small_size_is_refused_in_one_line(random_vgg16):
+def test_a_wide_photo_at_a_small_size_is_refused_in_one_line(random_vgg16, make_picture):
     wide = make_picture(40, 1200, seed=1)
     with pytest.raises(ValueError, match=r"^the photo \(1200x40\) scaled to 128 px is 128x4 but its shorter side "
                                          r"must be at least 16 px for the network: use a longer side of at least "
@@ -104,7 +103,7 @@ def test_whole_number_floats_are_stored_as_whole_numbers():
 
 
 @pytest.fixture
-def files(tmp_path):
+def files(tmp_path, make_picture):
     Image.fromarray((make_picture(48, 64, 1) * 255).astype(np.uint8)).save(tmp_path / "photo.png")
     Image.fromarray((make_picture(64, 64, 2) * 255).astype(np.uint8)).save(tmp_path / "painting.png")
     return tmp_path

@@ -7,7 +7,6 @@ from scipy import ndimage
 
 from stylize.images import resize
 from stylize.masks import blend_with_mask, mask_from_editor
-from tests.conftest import make_picture
 
 
 def layer_with_square(height: int, width: int, top: int, left: int, side: int) -> np.ndarray:
@@ -95,7 +94,7 @@ def test_layers_without_alpha_and_bad_arguments_are_refused():
         mask_from_editor(editor(), (64, 0))
 
 
-def test_blend_with_zero_mask_returns_the_content_exactly_and_with_ones_the_stylized():
+def test_blend_with_zero_mask_returns_the_content_exactly_and_with_ones_the_stylized(make_picture):
     stylized, content = make_picture(24, 32, seed=1), make_picture(24, 32, seed=2)
     np.testing.assert_array_equal(blend_with_mask(stylized, content, np.zeros((24, 32))), content)
     np.testing.assert_array_equal(blend_with_mask(stylized, content, np.ones((24, 32))), stylized)
@@ -103,7 +102,7 @@ def test_blend_with_zero_mask_returns_the_content_exactly_and_with_ones_the_styl
     np.testing.assert_allclose(half, (stylized + content) / 2, atol=1e-6)
 
 
-def test_blend_resizes_mask_and_content_to_the_stylized_image():
+def test_blend_resizes_mask_and_content_to_the_stylized_image(make_picture):
     stylized, content = make_picture(24, 32, seed=1), make_picture(48, 64, seed=2)
     mask = np.zeros((12, 16), np.float32)
     mask[:, 8:] = 1.0  # right half

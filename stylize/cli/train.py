@@ -1,4 +1,4 @@
-"""Command line: train a fast style network, `python -m stylize.train --style PAINTING --images DIR -o MODEL.keras`."""
+"""Command line: train a fast style network, `python -m stylize.cli.train --style PAINTING --images DIR -o M.keras`."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ import sys
 
 from tqdm import tqdm
 
-from .fast.training import TrainSettings, preview_path, state_path, train
-from .networks import NetworkUnavailable
-from .settings import NETWORKS
+from ..fast.training import TrainSettings, preview_path, state_path, train
+from ..networks import NetworkUnavailable
+from ..settings import NETWORKS
 
 _DEFAULTS = TrainSettings()
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m stylize.train",
+        prog="python -m stylize.cli.train",
         description="Train an image transformation network (Johnson et al. 2016) that paints any photo in one "
                     "style in a single pass.")
     parser.add_argument("--style", required=True, help="the style picture (a painting)")

@@ -1,13 +1,13 @@
-"""Command line: one picture in one pass, `python -m stylize.instant PHOTO PAINTING -o OUT.png` or `--builtin N`."""
+"""Command line: one picture in one pass, `python -m stylize.cli.instant PHOTO PAINTING -o OUT.png` or `--builtin N`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from .fast.bundled import BUILTIN_LOOKS, BundledUnavailable, builtin_stylize, load_bundled
-from .fast.instant import BUNDLED, MODEL_ENV, STYLE_SIZE, InstantUnavailable, instant_stylize, load_instant
-from .images import save_png
+from ..fast.bundled import BUILTIN_LOOKS, BundledUnavailable, builtin_stylize, load_bundled
+from ..fast.instant import BUNDLED, MODEL_ENV, STYLE_SIZE, InstantUnavailable, instant_stylize, load_instant
+from ..images import save_png
 
 
 def builtin_list() -> str:
@@ -17,7 +17,7 @@ def builtin_list() -> str:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m stylize.instant", epilog=builtin_list(),
+    parser = argparse.ArgumentParser(prog="python -m stylize.cli.instant", epilog=builtin_list(),
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      description="Stylise a picture in one pass: with any painting through Magenta's "
                                                  "arbitrary-style network (TensorFlow's when it can be had, else the "

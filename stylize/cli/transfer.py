@@ -1,0 +1,171 @@
+"""Command line: `python -m stylize CONTENT STYLE -o OUT.png`, with the app's settings and a progress bar."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tempfile
+from pathlib import Path
+
+from ..settings import (COLORS, DEFAULT_PRESET, INITS, NETWORKS, OPTIMIZERS, PRECISIONS, PRESETS, SIZE_RANGE,
+                        STEPS_RANGE, STRENGTH_MIDDLE, STRENGTH_RANGE, Settings, preset)
+
+# Flags that map one-to-one onto Settings fields; their defaults come from the preset, not from here.
+SETTING_FLAGS = {
+    "size": (int, f"longer side of the output in pixels ({SIZE_RANGE[0]}-{SIZE_RANGE[1]})"),
+    "steps": (int, f"optimizer steps at the full size ({STEPS_RANGE[0]}-{STEPS_RANGE[1]})"),
+    "strength": (float, f"style strength, {STRENGTH_RANGE[0]:g} (the photo) to {STRENGTH_RANGE[1]:g} (the painting); "
+                        f"default {STRENGTH_MIDDLE:g}"),
+    "style_weight": (float, "raw weight of the style loss (default: set by --strength)"),
+    "content_weight": (float, "raw weight of the content loss"),
+    "tv_weight": (float, "raw weight of the total-variation loss"),
+    "optimizer": (str, "one of " + ", ".join(OPTIMIZERS)),
+    "learning_rate": (float, "Adam's step size"),
+    "start_size": (int, "coarse-to-fine: the first scale's longer side"),
+    "coarse_steps": (int, "steps at each scale below the full size"),
+    "precision": (str, "one of " + ", ".join(PRECISIONS)),
+    "network": (str, "one of " + ", ".join(NETWORKS)),
+    "init": (str, "the starting picture, one of " + ", ".join(INITS)),
+    "seed": (int, "random seed for noise initialisation"),
+    "style_scale": (float, "style image size relative to the output: above 1 paints bigger strokes"),
+    "colors": (str, "whose colours to keep, one of " + ", ".join(COLORS)),
+    "layer_emphasis": (float, "-1 fine texture ... +1 large shapes (0: equal style layers)"),
+    "preview_every": (int, "report progress every N steps"),
+}
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m stylize", description="Paint a photo in the style of a painting "
+                                     "(Gatys et al. neural style transfer).")
+    parser.add_argument("content", help="the photo (PNG, JPEG, WebP, ...)")
+    parser.add_argument("style", nargs="+", help="the painting whose style to take (several: blended, see --blend)")
+    parser.add_argument("-o", "--output", required=True, help="where to write the result (PNG)")
+    parser.add_argument("--preset", default=DEFAULT_PRESET, help=f"one of {', '.join(PRESETS)} "
+                        f"(default {DEFAULT_PRESET}); other flags override it")
+    parser.add_argument("--recipe", metavar="PNG", help="start from the settings stored in a result PNG "
+                        "(other flags override them)")
+    parser.add_argument("--weights", dest="weights_path", metavar="PATH",
+                        help="a local VGG19 weights file (.h5) for machines without network")
+    parser.add_argument("--save-every", type=int, default=0, metavar="N",
+                        help="also write the picture every N steps, as OUT-stepNNNN.png")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--verbose", action="store_true", help="show TensorFlow's start-up lines (oneDNN, CUDA)")
+    parser.add_argument("--blend", dest="style_blend", type=float, nargs="+", metavar="W",
+                        help="one weight per style image (default: equal)")
+    parser.add_argument("--mask", metavar="PATH", help="a picture whose light areas get the style, dark areas "
+                        "stay the photo (greyscale, any size)")
+    for name, (kind, help_text) in SETTING_FLAGS.items():
+        parser.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=help_text)
+    return parser.parse_args(argv)
+
+
+def settings_from_arguments(arguments: argparse.Namespace) -> Settings:
+    overrides = {name: getattr(arguments, name) for name in [*SETTING_FLAGS, "weights_path", "style_blend"]
+                 if getattr(arguments, name) is not None}
+    if arguments.recipe:  # a result PNG's settings, then the flags on top
+        from ..recipe import settings_from_png
+        return settings_from_png(arguments.recipe)[0].replace(**overrides)
+    return preset(arguments.preset, **overrides)
+
+
+def run(arguments: argparse.Namespace) -> Path:
+    from tqdm import tqdm
+
+    from .. import images
+    from ..networks import load_network, resolve_precision
+    from ..limits import decode_sides
+    from ..optimize import LossNotFinite, stylize
+    from ..recipe import recipe_text
+
+    settings = settings_from_arguments(arguments)
+    output = Path(arguments.output)
+    if output.suffix.lower() != ".png":
+        raise ValueError(f"output is {str(output)!r} but must end in .png (the result is saved losslessly)")
+    if arguments.save_every < 0:
+        raise ValueError(f"--save-every is {arguments.save_every} but must be 0 (off) or a positive number")
+    check_output(output, [arguments.content, *arguments.style, arguments.mask, arguments.recipe])
+    content_side, style_side = decode_sides(settings)
+    # Fail on bad input before loading a network; decoding straight to twice the size used bounds the memory.
+    content = images.load_image(arguments.content, "content image", content_side)
+    styles = [images.load_image(path, "style image", style_side) for path in arguments.style]
+    mask = images.load_image(arguments.mask, "mask", content_side).mean(axis=-1) if arguments.mask else None
+    network = load_network(settings.network, settings.weights_path)
+    print(f"Network: {network.label}" + (f" ({network.note})" if network.note else ""), file=sys.stderr)
+    precision = resolve_precision(settings.precision)
+    print(f"Precision: {precision}" + (" (auto: chosen for this machine's CPU/GPU)" if settings.precision == "auto"
+                                        else ""), file=sys.stderr)
+    if arguments.save_every:
+        settings = settings.replace(preview_every=math.gcd(settings.preview_every, arguments.save_every))
+    metadata = recipe_text(settings, {"network": network.label, "content": Path(arguments.content).name,
+                                      "style": [Path(path).name for path in arguments.style]})
+    bar = tqdm(total=settings.total_steps, unit="step", disable=arguments.quiet, file=sys.stderr)
+    last, written = None, []
+    try:
+        with bar:
+            for record in stylize(content, styles, settings, network=network, mask=mask):
+                bar.update(record.step - bar.n)
+                if record.losses:
+                    bar.set_postfix(loss=f"{record.losses['total']:.4g}", size=f"{record.image.shape[1]}px")
+                if arguments.save_every and record.step and record.step % arguments.save_every == 0 \
+                        and not record.done:
+                    written.append(output.with_name(f"{output.stem}-step{record.step:04d}.png"))
+                    images.save_png(written[-1], record.image, metadata)
+                last = record
+    except LossNotFinite as error:  # keep the last good picture beside the output, which is not written
+        kept = output.with_name(f"{output.stem}-step{error.last.step:04d}.png")
+        images.save_png(kept, error.last.image, metadata)
+        raise ValueError(f"{error}; it is in {kept}") from None
+    except KeyboardInterrupt:
+        if written:
+            raise KeyboardInterrupt(f"stopped: {len(written)} picture(s) written, the last {written[-1]}") from None
+        raise
+    images.save_png(output, last.image, metadata)
+    print(f"Wrote {output} ({last.image.shape[1]}x{last.image.shape[0]}) in {last.elapsed:.1f} s", file=sys.stderr)
+    return output
+
+
+def check_output(output: Path, inputs: list[str | None]) -> None:
+    """Before a long run: the output must not be one of the inputs, and its folder must take a new file."""
+    for source in filter(None, inputs):
+        if output.resolve() == Path(source).resolve() or (output.exists() and output.samefile(source)):
+            raise ValueError(f"output {str(output)!r} is also an input picture: choose another file name")
+    folder = output.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise ValueError(f"output folder {str(folder)!r} is not writable ({error.strerror or error})") from None
+
+
+def one_line(error: BaseException) -> str:
+    """An error's first line (TensorFlow's messages run to dozens of lines)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parse_arguments(argv)
+    try:
+        run(arguments)
+    except (ValueError, OSError) as error:
+        print(f"error: {one_line(error)}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("error: out of memory: choose a smaller --size or --style-scale", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as stop:
+        print(str(stop) or "stopped: nothing was written", file=sys.stderr)
+        return 130
+    except Exception as error:  # NetworkUnavailable, TensorFlow's out-of-memory and the like: one line
+        if type(error).__name__ == "ResourceExhaustedError":
+            print("error: out of memory: choose a smaller --size or --style-scale", file=sys.stderr)
+            return 2
+        print(f"error: {one_line(error)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
