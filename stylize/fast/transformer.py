@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from .. import images
+from ..cache import BoundedCache
 from ..images import ImageSource
 from ..networks import cast_model
 from ..settings import PRECISIONS, SIZE_RANGE, check_choice, check_range
@@ -169,8 +170,7 @@ def list_trained(models_dir: str | os.PathLike) -> dict[str, Path]:
             and not path.name.startswith(".")}
 
 
-_loaded: dict[tuple, keras.Model] = {}
-_load_lock = threading.Lock()
+_loaded: BoundedCache[keras.Model] = BoundedCache()  # (path, modification time) -> network
 
 
 def load_transformer(path: str | os.PathLike) -> keras.Model:
@@ -182,16 +182,15 @@ def load_transformer(path: str | os.PathLike) -> keras.Model:
     if not path.is_file():
         raise ValueError(f"trained network {str(path)!r} does not exist")
     key = (path, path.stat().st_mtime_ns)
-    with _load_lock:
-        if key not in _loaded:
-            try:
-                model = keras.saving.load_model(path, compile=False)
-            except Exception as error:  # Keras raises ValueError, OSError, zipfile.BadZipFile, ...
-                raise ValueError(f"trained network {str(path)!r} could not be loaded ({error})") from None
-            for stale in [k for k in _loaded if k[0] == path]:
-                del _loaded[stale]
-            _loaded[key] = model
-        return _loaded[key]
+    _loaded.discard_if(lambda kept: kept[0] == path and kept != key)  # the file was rewritten since: drop the old
+    return _loaded.get_or_make(key, lambda: _read(path))
+
+
+def _read(path: Path) -> keras.Model:
+    try:
+        return keras.saving.load_model(path, compile=False)
+    except Exception as error:  # Keras raises ValueError, OSError, zipfile.BadZipFile, ...
+        raise ValueError(f"trained network {str(path)!r} could not be loaded ({error})") from None
 
 
 _traced: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {precision: tf.function}
