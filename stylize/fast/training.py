@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from .. import images
 from ..cache import BoundedCache
+from ..files import atomic_path
 from ..images import ImageSource
 from ..losses import content_loss, gram_matrices, style_loss, total_variation_loss
 from ..networks import FeatureNetwork, LossWeights, load_network
@@ -238,9 +239,8 @@ class _Trainer:
     def save_state(self, path: Path, step: int, rng: np.random.Generator, settings: TrainSettings) -> None:
         arrays = {f"optimizer_{i}": v.numpy() for i, v in enumerate(self.optimizer.variables)}
         meta = {"step": step, "rng": rng.bit_generator.state, "settings": dataclasses.asdict(settings)}
-        temporary = path.with_name(f".{path.name}.part.npz")
-        np.savez(temporary, meta=np.array(json.dumps(meta)), **arrays)
-        os.replace(temporary, path)
+        with atomic_path(path, suffix=".part.npz") as temporary:  # np.savez would add .npz to any other ending
+            np.savez(temporary, meta=np.array(json.dumps(meta)), **arrays)
 
     def load_state(self, path: Path, rng: np.random.Generator) -> int:
         with np.load(path) as saved:

@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from .. import images
 from ..cache import BoundedCache
+from ..files import atomic_path
 from ..images import ImageSource
 from ..networks import cast_model
 from ..settings import PRECISIONS, SIZE_RANGE, check_choice, check_range
@@ -151,14 +152,8 @@ def build_transformer(width: float = 1.0, residual_blocks: int = 5) -> keras.Mod
 
 def save_transformer(model: keras.Model, path: str | os.PathLike) -> None:
     """Save as one .keras file, through a temporary file: a reader (or a crash) never sees half a model."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.stem}.part.keras")
-    try:
+    with atomic_path(path, suffix=".part.keras") as temporary:  # model.save insists on the .keras ending
         model.save(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def list_trained(models_dir: str | os.PathLike) -> dict[str, Path]:
