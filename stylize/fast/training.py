@@ -18,7 +18,7 @@ from .. import images
 from ..cache import BoundedCache
 from ..files import atomic_path
 from ..images import ImageSource
-from ..losses import content_loss, gram_matrices, style_loss, total_variation_loss
+from ..losses import content_loss, gram_matrices, style_loss, total_variation_loss, weighted_sum
 from ..networks import FeatureNetwork, LossWeights, load_network
 from ..optimize import style_targets
 from ..settings import NETWORKS, WEIGHT_RANGE, check_choice, check_range
@@ -221,13 +221,9 @@ class _Trainer:
         features = self.network(styled)
         grams = gram_matrices(features, self.network.style_layers)
         batch = tf.cast(tf.shape(photos)[0], tf.float32)
-        terms = {
-            "style": self.weights.style * style_loss(grams, self.style_grams),
-            "content": self.weights.content * content_loss(features, content_targets),
-            "tv": self.weights.tv * total_variation_loss(styled) / batch,
-        }
-        terms["total"] = terms["style"] + terms["content"] + terms["tv"]
-        return terms
+        return weighted_sum({"style": style_loss(grams, self.style_grams),
+                             "content": content_loss(features, content_targets),
+                             "tv": total_variation_loss(styled) / batch}, dataclasses.asdict(self.weights))
 
     def _step(self, photos: tf.Tensor) -> dict[str, tf.Tensor]:
         with tf.GradientTape() as tape:
