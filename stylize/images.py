@@ -6,13 +6,14 @@ import base64
 import binascii
 import io
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
+
+from .files import write_atomically
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # uploads above this are refused before reading
 MAX_PIXELS = 50_000_000  # decoded size limit, checked from the header before decoding
@@ -206,34 +207,6 @@ def png_bytes(image: np.ndarray, text: dict[str, str] | None = None) -> bytes:
     pixels = image if image.dtype == np.uint8 else to_uint8(image)
     Image.fromarray(pixels).save(buffer, format="PNG", pnginfo=info)
     return buffer.getvalue()
-
-
-def write_atomically(path: str | os.PathLike, data: bytes) -> None:
-    """Write to a temporary file beside path, then rename: readers never see a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        os.chmod(handle, 0o666 & ~_umask())  # mkstemp makes 0600; a saved picture gets the user's usual mode
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    """The process's umask, read without changing it (os.umask sets it, a race with other threads)."""
-    try:
-        with open("/proc/self/status") as status:
-            return next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
-    except (OSError, StopIteration, ValueError):
-        mask = os.umask(0o022)
-        os.umask(mask)
-        return mask
 
 
 def save_png(path: str | os.PathLike, image: np.ndarray, text: dict[str, str] | None = None) -> None:

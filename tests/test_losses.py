@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from stylize.losses import content_loss, gram_matrix, style_loss, total_variation_loss
+from stylize.losses import content_loss, gram_matrix, style_loss, total_variation_loss, weighted_sum
 
 
 def test_gram_matrix_of_hand_built_features():
@@ -48,3 +48,14 @@ def test_total_variation_of_checkerboard():
     board = (np.indices((n, n)).sum(axis=0) % 2).astype(np.float32)
     image = np.repeat(board[None, :, :, None], 3, axis=-1)
     assert total_variation_loss(tf.constant(image)).numpy() == 2 * (n - 1) * n * 3
+
+
+def test_weighted_sum_weighs_each_term_by_name_and_adds_them():
+    terms = {"style": tf.constant(2.0), "content": tf.constant(3.0), "tv": tf.constant(5.0)}
+    weights = {"tv": 0.25, "style": 10.0, "content": tf.Variable(0.5)}  # any order; variables too
+    weighted = weighted_sum(terms, weights)
+    assert list(weighted) == ["style", "content", "tv", "total"]
+    # 10 * 2 = 20, 0.5 * 3 = 1.5, 0.25 * 5 = 1.25; total 22.75
+    assert {name: float(value) for name, value in weighted.items()} == {
+        "style": 20.0, "content": 1.5, "tv": 1.25, "total": 22.75}
+    assert float(terms["style"]) == 2.0  # the terms themselves are left alone

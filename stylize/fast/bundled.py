@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
 from .. import images
+from ..cache import BoundedCache
 from ..images import ImageSource
 from ..networks import NetworkUnavailable
 from ..settings import SIZE_RANGE, check_range
@@ -121,16 +120,12 @@ class BundledNetworks:
         return np.clip(stylized[0, :, :height, :width].transpose(1, 2, 0), 0.0, 1.0)
 
 
-_networks: list[BundledNetworks] = []
-_lock = threading.Lock()
+_networks: BoundedCache[BundledNetworks] = BoundedCache(1)  # one entry, under the key None
 
 
 def load_bundled() -> BundledNetworks:
     """The bundled networks, opened once per process; BundledUnavailable says what to install when they are missing."""
-    with _lock:
-        if not _networks:
-            _networks.append(BundledNetworks())
-        return _networks[0]
+    return _networks.get_or_make(None, BundledNetworks)
 
 
 def builtin_weights(spec: int | str | dict | list) -> np.ndarray:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
 from .. import images
+from ..cache import BoundedCache
 from ..images import ImageSource
 from ..networks import NetworkUnavailable
 from ..settings import SIZE_RANGE, check_range
@@ -110,8 +110,7 @@ def _downloaded_or_bundled() -> InstantModel | BundledNetworks:
             raise InstantUnavailable(f"{missing}; {also_missing}") from None
 
 
-_cache: dict[str | None, InstantModel | BundledNetworks] = {}
-_lock = threading.Lock()
+_cache: BoundedCache[InstantModel | BundledNetworks] = BoundedCache()  # folder (None: the hub's) -> network
 
 
 def load_instant(model_dir: str | os.PathLike | None = None) -> InstantModel | BundledNetworks:
@@ -123,18 +122,18 @@ def load_instant(model_dir: str | os.PathLike | None = None) -> InstantModel | B
     InstantUnavailable, whose one-line message says how to get a network, when none can be had.
     """
     folder = str(model_dir) if model_dir else os.environ.get(MODEL_ENV) or None
-    with _lock:
-        if folder not in _cache:
-            if folder == BUNDLED:
-                try:
-                    _cache[folder] = load_bundled()
-                except BundledUnavailable as error:
-                    raise InstantUnavailable(str(error)) from None
-            elif folder is not None:
-                _cache[folder] = _saved_model_from(folder, folder)
-            else:
-                _cache[folder] = _downloaded_or_bundled()
-        return _cache[folder]
+    return _cache.get_or_make(folder, lambda: _load(folder))
+
+
+def _load(folder: str | None) -> InstantModel | BundledNetworks:
+    if folder == BUNDLED:
+        try:
+            return load_bundled()
+        except BundledUnavailable as error:
+            raise InstantUnavailable(str(error)) from None
+    if folder is not None:
+        return _saved_model_from(folder, folder)
+    return _downloaded_or_bundled()
 
 
 def prepare_style(style: ImageSource, style_size: int = STYLE_SIZE) -> np.ndarray:

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
-import threading
-
 import keras
 import numpy as np
 import tensorflow as tf
 
 from .. import images
+from ..cache import BoundedCache, picture_key
 from ..settings import SIZE_RANGE, check_range
 from .bundled import BuiltinStyle, BundledNetworks
 from .instant import STRENGTH_RANGE, STYLE_SIZE, InstantModel
 from .transformer import traced
 
-_styles: dict[tuple, object] = {}  # each painting's style code (embedding), computed once per painting, not per frame
-_styles_lock = threading.Lock()
-_STYLES_KEPT = 8
+_styles = BoundedCache(8)  # each painting's style code (embedding), computed once per painting, not per frame
 
 
 def stylize_frame(model: keras.Model | BuiltinStyle | InstantModel | BundledNetworks, frame: np.ndarray | None, *,
@@ -59,10 +55,5 @@ def stylize_frame(model: keras.Model | BuiltinStyle | InstantModel | BundledNetw
 
 def _style_code(model: InstantModel | BundledNetworks, style: np.ndarray, style_size: int):
     style = np.asarray(style)
-    key = (model.source, style.shape, style.dtype.str, hashlib.sha1(style.tobytes()).hexdigest(), style_size)
-    with _styles_lock:
-        if key not in _styles:
-            _styles[key] = model.style_code(images.load_image(style, "style image"), style_size)
-            while len(_styles) > _STYLES_KEPT:
-                del _styles[next(iter(_styles))]
-        return _styles[key]
+    return _styles.get_or_make((model.source, picture_key(style), style_size),
+                               lambda: model.style_code(images.load_image(style, "style image"), style_size))

@@ -6,7 +6,6 @@ import dataclasses
 import json
 import os
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -16,8 +15,10 @@ import numpy as np
 import tensorflow as tf
 
 from .. import images
+from ..cache import BoundedCache
+from ..files import atomic_path
 from ..images import ImageSource
-from ..losses import content_loss, gram_matrices, style_loss, total_variation_loss
+from ..losses import content_loss, gram_matrices, style_loss, total_variation_loss, weighted_sum
 from ..networks import FeatureNetwork, LossWeights, load_network
 from ..objective import style_targets
 from ..settings import NETWORKS, WEIGHT_RANGE, check_choice, check_range
@@ -113,29 +114,25 @@ class PhotoFolder:
         self.size = size
         self.rng = np.random.default_rng(seed)
         self.unreadable: set[Path] = set()
-        self._decoded: OrderedDict[Path, np.ndarray] = OrderedDict()
+        self._decoded: BoundedCache[np.ndarray] = BoundedCache(DECODED_CACHE)
         self._order: list[int] = []
 
     def read(self, path: Path) -> np.ndarray | None:
         """The photo as uint8, shrunk to at most twice the crop size on its shorter side; None if unreadable."""
-        if path in self._decoded:
-            self._decoded.move_to_end(path)
-            return self._decoded[path]
         if path in self.unreadable:
             return None
         try:
-            picture = images.load_image(path, f"training photo {path.name}")
+            return self._decoded.get_or_make(path, lambda: self._decode(path))
         except (ValueError, OSError):  # not a picture, truncated, too small, unreadable: skip it, count it
             self.unreadable.add(path)
             return None
+
+    def _decode(self, path: Path) -> np.ndarray:
+        picture = images.load_image(path, f"training photo {path.name}")
         if min(picture.shape[:2]) > 2 * self.size:  # crops never need more; decoding and cropping get cheap
             picture = images.resize(picture, images.scaled_shape(*picture.shape[:2], 2 * self.size *
                                                                  max(picture.shape[:2]) // min(picture.shape[:2])))
-        pixels = images.to_uint8(picture)
-        self._decoded[path] = pixels
-        while len(self._decoded) > DECODED_CACHE:
-            self._decoded.popitem(last=False)
-        return pixels
+        return images.to_uint8(picture)
 
     def first_readable(self) -> np.ndarray:
         """The first photo that decodes (the preview's subject); NoTrainingImages if none of them does."""
@@ -224,13 +221,9 @@ class _Trainer:
         features = self.network(styled)
         grams = gram_matrices(features, self.network.style_layers)
         batch = tf.cast(tf.shape(photos)[0], tf.float32)
-        terms = {
-            "style": self.weights.style * style_loss(grams, self.style_grams),
-            "content": self.weights.content * content_loss(features, content_targets),
-            "tv": self.weights.tv * total_variation_loss(styled) / batch,
-        }
-        terms["total"] = terms["style"] + terms["content"] + terms["tv"]
-        return terms
+        return weighted_sum({"style": style_loss(grams, self.style_grams),
+                             "content": content_loss(features, content_targets),
+                             "tv": total_variation_loss(styled) / batch}, dataclasses.asdict(self.weights))
 
     def _step(self, photos: tf.Tensor) -> dict[str, tf.Tensor]:
         with tf.GradientTape() as tape:
@@ -242,9 +235,8 @@ class _Trainer:
     def save_state(self, path: Path, step: int, rng: np.random.Generator, settings: TrainSettings) -> None:
         arrays = {f"optimizer_{i}": v.numpy() for i, v in enumerate(self.optimizer.variables)}
         meta = {"step": step, "rng": rng.bit_generator.state, "settings": dataclasses.asdict(settings)}
-        temporary = path.with_name(f".{path.name}.part.npz")
-        np.savez(temporary, meta=np.array(json.dumps(meta)), **arrays)
-        os.replace(temporary, path)
+        with atomic_path(path, suffix=".part.npz") as temporary:  # np.savez would add .npz to any other ending
+            np.savez(temporary, meta=np.array(json.dumps(meta)), **arrays)
 
     def load_state(self, path: Path, rng: np.random.Generator) -> int:
         with np.load(path) as saved:

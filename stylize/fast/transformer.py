@@ -12,6 +12,8 @@ import numpy as np
 import tensorflow as tf
 
 from .. import images
+from ..cache import BoundedCache
+from ..files import atomic_path
 from ..images import ImageSource
 from ..networks import cast_model
 from ..settings import PRECISIONS, SIZE_RANGE, check_choice, check_range
@@ -150,14 +152,8 @@ def build_transformer(width: float = 1.0, residual_blocks: int = 5) -> keras.Mod
 
 def save_transformer(model: keras.Model, path: str | os.PathLike) -> None:
     """Save as one .keras file, through a temporary file: a reader (or a crash) never sees half a model."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.stem}.part.keras")
-    try:
+    with atomic_path(path, suffix=".part.keras") as temporary:  # model.save insists on the .keras ending
         model.save(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def list_trained(models_dir: str | os.PathLike) -> dict[str, Path]:
@@ -169,8 +165,7 @@ def list_trained(models_dir: str | os.PathLike) -> dict[str, Path]:
             and not path.name.startswith(".")}
 
 
-_loaded: dict[tuple, keras.Model] = {}
-_load_lock = threading.Lock()
+_loaded: BoundedCache[keras.Model] = BoundedCache()  # (path, modification time) -> network
 
 
 def load_transformer(path: str | os.PathLike) -> keras.Model:
@@ -182,16 +177,15 @@ def load_transformer(path: str | os.PathLike) -> keras.Model:
     if not path.is_file():
         raise ValueError(f"trained network {str(path)!r} does not exist")
     key = (path, path.stat().st_mtime_ns)
-    with _load_lock:
-        if key not in _loaded:
-            try:
-                model = keras.saving.load_model(path, compile=False)
-            except Exception as error:  # Keras raises ValueError, OSError, zipfile.BadZipFile, ...
-                raise ValueError(f"trained network {str(path)!r} could not be loaded ({error})") from None
-            for stale in [k for k in _loaded if k[0] == path]:
-                del _loaded[stale]
-            _loaded[key] = model
-        return _loaded[key]
+    _loaded.discard_if(lambda kept: kept[0] == path and kept != key)  # the file was rewritten since: drop the old
+    return _loaded.get_or_make(key, lambda: _read(path))
+
+
+def _read(path: Path) -> keras.Model:
+    try:
+        return keras.saving.load_model(path, compile=False)
+    except Exception as error:  # Keras raises ValueError, OSError, zipfile.BadZipFile, ...
+        raise ValueError(f"trained network {str(path)!r} could not be loaded ({error})") from None
 
 
 _traced: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {precision: tf.function}
