@@ -90,3 +90,16 @@ def test_a_result_png_gives_its_settings_back(files):
     plain = run_cli(files / "photo.png", files / "painting.jpg", "-o", files / "x.png", "--recipe",
                     files / "photo.png")
     assert plain.returncode == 2 and "not made by the studio" in plain.stderr
+
+
+def test_the_bar_shows_the_engines_time_left_not_a_step_count(files, random_vgg16, monkeypatch, capsys):
+    from stylize import networks
+    from stylize.cli import transfer
+    monkeypatch.setattr(networks, "load_network", lambda *args, **kwargs: random_vgg16)
+    status = transfer.main([str(files / "photo.png"), str(files / "painting.jpg"), "-o", str(files / "bar.png"),
+                            "--preset", "seed", "--size", "64", "--start-size", "32", "--coarse-steps", "3",
+                            "--steps", "4", "--preview-every", "1"])
+    bar = capsys.readouterr().err
+    assert status == 0, bar
+    assert "left=" in bar  # the engine's estimate, weighted by each scale's pixels
+    assert "<" not in bar  # tqdm's own, which counts a 32 px step like a 64 px one
