@@ -44,10 +44,13 @@ def blend_of(settings: Settings) -> float:
 
 
 CONTROLS: tuple[Control, ...] = (
-    Control("preset_name", "dropdown", "Preset", lambda value: {},  # the base the others override (settings_from)
+    # The base the other controls override (settings_from_controls). A recipe doesn't store its preset: seed's
+    # is the only one that shrinks without antialiasing, and every field the others set has a control of its own.
+    Control("preset_name", "dropdown", "Preset", lambda value: {},
             lambda settings, weights: "seed" if not settings.antialias else DEFAULT_PRESET,
             choices=tuple(PRESETS),
-            info="512 px on 2 CPU cores: quick ≈ 25 s, balanced ≈ 45 s, best ≈ 2.5 min; seed = the original program"),
+            info="512 px on 2 CPU cores: quick ≈ 25 s, balanced ≈ 45 s, best ≈ 2.5 min; "
+                 "seed = the original program"),
     Control("strength", "slider", "Style strength", lambda value: {"strength": float(value)},
             lambda settings, weights: settings.strength, limits.STRENGTH_RANGE, 0.5,
             info="0 the photo · 10 the painting; can be moved during a run", elem_id="strength"),

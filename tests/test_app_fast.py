@@ -27,7 +27,7 @@ def test_instant_tab_stylizes_with_a_local_network(client, pictures, stand_in_fo
 
 def test_instant_tab_says_how_to_get_the_network_when_it_cannot(client, pictures, tmp_path, monkeypatch):
     monkeypatch.setenv(instant.MODEL_ENV, str(tmp_path / "missing"))
-    monkeypatch.setattr(instant, "_cache", BoundedCache())
+    monkeypatch.setattr(instant, "loaded_networks", BoundedCache())  # load afresh
     with pytest.raises(Exception, match=instant.MODEL_ENV):
         client.predict(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
                        1.0, 256, 128, api_name="/instant")
@@ -68,8 +68,8 @@ def test_instant_tab_works_offline_with_the_bundled_networks_and_says_so(client,
         raise instant.InstantUnavailable("the instant model is not cached and could not be downloaded (offline?)")
 
     monkeypatch.delenv(instant.MODEL_ENV, raising=False)
-    monkeypatch.setattr(instant, "_download", offline)
-    monkeypatch.setattr(instant, "_cache", BoundedCache())
+    monkeypatch.setattr(instant, "download_hub_network", offline)
+    monkeypatch.setattr(instant, "loaded_networks", BoundedCache())  # load afresh
     picture, status = client.predict(handle_file(str(pictures / "content.png")),
                                      handle_file(str(pictures / "style.jpg")), 0.7, 256, 128, api_name="/instant")
     result = np.asarray(Image.open(picture).convert("RGB"))

