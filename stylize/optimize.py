@@ -79,17 +79,10 @@ def seconds_left(elapsed: float, fraction: float, since: tuple[float, float] | N
     return (elapsed - since[0]) / (fraction - since[1]) * (1 - fraction)
 
 
-def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], settings: Settings = Settings(), *,
-            network: FeatureNetwork | None = None, mask: np.ndarray | None = None,
-            steer: Steer | None = None) -> Iterator[Progress]:
-    """Yield Progress records while turning content into a picture in the style of style (one or several).
-
-    The first record comes before any step (the starting picture); then one every settings.preview_every
-    steps and always the last. mask (HxW in [0, 1], any size) limits the style to where it is 1. steer is
-    asked before every step for new loss weights (None: keep them), so a run can be re-weighted as it goes.
-    Closing the generator stops the run at its next step.
-    """
-    start = time.perf_counter()
+def checked_pictures(content: ImageSource, style: ImageSource | Sequence[ImageSource],
+                     settings: Settings) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The photo and the paintings decoded, checked against the settings and the machine before any work, and
+    (colors="histogram") the paintings recoloured to the photo."""
     content_side, style_side = decode_sides(settings)
     content = images.load_image(content, "content image", content_side)
     sources = list(style) if isinstance(style, (list, tuple)) else [style]
@@ -105,6 +98,21 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], se
                  else [])
     if settings.colors == "histogram":
         styles = [color.match_histogram(picture, content) for picture in styles]
+    return content, styles
+
+
+def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], settings: Settings = Settings(), *,
+            network: FeatureNetwork | None = None, mask: np.ndarray | None = None,
+            steer: Steer | None = None) -> Iterator[Progress]:
+    """Yield Progress records while turning content into a picture in the style of style (one or several).
+
+    The first record comes before any step (the starting picture); then one every settings.preview_every
+    steps and always the last. mask (HxW in [0, 1], any size) limits the style to where it is 1. steer is
+    asked before every step for new loss weights (None: keep them), so a run can be re-weighted as it goes.
+    Closing the generator stops the run at its next step.
+    """
+    start = time.perf_counter()
+    content, styles = checked_pictures(content, style, settings)
     network = network or load_network(settings.network, settings.weights_path)
     weights = loss_weights(settings, network)
     model = network.in_precision(settings.precision)
