@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -46,8 +45,13 @@ class Progress:
         """What steering did, in a sentence; empty when the weights never moved."""
         if self.steered_at is None or self.weights is None:
             return ""
-        return (f"Weights changed at step {self.steered_at}: style {self.weights.style:.3g}, "
-                f"content {self.weights.content:.3g}, TV {self.weights.tv:.3g}.")
+        return describe_steering(self.steered_at, self.weights)
+
+
+def describe_steering(step: int, weights: LossWeights) -> str:
+    """The sentence a record carries once steering moved the weights: when, and to what."""
+    return (f"Weights changed at step {step}: style {weights.style:.3g}, content {weights.content:.3g}, "
+            f"TV {weights.tv:.3g}.")
 
 
 class LossNotFinite(ValueError):
@@ -129,13 +133,14 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], se
         if settings.colors == "luminance":
             picture = color.keep_luminance(picture, scaled_content)
         elapsed, fraction = time.perf_counter() - start, float(done_by_step[step])
-        effective = settings if steered_at is None else settings.replace(
-            style_weight=weights.style, content_weight=weights.content, tv_weight=weights.tv)
-        made = Progress(step, total, images.to_uint8(picture), {k: float(v) for k, v in losses.items()}, elapsed,
-                        fraction, network.label, network_notes, seconds_left(elapsed, fraction, first_step), weights,
+        effective, notes = settings, network_notes
+        if steered_at is not None:  # the notes say it too, for callers that read only the notes
+            effective = settings.replace(style_weight=weights.style, content_weight=weights.content,
+                                         tv_weight=weights.tv)
+            notes += (describe_steering(steered_at, weights),)
+        return Progress(step, total, images.to_uint8(picture), {k: float(v) for k, v in losses.items()}, elapsed,
+                        fraction, network.label, notes, seconds_left(elapsed, fraction, first_step), weights,
                         effective, steered_at)
-        # The steering note joins the notes too, for front ends that print every note (the command line).
-        return made if steered_at is None else dataclasses.replace(made, notes=network_notes + (made.steering_note,))
 
     step = 0
     picture = None  # the optimized pixels, float HxWx3 at the current scale
