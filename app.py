@@ -9,7 +9,7 @@ import gradio as gr
 from stylize.networks import FeatureNetwork, load_network
 from stylize.settings import DEFAULT_PRESET, preset
 from studio import fast_tabs, hosting, sessions
-from studio.components import Frame, MaskEditor, Preview, Upload, control_component
+from studio.components import Frame, MaskEditor, Preview, ResultFile, Upload, control_component
 from studio.controls import BY_NAME, CONTROL_NAMES, PRESET_CONTROLS, SIZE_SLIDER, controls_from_settings
 from studio.optimize_tab import (RUN_INPUTS, layer_weights_text, make_preset_controls, make_restore, make_run,
                                  make_steer_strength, mask_background)
@@ -88,7 +88,7 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
                         download = gr.DownloadButton("Download PNG (lossless, with settings)", visible=False)
                         history = gr.Gallery(label="This session's results (click to restore)", columns=4,
                                              height=220, allow_preview=False, elem_id="history")
-                        restore_file = gr.File(label="Drop a result PNG to restore its settings",
+                        restore_file = ResultFile(label="Drop a result PNG to restore its settings",
                                                file_types=[".png"], height=100)
             with gr.Tab("Instant"):
                 gr.Markdown(fast_tabs.INSTANT_ABOUT)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
 import os
 import time
@@ -12,6 +13,11 @@ import gradio as gr
 import numpy as np
 
 from stylize import fast, images
+from stylize.cache import BoundedCache
+from stylize.fast.instant import STYLE_SIZE
+from stylize.limits import DECODE_MARGIN
+
+from .controls import SIZE_SLIDER
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = Path(os.environ.get("STYLIZE_MODELS", ROOT / "models"))  # trained fast styles
@@ -29,8 +35,10 @@ def instant(content, style, strength, style_size, size):
     try:
         model = fast.load_instant()
         started = time.perf_counter()
-        picture = fast.instant_stylize(content, style, strength=strength, style_size=int(style_size), size=int(size),
-                                       model=model)
+        # Decoded at the sizes used (the painting at twice its, as the optimizer's), not at the upload's 50 MP.
+        picture = fast.instant_stylize(decoded(content, "content image", size), decoded(style, "style image",
+                                       DECODE_MARGIN * style_size), strength=strength, style_size=int(style_size),
+                                       size=int(size), model=model)
     except (ValueError, fast.InstantUnavailable) as error:
         raise gr.Error(str(error)) from None
     return picture, f"Done in {time.perf_counter() - started:.2f} s with {model.label}."
@@ -58,7 +66,8 @@ def apply_builtin(content, spec, strength, size):
         raise gr.Error("Upload a content photo first.")
     try:
         started = time.perf_counter()
-        picture = fast.builtin_stylize(content, spec.strip(), strength=strength, size=int(size))
+        picture = fast.builtin_stylize(decoded(content, "content image", size), spec.strip(), strength=strength,
+                                       size=int(size))
     except (ValueError, fast.BundledUnavailable) as error:
         raise gr.Error(str(error)) from None
     return picture, f"Built-in style {spec.strip()} in {time.perf_counter() - started:.2f} s."
@@ -93,7 +102,8 @@ def apply_trained(content, name, size):
         raise gr.Error(trained_note())
     try:
         started = time.perf_counter()
-        picture = fast.apply_transformer(trained_network(name), content, size=int(size))
+        picture = fast.apply_transformer(trained_network(name), decoded(content, "content image", size),
+                                         size=int(size))
     except (ValueError, OSError) as error:
         raise gr.Error(f"{name}: {error}") from None
     return picture, f"{name} in {time.perf_counter() - started:.2f} s."
@@ -105,31 +115,41 @@ def refresh_trained():
             gr.update(choices=[BUILTIN, INSTANT, *names]))
 
 
-@functools.lru_cache(maxsize=4)
-def decoded_style(path: str) -> np.ndarray:
-    """An uploaded painting decoded once, not on every webcam frame (an upload's path does not change)."""
-    return images.load_image(path, "style image")
+def decoded(source, what: str, side) -> np.ndarray:
+    """An upload decoded straight to longer side at most side (a slider's value, checked here): float RGB."""
+    if not isinstance(side, (int, float)) or not SIZE_SLIDER[0] <= side <= SIZE_SLIDER[1] * DECODE_MARGIN:
+        raise ValueError(f"size is {side!r} but must be from {SIZE_SLIDER[0]} to {SIZE_SLIDER[1]} px")
+    return images.load_image(source, what, int(side))
 
 
-@functools.lru_cache(maxsize=4)
-def builtin_style(spec: str):
-    """A built-in style or blend checked once, not on every webcam frame."""
-    return fast.BuiltinStyle(spec)
+_style_codes = BoundedCache(4)  # the webcam's painting as a style code, by its upload, not hashed per frame
+_builtin_styles = BoundedCache(4)  # a built-in style or blend checked once, not on every webcam frame
+
+
+def webcam_style_code(model, style):
+    """The uploaded painting's style code for the instant network, made once per upload (its path is its name)."""
+    key = (model.source, style if isinstance(style, str) else hashlib.sha256(style).hexdigest())
+    return _style_codes.get_or_make(key, lambda: model.style_code(decoded(style, "style image", 2 * STYLE_SIZE),
+                                                                 STYLE_SIZE))
 
 
 def webcam_frame(frame, choice, style, strength, spec="0"):
-    """The Webcam tab: each streamed frame through the chosen fast network; no frame, no picture."""
+    """The Webcam tab: each streamed frame (undecoded, at most MAX_FRAME_PIXELS) through the chosen fast network,
+    decoded straight to the size it is stylized at; no frame, no picture."""
     if frame is None or not choice:
         return None
     try:
+        picture = decoded(frame, "webcam frame", WEBCAM_SIZE)
         if choice == BUILTIN:
-            return fast.stylize_frame(builtin_style(spec.strip()), frame, strength=strength, size=WEBCAM_SIZE)
+            builtin = _builtin_styles.get_or_make(str(spec).strip(), lambda: fast.BuiltinStyle(str(spec).strip()))
+            return fast.stylize_frame(builtin, picture, strength=strength, size=WEBCAM_SIZE)
         if choice == INSTANT:
             if style is None:
                 raise gr.Error("Upload a style painting above to use Instant on the webcam.")
-            return fast.stylize_frame(fast.load_instant(), frame, style=decoded_style(style), strength=strength,
+            model = fast.load_instant()
+            return fast.stylize_frame(model, picture, style_code=webcam_style_code(model, style), strength=strength,
                                       size=WEBCAM_SIZE)
-        return fast.stylize_frame(trained_network(choice), frame, strength=strength, size=WEBCAM_SIZE)
+        return fast.stylize_frame(trained_network(choice), picture, strength=strength, size=WEBCAM_SIZE)
     except (ValueError, fast.InstantUnavailable, fast.BundledUnavailable) as error:
         raise gr.Error(str(error)) from None
 

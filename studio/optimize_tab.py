@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
 
 from stylize import images
 from stylize.limits import decode_sides
@@ -57,7 +58,7 @@ def make_run(network: FeatureNetwork):
             styles = [images.load_image(named["style"], "style image", style_side)]
             if named["second_style"] is not None:
                 styles.append(images.load_image(named["second_style"], "second style image", style_side))
-            mask = mask_from_editor(named["mask_value"], content.shape[:2])
+            mask = decoded_mask(named["mask_value"], content.shape[:2])
         except ValueError as error:
             raise gr.Error(str(error)) from None
         session = sessions.running[key] = sessions.Session(loss_weights(settings, network))
@@ -145,6 +146,21 @@ def make_restore(network: FeatureNetwork):
         return [picture, message_html(message), *values.values()]
 
     return restore
+
+
+def decoded_mask(value: dict | None, shape: tuple[int, int]):
+    """The mask editor's layers (undecoded, from MaskEditor) decoded inside the run's slot, one at a time and each
+    straight to the photo's size, then made into the mask."""
+    layers = []
+    for index, source in enumerate((value or {}).get("layers") or []):
+        if source is None:
+            continue
+        with images.open_image(source, f"mask layer {index}") as opened:
+            if "A" not in opened.getbands() and "transparency" not in opened.info:
+                # Without alpha, black paint and untouched canvas look the same: guessing would lose strokes.
+                raise ValueError(f"mask layer {index} has no transparency but must be RGBA: paint it again")
+            layers.append(np.asarray(opened.convert("RGBA").resize((shape[1], shape[0]))))
+    return mask_from_editor({"layers": layers}, shape)
 
 
 def mask_background(content):
