@@ -179,8 +179,9 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
         builtin_button.click(fast_tabs.apply_builtin, [content, builtin_spec, builtin_strength, builtin_size],
                              [trained_output, trained_status], api_name="builtin", **fast_slot)
         webcam.stream(fast_tabs.webcam_frame, [webcam, webcam_choice, style, webcam_strength, builtin_spec],
-                      webcam_output, stream_every=0.1, time_limit=600, concurrency_limit=2, concurrency_id="webcam",
-                      api_name="webcam")
+                      webcam_output, stream_every=0.1, time_limit=hosting.STREAM_SECONDS, concurrency_limit=2,
+                      concurrency_id="webcam", api_name="webcam",
+                      validator=sessions.make_stream_claim(fast_tabs.webcam_frame))
         demo.unload(sessions.end_session)
     return demo
 

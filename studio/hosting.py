@@ -8,6 +8,7 @@ import secrets
 import shutil
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import gradio as gr
@@ -18,7 +19,12 @@ from stylize.networks import FeatureNetwork, resolve_precision
 from stylize.recipe import recipe_text
 from stylize.settings import Settings
 
-QUEUE_SIZE = 8  # jobs waiting beyond the running one; more are turned away with a message
+QUEUE_SIZE = 16  # jobs waiting beyond the running ones, all tabs together; more are turned away with a message
+MAX_RUNS = 6  # optimizer runs queued or running, all visitors together: the rest of the queue stays for the fast tabs
+MAX_STREAMS = 4  # webcam streams queued or streaming, all visitors together (two stream at once)
+STREAM_SECONDS = 60  # a webcam stream ends after this (the page's camera button starts another)
+# Behind a proxy (a Space) every request comes from the proxy: the visitor is the first X-Forwarded-For hop.
+BEHIND_PROXY = bool(os.environ.get("SPACE_ID") or os.environ.get("STYLIZE_BEHIND_PROXY"))
 MAX_UPLOAD = f"{images.MAX_FILE_BYTES // 2**20}mb"
 # A public server's per-run budget; a private deployment raises them with these environment variables.
 MAX_WORK = float(os.environ.get("STYLIZE_MAX_MEGAPIXEL_STEPS", 200))  # output megapixels x steps, summed over scales
@@ -35,6 +41,35 @@ folders: dict[str, Path] = {}  # each session's results folder, removed when the
 def configure_queue(demo: gr.Blocks) -> gr.Blocks:
     """The queue every deployment uses: bounded, and no REST route that skips it (api_open=False)."""
     return demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1, api_open=False)
+
+
+def client_address(request) -> str:
+    """Who sent a request (a gr.Request or Starlette's), for per-visitor limits: not the session hash, which
+    the client chooses; the first X-Forwarded-For hop only when BEHIND_PROXY says a proxy sets it."""
+    if request is None:
+        return "local"
+    if BEHIND_PROXY:
+        first = (request.headers.get("x-forwarded-for") or "").split(",")[0].strip()
+        if first:
+            return first
+    client = getattr(request, "client", None)
+    return getattr(client, "host", None) or "unknown"
+
+
+def events_by_client(request, concurrency_id: str) -> Counter:
+    """Gradio's own record of the events of one concurrency group, queued or running, counted by client.
+
+    Reached through the request's app, so claims can be checked against what the queue really holds: an API
+    client's cancelled job, or a closed page's, leaves the queue without running its handler.
+    """
+    app = getattr(getattr(request, "request", request), "app", None)
+    queue = getattr(getattr(app, "get_blocks", lambda: None)(), "_queue", None)
+    if queue is None:
+        return Counter()
+    waiting = getattr(queue.event_queue_per_concurrency_id.get(concurrency_id), "queue", [])
+    running = [event for job in queue.active_jobs if job for event in job]
+    return Counter(client_address(event.request) for event in [*waiting, *running]
+                   if event.concurrency_id == concurrency_id)
 
 
 def run_work(settings: Settings, shape: tuple[int, int]) -> float:

@@ -33,21 +33,21 @@ def make_run(network: FeatureNetwork):
 
     def run(*inputs):
         *values, request = inputs
-        named = dict(zip(RUN_INPUTS, values))
-        key = sessions.session_key(request)
-        try:
-            if key in sessions.cancelled:  # Stop was pressed while this run waited: give the slot straight back
-                sessions.cancelled.discard(key)
-                yield gr.skip(), message_html("Cancelled before it started."), gr.skip(), gr.skip(), gr.skip(), \
-                    gr.skip()
-                return
-            sessions.started.add(key)
-            yield from stream(key, named)
-        finally:
-            sessions.waiting.pop(key, None)
-            sessions.started.discard(key)
+        yield from stream(sessions.session_key(request), hosting.client_address(request),
+                          getattr(request, "session_hash", None), dict(zip(RUN_INPUTS, values)))
 
-    def stream(key, named):
+    def stream(key, client, session_hash, named):
+        # Every way out releases the claim: finishing, an error, a refusal, Stop, the page closing (close()).
+        claim = sessions.runs.start(client, session_hash, None)
+        if claim is None:  # Stop was pressed while this run waited: give the slot straight back
+            yield gr.skip(), message_html("Cancelled before it started."), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        try:
+            yield from optimize(claim, key, named)
+        finally:
+            sessions.runs.finish(claim)
+
+    def optimize(claim, key, named):
         if named["content"] is None or named["style"] is None:
             raise gr.Error("Upload a content photo and a style painting first (or pick an example below).")
         try:
@@ -61,13 +61,13 @@ def make_run(network: FeatureNetwork):
             mask = decoded_mask(named["mask_value"], content.shape[:2])
         except ValueError as error:
             raise gr.Error(str(error)) from None
-        session = sessions.running[key] = sessions.Session(loss_weights(settings, network))
+        claim.wanted = claim.applied = loss_weights(settings, network)
         record, shown_at, state = None, 0.0, ""
         run_steps = stylize(content, styles, settings.replace(preview_every=1), network=network, mask=mask,
-                            steer=lambda: session.weights)
+                            steer=claim.steering)
         try:
             for record in run_steps:
-                if session.stop.is_set():
+                if claim.stop.is_set():
                     break
                 if record.elapsed > hosting.MAX_SECONDS:
                     state = (f"Stopped at step {record.step}: this server's limit of "
@@ -85,7 +85,6 @@ def make_run(network: FeatureNetwork):
             raise gr.Error("this run ran out of memory: choose a smaller size or style scale") from None
         finally:
             run_steps.close()
-            sessions.running.pop(key, None)
         if record is None:
             return
         if not state:

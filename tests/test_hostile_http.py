@@ -3,13 +3,18 @@
 import json
 import os
 import re
+import time
+import types
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
 from gradio.utils import get_upload_folder
+from gradio_client import Client
 from PIL import Image
+
+from studio import hosting, sessions
 
 META = {"_type": "gradio.FileData"}
 
@@ -107,3 +112,126 @@ def test_an_uploaded_file_still_works(server, make_picture, tmp_path):
         uploaded = httpx.post(f"{url}gradio_api/upload", files={"files": ("mine.png", file, "image/png")}).json()[0]
     kind, data = call(url, "builtin", [{"path": uploaded, "meta": META}, "0", 0.0, 128])
     assert kind == "complete", data
+
+
+def fn_index(demo, api: str) -> int:
+    return next(index for index, fn in demo.fns.items() if fn.api_name == api)
+
+
+def run_data(uploaded: list, seed_controls, steps: int) -> list:
+    """/stylize's inputs as the page sends them: the uploads, no second style or mask, the history state's place."""
+    return [*uploaded, None, None, None, *seed_controls(steps=steps)[2:]]
+
+
+def join(url: str, demo, api: str, data: list, session_hash: str, client: str) -> httpx.Response:
+    """A raw /queue/join, as the page sends it, from client (its X-Forwarded-For hop)."""
+    return httpx.post(f"{url}gradio_api/queue/join", headers={"X-Forwarded-For": client}, timeout=30,
+                      json={"data": data, "fn_index": fn_index(demo, api), "session_hash": session_hash,
+                            "event_data": None, "trigger_id": None})
+
+
+@pytest.fixture
+def uploaded(server, make_picture, tmp_path):
+    """Two pictures uploaded to the server as the page uploads them: (content, style) references."""
+    _, url = server
+    references = []
+    for name, seed in (("photo.png", 1), ("painting.png", 2)):
+        Image.fromarray((make_picture(48, 64, seed) * 255).astype(np.uint8)).save(tmp_path / name)
+        with open(tmp_path / name, "rb") as file:
+            path = httpx.post(f"{url}gradio_api/upload", files={"files": (name, file, "image/png")}).json()[0]
+        references.append({"path": path, "meta": META})
+    return references
+
+
+@pytest.fixture
+def proxied(monkeypatch):
+    monkeypatch.setattr(hosting, "BEHIND_PROXY", True)
+
+
+def wait_for(condition, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def optimizer_events(demo, client: str) -> int:
+    return hosting.events_by_client(types.SimpleNamespace(app=demo.app), "optimize")[client]
+
+
+def test_twenty_joins_with_random_session_hashes_hold_one_place(server, uploaded, seed_controls, proxied):
+    demo, url = server
+    long_run = run_data(uploaded, seed_controls, 40)
+    answers = [join(url, demo, "stylize", long_run, f"attack-{index}", "10.6.6.6") for index in range(20)]
+    accepted = [answer for answer in answers if answer.status_code == 200]
+    assert len(accepted) == 1, [answer.text for answer in answers]
+    assert all("You already have a run" in answer.text for answer in answers if answer.status_code != 200)
+    assert optimizer_events(demo, "10.6.6.6") <= 1
+    other = Client(url, verbose=False, headers={"X-Forwarded-For": "10.0.0.2"})
+    queued = other.submit(*uploaded_files(uploaded), *seed_controls(steps=2), api_name="/stylize")
+    kind, data = call(url, "instant", [*uploaded, 1.0, 128, 128], headers={"X-Forwarded-For": "10.0.0.3"})
+    assert kind == "complete", data  # the fast tabs never wait behind the optimizer
+    sessions.stop(types.SimpleNamespace(session_hash=next(f"attack-{i}" for i, a in enumerate(answers)
+                                                          if a.status_code == 200)))
+    assert "Done." in queued.result(timeout=120)[1]
+
+
+def uploaded_files(references: list[dict]) -> list[dict]:
+    """The uploads as gradio_client takes already-uploaded files."""
+    return [{"path": reference["path"], "meta": META} for reference in references]
+
+
+def test_stylize_and_stop_ten_times_leaves_at_most_one_run_queued(server, uploaded, seed_controls, proxied):
+    demo, url = server
+    busy = join(url, demo, "stylize", run_data(uploaded, seed_controls, 200), "busy-visitor", "10.0.0.9")
+    assert busy.status_code == 200 and wait_for(lambda: sessions.runs.waiting("10.0.0.9") == 0)  # it runs
+    page = types.SimpleNamespace(session_hash="stop-and-go")
+    for _ in range(10):
+        join(url, demo, "stylize", run_data(uploaded, seed_controls, 2), "stop-and-go", "10.7.7.7")
+        sessions.stop(page)  # what the page's Stop does
+    assert sessions.runs.waiting("10.7.7.7") == 0  # the one accepted was cancelled
+    assert optimizer_events(demo, "10.7.7.7") <= 2  # it, and at most one stopped run still leaving the queue
+    sessions.stop(types.SimpleNamespace(session_hash="busy-visitor"))
+    assert wait_for(lambda: optimizer_events(demo, "10.7.7.7") == 0)  # cancelled runs give their turn back
+
+
+def test_a_call_without_session_hash_or_a_cancelled_job_does_not_lock_the_next(server, uploaded, seed_controls,
+                                                                                 proxied):
+    demo, url = server
+    for _ in range(2):  # the same client twice, no session hash: the first's claim was released
+        kind, data = call(url, "stylize", [*uploaded, *seed_controls(steps=1)], headers={"X-Forwarded-For": "10.1.1.1"})
+        assert kind == "complete", data
+    held = Client(url, verbose=False, headers={"X-Forwarded-For": "10.1.1.2"}).submit(
+        *uploaded_files(uploaded), *seed_controls(steps=200), api_name="/stylize")
+    assert wait_for(lambda: held.outputs())
+    job = Client(url, verbose=False, headers={"X-Forwarded-For": "10.1.1.3"}).submit(
+        *uploaded_files(uploaded), *seed_controls(steps=1), api_name="/stylize")
+    assert wait_for(lambda: optimizer_events(demo, "10.1.1.3") == 1)
+    job.cancel()  # an API client cancels its queued job: it leaves Gradio's queue without running its handler
+    assert wait_for(lambda: optimizer_events(demo, "10.1.1.3") == 0, 10)
+    assert sessions.runs.waiting("10.1.1.3") == 1  # its claim is still there, until it is found gone
+    time.sleep(sessions.GRACE)
+    answer = join(url, demo, "stylize", run_data(uploaded, seed_controls, 1), "after-cancel", "10.1.1.3")
+    assert answer.status_code == 200, answer.text
+    held.cancel()
+
+
+def test_a_silent_webcam_stream_releases_its_slot_and_a_client_has_one(launch_app, monkeypatch, proxied):
+    monkeypatch.setattr(hosting, "STREAM_SECONDS", 2)
+    monkeypatch.setattr(sessions, "GRACE", 0.5)
+    builtin = "Built-in style (picked in the Built-in & trained styles tab)"
+    with launch_app() as (demo, url):
+        def streams(client: str) -> int:
+            return hosting.events_by_client(types.SimpleNamespace(app=demo.app), "webcam")[client]
+
+        first = join(url, demo, "webcam", [None, builtin, None, 1.0, "0"], "cam-1", "10.0.0.5")
+        assert first.status_code == 200, first.text
+        time.sleep(0.6)
+        second = join(url, demo, "webcam", [None, builtin, None, 1.0, "0"], "cam-2", "10.0.0.5")
+        assert second.status_code == 422 and "camera stream" in second.text  # one per client
+        assert streams("10.0.0.5") == 1
+        assert wait_for(lambda: streams("10.0.0.5") == 0, 10)  # no frame came: the slot goes at the time limit
+        again = join(url, demo, "webcam", [None, builtin, None, 1.0, "0"], "cam-3", "10.0.0.5")
+        assert again.status_code == 200, again.text

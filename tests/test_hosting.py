@@ -26,6 +26,18 @@ def controls(seed_controls):
     return functools.partial(seed_controls, steps=2)
 
 
+@pytest.fixture
+def visitor(monkeypatch):
+    """visitor(url, n): a client seen as visitor n, as behind a Space's proxy (each claim is per client)."""
+    monkeypatch.setattr(hosting, "BEHIND_PROXY", True)
+    return lambda url, number: Client(url, verbose=False, headers={"X-Forwarded-For": f"10.0.0.{number}"})
+
+
+def as_page(client) -> object:
+    """The gr.Request the page's Stop or close sends for client's session."""
+    return type("Request", (), {"session_hash": client.session_hash})()
+
+
 def name_of(item) -> str:
     """A gallery item's file name, however gradio_client hands it over (a dict, a path, or a pair)."""
     image = item.get("image", item) if isinstance(item, dict) else item
@@ -33,9 +45,9 @@ def name_of(item) -> str:
     return Path(image if isinstance(image, str) else image[0]).name
 
 
-def test_two_clients_at_once_see_only_their_own_results(server, pictures, controls):
+def test_two_clients_at_once_see_only_their_own_results(server, pictures, controls, visitor):
     _, url = server
-    clients = [Client(url, verbose=False) for _ in range(2)]
+    clients = [visitor(url, index + 1) for index in range(2)]
     results = [None, None]
 
     def work(index):
@@ -55,48 +67,52 @@ def test_two_clients_at_once_see_only_their_own_results(server, pictures, contro
     assert downloads[0] != downloads[1] and all(len(name) == len("stylized-") + 16 + 4 for name in downloads)
 
 
-def test_one_waiting_run_per_session_and_stop_drops_it(server, pictures, controls):
+def test_one_waiting_run_per_client_and_stop_drops_it(server, pictures, controls, visitor):
     _, url = server
-    client = Client(url, verbose=False)
+    client = visitor(url, 1)
     running = client.submit(*pictures, *controls(steps=200), api_name="/stylize")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not running.outputs():
         time.sleep(0.1)
     with pytest.raises(Exception, match="You already have a run waiting or running"):
         client.predict(*pictures, *controls(), api_name="/stylize")
-    other = Client(url, verbose=False).submit(*pictures, *controls(), api_name="/stylize")  # another visitor may
-    key = client.session_hash
-    sessions.stop(type("Request", (), {"session_hash": key})())  # what the page's Stop does for this session
+    with pytest.raises(Exception, match="You already have a run waiting or running"):  # another session, same client
+        visitor(url, 1).predict(*pictures, *controls(), api_name="/stylize")
+    other = visitor(url, 2).submit(*pictures, *controls(), api_name="/stylize")  # another visitor may
+    sessions.stop(as_page(client))  # what the page's Stop does for this session
     assert "Stopped at step" in running.result()[1]
     assert "Done." in other.result()[1]
-    assert key not in sessions.waiting
+    assert sessions.runs.waiting() == 0 and "Done." in client.predict(*pictures, *controls(), api_name="/stylize")[1]
 
 
-def test_stop_while_waiting_cancels_the_run_when_its_turn_comes(server, pictures, controls):
+def test_stop_while_waiting_cancels_the_run_when_its_turn_comes(server, pictures, controls, visitor):
     _, url = server
-    busy, waiting = Client(url, verbose=False), Client(url, verbose=False)
+    busy, waiting = visitor(url, 1), visitor(url, 2)
     first = busy.submit(*pictures, *controls(steps=100), api_name="/stylize")
     while not first.outputs():
         time.sleep(0.1)
     queued = waiting.submit(*pictures, *controls(), api_name="/stylize")
-    time.sleep(0.5)
-    sessions.stop(type("Request", (), {"session_hash": waiting.session_hash})())
-    sessions.stop(type("Request", (), {"session_hash": busy.session_hash})())
+    deadline = time.monotonic() + 30
+    while sessions.runs.waiting("10.0.0.2") == 0 and time.monotonic() < deadline:  # its claim is in
+        time.sleep(0.1)
+    sessions.stop(as_page(waiting))
+    sessions.stop(as_page(busy))
     assert "Cancelled before it started" in queued.result()[1]
     assert "Stopped at step" in first.result()[1]
 
 
-def test_a_full_queue_gets_a_clear_message(launch_app, pictures, monkeypatch, controls):
+def test_a_full_queue_gets_a_clear_message(launch_app, pictures, monkeypatch, controls, visitor):
     monkeypatch.setattr(hosting, "QUEUE_SIZE", 1)
     with launch_app() as (_, url):
-        first = Client(url, verbose=False).submit(*pictures, *controls(steps=60), api_name="/stylize")
+        owner = visitor(url, 1)
+        first = owner.submit(*pictures, *controls(steps=60), api_name="/stylize")
         while not first.outputs():
             time.sleep(0.1)
-        Client(url, verbose=False).submit(*pictures, *controls(), api_name="/stylize")  # waits: the queue is full
+        visitor(url, 2).submit(*pictures, *controls(), api_name="/stylize")  # waits: the queue is full
         time.sleep(0.5)
         with pytest.raises(Exception, match="Queue is full"):
-            Client(url, verbose=False).predict(*pictures, *controls(), api_name="/stylize")
-        first.cancel()
+            visitor(url, 3).predict(*pictures, *controls(), api_name="/stylize")
+        sessions.stop(as_page(owner))
 
 
 def test_the_work_budget_refuses_before_running_and_the_time_limit_keeps_the_picture(server, pictures,
@@ -126,7 +142,7 @@ def test_previews_leave_no_files_and_the_session_folder_goes_when_the_page_close
     assert demo.delete_cache == (hosting.CACHE_SWEEP, hosting.CACHE_AGE)
     folder = hosting.folders[client.session_hash]
     assert folder.is_dir() and folder.parent == hosting.RESULTS_DIR
-    sessions.end_session(type("Request", (), {"session_hash": client.session_hash})())
+    sessions.end_session(as_page(client))
     assert not folder.exists() and final[3]["value"]
 
 
