@@ -43,13 +43,6 @@ def checked(make, *arguments):
         raise gr.Error(str(error)) from None
 
 
-def header_checked(source, what: str, max_pixels: int | None = None):
-    """source after its header (size, sides) was read: still undecoded."""
-    if source is not None:
-        images.open_image(source, what, max_pixels).close()
-    return source
-
-
 class Upload(gr.Image):
     """An image upload handed over undecoded and confined, so stylize.images checks it with its messages."""
 
@@ -88,10 +81,17 @@ class MaskEditor(gr.ImageEditor):
         layers = payload.layers or []
         if len(layers) > MAX_MASK_LAYERS:
             raise gr.Error(f"the mask has {len(layers)} layers but may have at most {MAX_MASK_LAYERS}")
-        what = [f"mask layer {index}" for index in range(len(layers))]
-        return {"background": None, "composite": None,
-                "layers": [checked(lambda layer, name: header_checked(incoming(layer, name), name), layer, name)
-                           for layer, name in zip(layers, what)]}
+        sources, pixels = [], 0
+        for index, layer in enumerate(layers):
+            source = checked(incoming, layer, f"mask layer {index}")
+            if source is not None:
+                with checked(images.open_image, source, f"mask layer {index}") as opened:  # the header only
+                    pixels += opened.size[0] * opened.size[1]
+            sources.append(source)
+        if pixels > images.MAX_PIXELS:  # each is decoded in the run's slot, but not 8 of 50 MP
+            raise gr.Error(f"the mask's layers are {pixels / 1e6:.0f} megapixels together but may be at most "
+                           f"{images.MAX_PIXELS / 1e6:.0f}: paint on a smaller photo")
+        return {"background": None, "composite": None, "layers": sources}
 
 
 class Frame(gr.Image):
@@ -100,7 +100,10 @@ class Frame(gr.Image):
     is_template = True
 
     def preprocess(self, payload):
-        return checked(lambda: header_checked(incoming(payload, "webcam frame"), "webcam frame", MAX_FRAME_PIXELS))
+        source = checked(incoming, payload, "webcam frame")
+        if source is not None:  # the header only: decoded in the handler, straight to the size it is stylized at
+            checked(images.open_image, source, "webcam frame", MAX_FRAME_PIXELS).close()
+        return source
 
 
 class Preview(gr.Image):

@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import threading
 import time
 import types
 from pathlib import Path
@@ -14,7 +15,8 @@ from gradio.utils import get_upload_folder
 from gradio_client import Client
 from PIL import Image
 
-from studio import hosting, sessions
+import hostile
+from studio import components, hosting, sessions
 
 META = {"_type": "gradio.FileData"}
 
@@ -235,3 +237,70 @@ def test_a_silent_webcam_stream_releases_its_slot_and_a_client_has_one(launch_ap
         assert wait_for(lambda: streams("10.0.0.5") == 0, 10)  # no frame came: the slot goes at the time limit
         again = join(url, demo, "webcam", [None, builtin, None, 1.0, "0"], "cam-3", "10.0.0.5")
         assert again.status_code == 200, again.text
+
+
+class PeakMemory:
+    """The process's resident memory sampled every few ms while in the block (the server runs in this process)."""
+
+    def __enter__(self):
+        self.base = self.peak = resident()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def sample(self):
+        while not self.done.wait(0.005):
+            self.peak = max(self.peak, resident())
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join()
+        self.growth = self.peak - self.base
+
+
+def resident() -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
+
+
+def test_a_mask_of_eight_huge_layers_is_refused_without_decoding(server, uploaded, seed_controls, tmp_path):
+    demo, url = server
+    (tmp_path / "layer.png").write_bytes(hostile.png_header_only(7000, 7000))  # 49 MP each, by the header
+    with open(tmp_path / "layer.png", "rb") as file:
+        layer = httpx.post(f"{url}gradio_api/upload", files={"files": ("layer.png", file, "image/png")}).json()[0]
+    mask = {"background": uploaded[0], "composite": uploaded[0], "layers": [{"path": layer, "meta": META}] * 8}
+    data = [*uploaded, None, mask, None, *seed_controls(steps=1)[2:]]
+    with PeakMemory() as memory:
+        answers = [join(url, demo, "stylize", data, f"mask-{index}", "127.0.0.1") for index in range(4)]
+    assert all(answer.status_code != 200 and "megapixels together" in answer.text for answer in answers), answers
+    assert memory.growth < 100 * 2**20, memory.growth  # Gradio's own preprocess would decode 8 x 196 MB
+
+
+def test_oversized_or_unbounded_bodies_are_refused_before_parsing(server, uploaded, seed_controls):
+    demo, url = server
+    huge = "data:image/png;base64," + "A" * (8 * 2**20)
+    body = json.dumps({"data": [{"url": huge, "meta": META}, *uploaded[1:], None, None, None,
+                                *seed_controls(steps=1)[2:]], "fn_index": fn_index(demo, "stylize"),
+                       "session_hash": "big-body"}).encode()
+    with PeakMemory() as memory:
+        sized = httpx.post(f"{url}gradio_api/queue/join", content=body, headers={"content-type": "application/json"})
+        chunked = httpx.post(f"{url}gradio_api/queue/join", headers={"content-type": "application/json"},
+                             content=(body[i:i + 65536] for i in range(0, len(body), 65536)))  # no Content-Length
+    assert sized.status_code == 413 and "limit of 1 MB" in sized.text, sized.text
+    assert chunked.status_code == 413, chunked.text
+    assert memory.growth < 100 * 2**20, memory.growth
+    files = [("files", (f"f{index}.png", b"x" * 100, "image/png")) for index in range(hosting.MAX_UPLOAD_FILES + 1)]
+    many = httpx.post(f"{url}gradio_api/upload", files=files)
+    assert many.status_code == 413 and "at most" in many.text, many.text
+    assert httpx.post(f"{url}gradio_api/upload", files=files[:1]).status_code == 200
+
+
+def test_the_mask_editor_takes_no_blobs(server):
+    demo, url = server
+    editor = next(block for block in demo.blocks.values() if isinstance(block, components.MaskEditor))
+    answer = httpx.post(f"{url}gradio_api/component_server", json={
+        "data": {"type": "layer", "index": "0", "id": "x" * 64}, "component_id": editor._id,
+        "session_hash": "blob-client", "fn_name": "accept_blobs"})
+    assert answer.status_code == 404, answer.text
+    assert "accept_blobs" not in json.dumps(demo.config, default=str)
