@@ -16,6 +16,7 @@ import gradio as gr
 import numpy as np
 
 from stylize import images
+from stylize.limits import style_size
 from stylize.networks import FeatureNetwork, resolve_precision
 from stylize.recipe import recipe_text
 from stylize.settings import Settings
@@ -146,21 +147,35 @@ def events_by_client(request, concurrency_id: str) -> Counter:
                    if event.concurrency_id == concurrency_id)
 
 
-def run_work(settings: Settings, shape: tuple[int, int]) -> float:
-    """A run's work in output megapixels x steps, summed over its scales (what the time roughly follows)."""
-    return sum(math.prod(images.scaled_shape(*shape, side)) * steps for side, steps in settings.schedule()) / 1e6
+# What a step costs besides its output pixels, in output megapixels: L-BFGS evaluates the picture about 1.5 times
+# a step (its line search), and each step has a fixed cost (5000 steps at 128 px ran about 600 s, 0.12 s each).
+LBFGS_EVALUATIONS = 1.5
+STEP_OVERHEAD = 0.05
 
 
-def check_budget(settings: Settings, shape: tuple[int, int]) -> None:
-    work = run_work(settings, shape)
+def run_work(settings: Settings, shape: tuple[int, int], style_shapes: list[tuple[int, int]] = ()) -> float:
+    """A run's work in megapixel-steps, summed over its scales: what the time roughly follows. Each scale's
+    steps count their output pixels (times L-BFGS's evaluations) plus a step's overhead, and each painting's
+    pass at its style scale counts once (its Gram matrices are computed once per scale)."""
+    evaluations = LBFGS_EVALUATIONS if settings.optimizer == "lbfgs" else 1.0
+    work = 0.0
+    for side, steps in settings.schedule():
+        output = math.prod(images.scaled_shape(*shape, side)) / 1e6
+        paintings = sum(math.prod(images.scaled_shape(*style, style_size(side, settings))) for style in style_shapes)
+        work += steps * (output * evaluations + STEP_OVERHEAD) + paintings / 1e6
+    return work
+
+
+def check_budget(settings: Settings, shape: tuple[int, int], style_shapes: list[tuple[int, int]] = ()) -> None:
+    work = run_work(settings, shape, style_shapes)
     if work > MAX_WORK:
         raise ValueError(f"this run is {work:.0f} megapixel-steps but this server allows {MAX_WORK:.0f} per run: "
-                         "choose fewer steps or a smaller output size")
+                         "choose fewer steps, a smaller output size or a smaller style scale")
 
 
 def limits_text() -> str:
-    def steps_at(megapixels: float) -> int:
-        return max(1, round(MAX_WORK / megapixels / 50) * 50)
+    def steps_at(megapixels: float) -> int:  # with L-BFGS, the default
+        return max(1, round(MAX_WORK / (megapixels * LBFGS_EVALUATIONS + STEP_OVERHEAD) / 50) * 50)
 
     seconds = f"{MAX_SECONDS / 60:g} min" if MAX_SECONDS >= 60 else f"{MAX_SECONDS:g} s"
     return (f"**Limits on this server:** {MAX_WORK:g} megapixel-steps per run (about {steps_at(0.197)} steps at "

@@ -54,10 +54,11 @@ def make_run(network: FeatureNetwork):
             settings = settings_from_controls(named, two_styles=named["second_style"] is not None)
             content_side, style_side = decode_sides(settings)  # twice the size used: big uploads stay cheap
             content = images.load_image(named["content"], "content image", content_side)
-            hosting.check_budget(settings, content.shape[:2])
+            hosting.check_budget(settings, content.shape[:2])  # before decoding the paintings, then with them
             styles = [images.load_image(named["style"], "style image", style_side)]
             if named["second_style"] is not None:
                 styles.append(images.load_image(named["second_style"], "second style image", style_side))
+            hosting.check_budget(settings, content.shape[:2], [style.shape[:2] for style in styles])
             mask = decoded_mask(named["mask_value"], content.shape[:2])
         except ValueError as error:
             raise gr.Error(str(error)) from None

@@ -157,3 +157,36 @@ def test_old_results_are_pruned(tmp_path, monkeypatch):
     new.write_bytes(b"x")
     hosting.prune_results()
     assert new.exists()
+
+
+def test_the_work_budget_counts_style_scale_a_second_painting_lbfgs_and_the_steps_overhead():
+    from stylize.settings import preset
+    tiny = preset("seed", size=128, steps=5000)  # 5000 Adam steps at 128 px ran about 600 s: over the budget
+    assert hosting.run_work(tiny, (96, 128)) > hosting.MAX_WORK
+    with pytest.raises(ValueError, match="megapixel-steps but this server allows"):
+        hosting.check_budget(tiny, (96, 128))
+    adam = preset("seed", size=512, steps=100)
+    lbfgs = adam.replace(optimizer="lbfgs")
+    assert hosting.run_work(lbfgs, (384, 512)) > 1.3 * hosting.run_work(adam, (384, 512))  # its line search
+    one = hosting.run_work(adam, (384, 512), [(512, 512)])
+    assert hosting.run_work(adam, (384, 512), [(512, 512)] * 2) > one > hosting.run_work(adam, (384, 512))
+    big_strokes = adam.replace(style_scale=4.0)  # the painting's pass at 16x the output's pixels
+    assert hosting.run_work(big_strokes, (384, 512), [(512, 512)]) - hosting.run_work(adam, (384, 512)) > \
+        10 * (one - hosting.run_work(adam, (384, 512)))
+
+
+def test_steering_reweights_at_most_every_few_seconds_and_keeps_the_latest(monkeypatch):
+    from stylize.networks import LossWeights
+    clock = [100.0]
+    monkeypatch.setattr(sessions.time, "monotonic", lambda: clock[0])
+    first, second, third, fourth = (LossWeights(10.0 ** n, 1.0, 0.0) for n in range(4))
+    claim = sessions.Claim("10.0.0.1", "page")
+    claim.wanted = claim.applied = first
+    claim.wanted = second
+    assert claim.steering() is second  # the first change applies at once
+    claim.wanted = third
+    clock[0] += 1
+    claim.wanted = fourth  # moved again within the pause: the latest wins when it ends
+    assert claim.steering() is second
+    clock[0] += sessions.STEER_SECONDS
+    assert claim.steering() is fourth and claim.steering() is fourth
