@@ -101,7 +101,7 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
                 instant_status = gr.Markdown()
             with gr.Tab("Built-in & trained styles"):
                 gr.Markdown(fast_tabs.BUILTIN_ABOUT)
-                builtin_gallery = gr.Gallery(fast_tabs.builtin_thumbnails, label="Built-in styles (click to choose)",
+                builtin_gallery = gr.Gallery(fast_tabs.builtin_thumbnails(), label="Built-in styles (click to choose)",
                                              columns=9, height="auto", allow_preview=False, elem_id="builtin-gallery")
                 with gr.Row():
                     builtin_spec = gr.Textbox("0", label="Built-in style or blend",

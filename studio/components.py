@@ -12,7 +12,7 @@ from PIL import Image
 
 from stylize import images
 
-from . import uploads
+from . import hosting, uploads
 from .controls import Control
 
 MAX_MASK_LAYERS = 8  # the mask editor's layers a request may carry; each is checked like an upload
@@ -40,7 +40,7 @@ def checked(make, *arguments):
     try:
         return make(*arguments)
     except ValueError as error:
-        raise gr.Error(str(error)) from None
+        raise gr.Error(hosting.public(error)) from None
 
 
 class Upload(gr.Image):

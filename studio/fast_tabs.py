@@ -15,8 +15,9 @@ import numpy as np
 from stylize import fast, images
 from stylize.cache import BoundedCache
 from stylize.fast.instant import STYLE_SIZE
-from stylize.limits import DECODE_MARGIN
+from stylize.limits import BUDGET, DECODE_MARGIN, fast_bytes
 
+from . import hosting
 from .controls import SIZE_SLIDER
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,18 +36,24 @@ def instant(content, style, strength, style_size, size):
     try:
         model = fast.load_instant()
         started = time.perf_counter()
-        # Decoded at the sizes used (the painting at twice its, as the optimizer's), not at the upload's 50 MP.
-        picture = fast.instant_stylize(decoded(content, "content image", size), decoded(style, "style image",
-                                       DECODE_MARGIN * style_size), strength=strength, style_size=int(style_size),
-                                       size=int(size), model=model)
+        with BUDGET.reserve(fast_bytes(checked_side(size)), "this picture"):
+            picture = instant_picture(model, content, style, strength, style_size, size)
     except (ValueError, fast.InstantUnavailable) as error:
-        raise gr.Error(str(error)) from None
-    return picture, f"Done in {time.perf_counter() - started:.2f} s with {model.label}."
+        raise gr.Error(hosting.public(error)) from None
+    return picture, f"Done in {time.perf_counter() - started:.2f} s with {hosting.public(model.label)}."
+
+
+def instant_picture(model, content, style, strength, style_size, size):
+    """The uploads decoded at the sizes used (the painting at twice its, as the optimizer's), then one pass."""
+    return fast.instant_stylize(decoded(content, "content image", size), decoded(style, "style image",
+                                DECODE_MARGIN * style_size), strength=strength, style_size=int(style_size),
+                                size=int(size), model=model)
 
 
 @functools.lru_cache(maxsize=1)
 def builtin_thumbnails() -> list[tuple[np.ndarray, str]]:
-    """Each built-in style drawn by the network itself on the project's picture: rendered once, on first view."""
+    """Each built-in style drawn by the network itself on the project's picture: rendered once, at start-up (a
+    function as the gallery's value would be an event, and 26 encodings, on every page load)."""
     try:
         photo = images.resize_longer_side(images.load_image(THUMBNAIL_PHOTO, "thumbnail photo"), THUMBNAIL_SIZE)
         return [(fast.builtin_stylize(photo, number), f"{number}: {looks}")
@@ -66,10 +73,11 @@ def apply_builtin(content, spec, strength, size):
         raise gr.Error("Upload a content photo first.")
     try:
         started = time.perf_counter()
-        picture = fast.builtin_stylize(decoded(content, "content image", size), spec.strip(), strength=strength,
-                                       size=int(size))
+        with BUDGET.reserve(fast_bytes(checked_side(size)), "this picture"):
+            picture = fast.builtin_stylize(decoded(content, "content image", size), spec.strip(), strength=strength,
+                                           size=int(size))
     except (ValueError, fast.BundledUnavailable) as error:
-        raise gr.Error(str(error)) from None
+        raise gr.Error(hosting.public(error)) from None
     return picture, f"Built-in style {spec.strip()} in {time.perf_counter() - started:.2f} s."
 
 
@@ -102,10 +110,11 @@ def apply_trained(content, name, size):
         raise gr.Error(trained_note())
     try:
         started = time.perf_counter()
-        picture = fast.apply_transformer(trained_network(name), decoded(content, "content image", size),
-                                         size=int(size))
+        with BUDGET.reserve(fast_bytes(checked_side(size)), "this picture"):
+            picture = fast.apply_transformer(trained_network(name), decoded(content, "content image", size),
+                                             size=int(size))
     except (ValueError, OSError) as error:
-        raise gr.Error(f"{name}: {error}") from None
+        raise gr.Error(hosting.public(f"{name}: {error}")) from None
     return picture, f"{name} in {time.perf_counter() - started:.2f} s."
 
 
@@ -115,11 +124,16 @@ def refresh_trained():
             gr.update(choices=[BUILTIN, INSTANT, *names]))
 
 
-def decoded(source, what: str, side) -> np.ndarray:
-    """An upload decoded straight to longer side at most side (a slider's value, checked here): float RGB."""
+def checked_side(side) -> int:
+    """A size slider's value from a stranger: a number within the sliders' range, before anything uses it."""
     if not isinstance(side, (int, float)) or not SIZE_SLIDER[0] <= side <= SIZE_SLIDER[1] * DECODE_MARGIN:
         raise ValueError(f"size is {side!r} but must be from {SIZE_SLIDER[0]} to {SIZE_SLIDER[1]} px")
-    return images.load_image(source, what, int(side))
+    return int(side)
+
+
+def decoded(source, what: str, side) -> np.ndarray:
+    """An upload decoded straight to longer side at most side: float RGB."""
+    return images.load_image(source, what, checked_side(side))
 
 
 _style_codes = BoundedCache(4)  # the webcam's painting as a style code, by its upload, not hashed per frame
@@ -139,19 +153,24 @@ def webcam_frame(frame, choice, style, strength, spec="0"):
     if frame is None or not choice:
         return None
     try:
-        picture = decoded(frame, "webcam frame", WEBCAM_SIZE)
-        if choice == BUILTIN:
-            builtin = _builtin_styles.get_or_make(str(spec).strip(), lambda: fast.BuiltinStyle(str(spec).strip()))
-            return fast.stylize_frame(builtin, picture, strength=strength, size=WEBCAM_SIZE)
-        if choice == INSTANT:
-            if style is None:
-                raise gr.Error("Upload a style painting above to use Instant on the webcam.")
-            model = fast.load_instant()
-            return fast.stylize_frame(model, picture, style_code=webcam_style_code(model, style), strength=strength,
-                                      size=WEBCAM_SIZE)
-        return fast.stylize_frame(trained_network(choice), picture, strength=strength, size=WEBCAM_SIZE)
+        with BUDGET.reserve(fast_bytes(WEBCAM_SIZE, decode=False), "this frame"):  # frames are at most 2 MP
+            return styled_frame(decoded(frame, "webcam frame", WEBCAM_SIZE), choice, style, strength, spec)
     except (ValueError, fast.InstantUnavailable, fast.BundledUnavailable) as error:
-        raise gr.Error(str(error)) from None
+        raise gr.Error(hosting.public(error)) from None
+
+
+def styled_frame(picture: np.ndarray, choice: str, style, strength: float, spec) -> np.ndarray:
+    """A decoded frame through the network the webcam tab's choice names."""
+    if choice == BUILTIN:
+        builtin = _builtin_styles.get_or_make(str(spec).strip(), lambda: fast.BuiltinStyle(str(spec).strip()))
+        return fast.stylize_frame(builtin, picture, strength=strength, size=WEBCAM_SIZE)
+    if choice == INSTANT:
+        if style is None:
+            raise gr.Error("Upload a style painting above to use Instant on the webcam.")
+        model = fast.load_instant()
+        return fast.stylize_frame(model, picture, style_code=webcam_style_code(model, style), strength=strength,
+                                  size=WEBCAM_SIZE)
+    return fast.stylize_frame(trained_network(choice), picture, strength=strength, size=WEBCAM_SIZE)
 
 
 # What each tab says about itself, above its controls.

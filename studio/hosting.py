@@ -6,7 +6,9 @@ import json
 import math
 import os
 import secrets
+import re
 import shutil
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -14,6 +16,8 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
+from gradio.utils import get_upload_folder
+from PIL import Image
 
 from stylize import images
 from stylize.limits import style_size
@@ -32,10 +36,10 @@ MAX_UPLOAD = f"{images.MAX_FILE_BYTES // 2**20}mb"
 MAX_WORK = float(os.environ.get("STYLIZE_MAX_MEGAPIXEL_STEPS", 200))  # output megapixels x steps, summed over scales
 MAX_SECONDS = float(os.environ.get("STYLIZE_MAX_SECONDS", 600))  # a run is stopped (its picture kept) after this
 # Gradio's cache (uploads, comparisons, downloads) and our results: files older than CACHE_AGE s are deleted,
-# Gradio's every CACHE_SWEEP s (a download link older than that stops working).
-CACHE_AGE = float(os.environ.get("STYLIZE_CACHE_SECONDS", 3600))
-CACHE_SWEEP = min(600.0, CACHE_AGE)
-RESULTS_DIR = Path(tempfile.gettempdir()) / "stylize-results"
+# Gradio's every CACHE_SWEEP s (a download link older than that stops working); a closed page's go at once.
+CACHE_AGE = float(os.environ.get("STYLIZE_CACHE_SECONDS", 1200))
+CACHE_SWEEP = min(300.0, CACHE_AGE)
+RESULTS_DIR = Path(tempfile.mkdtemp(prefix="stylize-results-"))  # mode 0700, a fresh name: not shared /tmp's
 STATE_SESSIONS = 500  # sessions whose state Gradio keeps in memory (its default, 10000, is a memory lever)
 MAX_JSON_BYTES = 2**20  # a request body that isn't an upload: the page's largest is a few kB
 MAX_UPLOAD_FILES = 4  # files in one /upload request: the page sends one at a time
@@ -183,6 +187,18 @@ def limits_text() -> str:
             f"Precision *auto* means {resolve_precision('auto')} here.")
 
 
+SERVER_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w.~$@+-]+){2,}[\\/]?")  # two or more segments: /tmp/x, C:\\a\\b
+
+
+def public(error: BaseException | str) -> str:
+    """An error's one line as the page may show it: server paths replaced (the server log keeps the original)."""
+    text = str(error)
+    shown = SERVER_PATH.sub("(a server file)", text)
+    if shown != text:
+        print(f"stylize: {text}", file=sys.stderr)
+    return shown
+
+
 def public_note(network: FeatureNetwork) -> str:
     """The network's note without the server's paths: visitors can't act on them (the server log has the full note)."""
     if network.name == "vgg16-hed" and "instead" in network.note:  # the fallback: its note names the cache path
@@ -197,6 +213,16 @@ def save_result(picture: np.ndarray, settings: Settings, network: FeatureNetwork
     path = folder / f"stylized-{secrets.token_hex(8)}.png"
     images.save_png(path, picture, recipe_text(settings, {"network": network.label}))
     prune_results()
+    return str(path)
+
+
+def save_picture(picture: np.ndarray, key: str, stem: str) -> str:
+    """A picture shown beside the result (the comparison's two sides), as a file of the session's own, under a
+    random name: Gradio's copy keeps that name, so closing the page finds and deletes it too."""
+    folder = folders.setdefault(key, RESULTS_DIR / secrets.token_hex(8))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{stem}-{secrets.token_hex(8)}.webp"
+    Image.fromarray(picture).save(path, "WEBP", quality=90)
     return str(path)
 
 
@@ -220,7 +246,13 @@ def prune_results(now: float | None = None) -> None:
 
 
 def remove_results(key: str) -> None:
-    """A session's results folder and everything in it (the page was closed)."""
+    """A session's results folder and everything in it, and Gradio's copies of them (the page was closed)."""
     folder = folders.pop(key, None)
-    if folder is not None:
-        shutil.rmtree(folder, ignore_errors=True)
+    if folder is None:
+        return
+    names = {path.name for path in folder.glob("*")}
+    shutil.rmtree(folder, ignore_errors=True)
+    # Gradio copies an output file to <cache>/<hash>/<its name>; ours are random, so a name is this session's.
+    for copy in Path(get_upload_folder()).glob("*/*"):
+        if copy.name in names:
+            copy.unlink(missing_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import time
 from pathlib import Path
@@ -10,7 +11,7 @@ import gradio as gr
 import numpy as np
 
 from stylize import images
-from stylize.limits import decode_sides
+from stylize.limits import BUDGET, decode_sides, run_bytes, run_shapes
 from stylize.losses import style_layer_weights
 from stylize.masks import mask_from_editor
 from stylize.networks import FeatureNetwork
@@ -43,11 +44,12 @@ def make_run(network: FeatureNetwork):
             yield gr.skip(), message_html("Cancelled before it started."), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         try:
-            yield from optimize(claim, key, named)
+            with contextlib.ExitStack() as held:  # what optimize reserves is given back however it ends
+                yield from optimize(claim, key, named, held)
         finally:
             sessions.runs.finish(claim)
 
-    def optimize(claim, key, named):
+    def optimize(claim, key, named, held):
         if named["content"] is None or named["style"] is None:
             raise gr.Error("Upload a content photo and a style painting first (or pick an example below).")
         try:
@@ -59,9 +61,11 @@ def make_run(network: FeatureNetwork):
             if named["second_style"] is not None:
                 styles.append(images.load_image(named["second_style"], "second style image", style_side))
             hosting.check_budget(settings, content.shape[:2], [style.shape[:2] for style in styles])
+            shapes = run_shapes(settings, content.shape[:2], [style.shape[:2] for style in styles])
+            held.enter_context(BUDGET.reserve(run_bytes(*shapes), "this run", shapes[0]))  # shared with other tabs
             mask = decoded_mask(named["mask_value"], content.shape[:2])
         except ValueError as error:
-            raise gr.Error(str(error)) from None
+            raise gr.Error(hosting.public(error)) from None
         claim.wanted = claim.applied = loss_weights(settings, network)
         record, shown_at, state = None, 0.0, ""
         run_steps = stylize(content, styles, settings.replace(preview_every=1), network=network, mask=mask,
@@ -81,7 +85,7 @@ def make_run(network: FeatureNetwork):
         except LossNotFinite as error:  # keep the last picture whose loss was finite, as Stop would
             record, state = error.last, f"Stopped: {error}."
         except ValueError as error:
-            raise gr.Error(str(error)) from None
+            raise gr.Error(hosting.public(error)) from None
         except MemoryError:
             raise gr.Error("this run ran out of memory: choose a smaller size or style scale") from None
         finally:
@@ -91,11 +95,12 @@ def make_run(network: FeatureNetwork):
         if not state:
             state = f"Stopped at step {record.step}: the picture so far is kept." if not record.done else "Done."
         before = images.to_uint8(images.resize(content, record.image.shape[:2]))
+        comparison = (hosting.save_picture(before, key, "before"), hosting.save_picture(record.image, key, "after"))
         # The weights as steered; previewing every step was the page's business, not the picture's.
         path = hosting.save_result(record.image, record.settings.replace(preview_every=settings.preview_every),
                                    network, key)
         history = hosting.add_to_history(path, named["history"])
-        yield (record.image, status_html(record, state), (before, record.image),
+        yield (record.image, status_html(record, state), comparison,
                gr.update(value=path, visible=True), history, history)
 
     return with_request(run, RUN_INPUTS)
@@ -107,7 +112,7 @@ def make_steer_strength(network: FeatureNetwork):
         try:
             style_log = strength_style_log(strength, preset_name, normalize, network)
         except ValueError as error:
-            raise gr.Error(str(error)) from None
+            raise gr.Error(hosting.public(error)) from None
         sessions.steer(style_log, content_log, tv_log, request)
         return style_log
 
@@ -137,7 +142,7 @@ def make_restore(network: FeatureNetwork):
             settings, extra = settings_from_png(path)  # checks the header before reading anything
             picture = images.to_uint8(images.load_image(path, "result", SIZE_SLIDER[1]))
         except ValueError as error:
-            raise gr.Error(str(error)) from None
+            raise gr.Error(hosting.public(error)) from None
         values, notes = clamped(controls_from_settings(settings, network))
         # The file name and the recipe's text come from strangers: escaped, as this goes into gr.HTML.
         message = (f"Restored the settings of {html.escape(Path(path).name)}"

@@ -142,8 +142,13 @@ def test_previews_leave_no_files_and_the_session_folder_goes_when_the_page_close
     assert demo.delete_cache == (hosting.CACHE_SWEEP, hosting.CACHE_AGE)
     folder = hosting.folders[client.session_hash]
     assert folder.is_dir() and folder.parent == hosting.RESULTS_DIR
+    names = {path.name for path in folder.glob("*")}
+    assert len(names) == 3 and any(name.startswith("before-") for name in names)  # the PNG and the comparison
+    assert {path.name for path in cache.rglob("*") if path.name in names} == names  # Gradio copied them
     sessions.end_session(as_page(client))
     assert not folder.exists() and final[3]["value"]
+    assert not [path for path in cache.rglob("*") if path.name in names]  # and its copies went with the page
+    assert hosting.RESULTS_DIR.stat().st_mode & 0o777 == 0o700
 
 
 def test_old_results_are_pruned(tmp_path, monkeypatch):
@@ -190,3 +195,24 @@ def test_steering_reweights_at_most_every_few_seconds_and_keeps_the_latest(monke
     assert claim.steering() is second
     clock[0] += sessions.STEER_SECONDS
     assert claim.steering() is fourth and claim.steering() is fourth
+
+
+def test_the_optimizer_the_fast_tabs_and_the_webcam_draw_on_one_memory_budget(server, pictures, controls,
+                                                                              monkeypatch, make_picture):
+    from stylize import limits
+    from studio import fast_tabs
+    _, url = server
+    monkeypatch.setattr(limits.BUDGET, "total", 4 * 2**30)
+    monkeypatch.setattr(limits.BUDGET, "_sized", True)
+    photo = (make_picture(48, 64, 1) * 255).astype(np.uint8)
+    busy = "needs more memory than is free while other visitors' work runs"
+    with limits.BUDGET.reserve(4 * 2**30 - limits.fast_bytes(128, decode=False) // 2, "another visitor's run"):
+        with pytest.raises(Exception, match=busy):
+            Client(url, verbose=False).predict(*pictures, *controls(), api_name="/stylize")
+        with pytest.raises(Exception, match=busy):
+            fast_tabs.apply_builtin(photo, "0", 1.0, 128)
+        with pytest.raises(Exception, match=busy):
+            fast_tabs.webcam_frame(photo, fast_tabs.BUILTIN, None, 1.0, "0")
+    assert limits.BUDGET.reserved == 0
+    assert fast_tabs.apply_builtin(photo, "0", 1.0, 128)[0].shape == (96, 128, 3)
+    assert "Done." in Client(url, verbose=False).predict(*pictures, *controls(), api_name="/stylize")[1]
