@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import secrets
 import re
+import secrets
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -49,7 +50,8 @@ folders: dict[str, Path] = {}  # each session's results folder, removed when the
 
 
 def configure_queue(demo: gr.Blocks) -> gr.Blocks:
-    """The queue every deployment uses: bounded, and no REST route that skips it (api_open=False)."""
+    """The queue every deployment uses: bounded, and no REST route that skips it (api_open=False); results pruned."""
+    keep_pruning()
     return demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1, api_open=False)
 
 
@@ -235,14 +237,35 @@ def add_to_history(path: str, history: list[str] | None) -> list[str]:
 
 
 def prune_results(now: float | None = None) -> None:
-    """Delete results older than CACHE_AGE: API clients never close a page, so their sessions never end."""
+    """Delete results older than CACHE_AGE, and the folders they leave empty: API clients never close a page,
+    so their sessions never end."""
     now = now or time.time()
-    for path in RESULTS_DIR.glob("*/*.png"):
+    for path in RESULTS_DIR.glob("*/*"):
         try:
             if now - path.stat().st_mtime > CACHE_AGE:
                 path.unlink()
         except OSError:
             pass  # another thread pruned it first
+    for key, folder in list(folders.items()):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folders.pop(key, None)
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def keep_pruning() -> None:
+    """prune_results every CACHE_SWEEP s in a daemon thread, started once per process (with the queue): without
+    it, an API client's last results would wait for someone's next result to be pruned."""
+    global _pruning
+    if _pruning is None:
+        def loop():
+            while True:
+                time.sleep(CACHE_SWEEP)
+                prune_results()
+        _pruning = threading.Thread(target=loop, daemon=True, name="prune-results")
+        _pruning.start()
+
+
+_pruning: threading.Thread | None = None
 
 
 def remove_results(key: str) -> None:

@@ -304,3 +304,15 @@ def test_the_mask_editor_takes_no_blobs(server):
         "session_hash": "blob-client", "fn_name": "accept_blobs"})
     assert answer.status_code == 404, answer.text
     assert "accept_blobs" not in json.dumps(demo.config, default=str)
+
+
+def test_the_page_loads_no_event_and_errors_show_no_server_path(server):
+    demo, _ = server
+    loads = [dependency for dependency in demo.config["dependencies"]
+             if any(target[1] == "load" for target in dependency["targets"])]
+    assert not loads  # the built-in gallery is rendered once at start-up, not on every page load
+    label = hosting.public("Done with Magenta's TensorFlow network (/home/someone/.cache/kagglehub/models/x/2)")
+    assert "/home" not in label and "Magenta's TensorFlow network" in label
+    assert hosting.public("content image: no such file '/tmp/gradio/abc/photo.png'") == \
+        "content image: no such file '(a server file)'"
+    assert hosting.public("use 3:0.6, 12:0.4 at 512 px") == "use 3:0.6, 12:0.4 at 512 px"
