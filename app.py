@@ -89,7 +89,7 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
                         history = gr.Gallery(label="This session's results (click to restore)", columns=4,
                                              height=220, allow_preview=False, elem_id="history")
                         restore_file = ResultFile(label="Drop a result PNG to restore its settings",
-                                               file_types=[".png"], height=100)
+                                                  file_types=[".png"], height=100)
             with gr.Tab("Instant"):
                 gr.Markdown(fast_tabs.INSTANT_ABOUT)
                 with gr.Row():

@@ -28,14 +28,13 @@ ATTACKER = "10.6.6.6"
 class Attack:
     """The attacker's loop; counts what each request got back (status codes), for the report."""
 
-    def __init__(self, url: str, demo, uploads: list[dict], controls: list, secret: Path):
-        """uploads: the photo and painting as uploaded references; controls: the values in CONTROL_NAMES order."""
-        self.url, self.demo, self.uploads, self.controls, self.secret = url, demo, uploads, controls, secret
+    def __init__(self, url: str, demo, pictures: list[Path], controls: list, secret: Path):
+        """pictures: a photo and a painting to upload; controls: the values in CONTROL_NAMES order."""
+        self.url, self.demo, self.pictures, self.controls, self.secret = url, demo, pictures, controls, secret
         self.answers: Counter = Counter()
         self.leaks = 0  # answers that carried a server file back: must stay 0
         self.http = httpx.Client(timeout=30, headers={"X-Forwarded-For": ATTACKER})
-        self.layer = self.http.post(f"{url}gradio_api/upload", files={"files": (
-            "layer.png", hostile.png_header_only(7000, 7000), "image/png")}).json()[0]
+        self.uploads, self.layer = [], ""
         self.editor = next(block._id for block in demo.blocks.values() if type(block).__name__ == "MaskEditor")
 
     def fn(self, api: str) -> int:
@@ -55,8 +54,12 @@ class Attack:
                           {"path": str(link)}, {"path": dotted}):
             posted = self.post("file read", "call/builtin", json={"data": [reference, "0", 0.0, 128]})
             if posted is not None and posted.status_code == 200:
-                with self.http.stream("GET", f"{self.url}gradio_api/call/builtin/{posted.json()['event_id']}") as events:
+                answer = f"{self.url}gradio_api/call/builtin/{posted.json()['event_id']}"
+                with self.http.stream("GET", answer) as events:
                     self.leaks += "event: complete" in "".join(events.iter_text())  # the picture came back
+
+    def upload(self, name: str, data: bytes) -> str:
+        return self.http.post(f"{self.url}gradio_api/upload", files={"files": (name, data, "image/png")}).json()[0]
 
     def post(self, label: str, path: str, **request) -> httpx.Response | None:
         """One request, its status counted under label; a connection the server cut (a body refused before it
@@ -71,6 +74,10 @@ class Attack:
         return answer
 
     def round(self, number: int) -> None:
+        if number % 10 == 0:  # uploads expire with the cache age: fresh ones, the attacker's own
+            self.uploads = [{"path": self.upload(path.name, path.read_bytes()), "meta": META}
+                            for path in self.pictures]
+            self.layer = self.upload("layer.png", hostile.png_header_only(7000, 7000))  # 49 MP by its header
         run = [*self.uploads, None, None, None, *self.controls]  # no second style, no mask, the history state
         self.read_file()
         for index in range(20):  # random session hashes: one claim at most

@@ -34,7 +34,6 @@ os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="soak-gradio-")
 os.environ.setdefault("STYLIZE_CACHE_SECONDS", "60")
 os.environ.setdefault("STYLIZE_MEMORY_BUDGET_MB", "3072")  # a small Space's share, so the budget is what binds
 
-import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -160,6 +159,7 @@ def hostile_phase(demo, url: str, work: Path, controls: list, seconds: float) ->
     hosting.BEHIND_PROXY = True  # visitors told apart by X-Forwarded-For, as behind a Space's proxy
     Image.fromarray(picture(64, 64, 9)).save(work / "secret.png")  # a server file the attacker asks for
     disk_at_start = folder_mb(demo.GRADIO_CACHE)[0] + folder_mb(hosting.RESULTS_DIR)[0]
+    files_at_start = set(Path(demo.GRADIO_CACHE).rglob("*"))
     base, sampler, stop = resident_mb(), Sampler(), threading.Event()
     finished, refused, clients = [0, 0], Counter(), []
 
@@ -173,15 +173,10 @@ def hostile_phase(demo, url: str, work: Path, controls: list, seconds: float) ->
                 if "Done." in client.predict(photo, painting, None, None, *controls, api_name="/stylize")[1]:
                     finished[number] += 1
             except Exception as error:  # refused (memory busy, a queue full): try again, as a visitor would
-                refused[str(error).splitlines()[-1][:60]] += 1
+                refused[" ".join(str(error).split())[:90]] += 1
                 time.sleep(1)
 
-    uploads = []
-    for name in ("photo.jpg", "painting.png"):
-        with open(work / name, "rb") as file:
-            uploads.append({"path": httpx.post(f"{url}gradio_api/upload", files={"files": (name, file)}).json()[0],
-                            "meta": {"_type": "gradio.FileData"}})
-    attack = Attack(url, demo, uploads, controls, work / "secret.png")
+    attack = Attack(url, demo, [work / "photo.jpg", work / "painting.png"], controls, work / "secret.png")
     threads = [threading.Thread(target=user, args=(number,)) for number in range(2)]
     threads.append(threading.Thread(target=attack.loop, args=(seconds, stop)))
     started = time.monotonic()
@@ -198,6 +193,8 @@ def hostile_phase(demo, url: str, work: Path, controls: list, seconds: float) ->
     time.sleep(hosting.CACHE_AGE + hosting.CACHE_SWEEP + 10)  # Gradio's sweep takes the uploads and its copies
     disk_after = folder_mb(demo.GRADIO_CACHE)[0] + folder_mb(hosting.RESULTS_DIR)[0]
     sampler.done.set()
+    left = Counter(path.name.split("-")[0] for folder in (demo.GRADIO_CACHE, hosting.RESULTS_DIR)
+                   for path in Path(folder).rglob("*") if path.is_file() and path not in files_at_start)
     print(f"\nHostile phase: {elapsed:.0f} s, attacker {attack.answers['rounds']} rounds\n")
     print("| figure | value |\n|---|---|")
     print(f"| normal visitors' finished runs | {finished[0]} and {finished[1]} |")
@@ -209,6 +206,7 @@ def hostile_phase(demo, url: str, work: Path, controls: list, seconds: float) ->
           f"{sampler.peak - base:.0f} MB (budget {budget / 2**20:.0f} MB) |" if budget else "| budget | none |")
     print(f"| disk (Gradio cache + results): start / pages closed / {hosting.CACHE_AGE + hosting.CACHE_SWEEP + 10:.0f}"
           f" s later | {disk_at_start:.1f} / {disk_closed:.1f} / {disk_after:.1f} MB |")
+    print(f"| files not there at the start, left then | {dict(left) or 'none'} |")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -42,9 +41,6 @@ CACHE_AGE = float(os.environ.get("STYLIZE_CACHE_SECONDS", 1200))
 CACHE_SWEEP = min(300.0, CACHE_AGE)
 RESULTS_DIR = Path(tempfile.mkdtemp(prefix="stylize-results-"))  # mode 0700, a fresh name: not shared /tmp's
 STATE_SESSIONS = 500  # sessions whose state Gradio keeps in memory (its default, 10000, is a memory lever)
-MAX_JSON_BYTES = 2**20  # a request body that isn't an upload: the page's largest is a few kB
-MAX_UPLOAD_FILES = 4  # files in one /upload request: the page sends one at a time
-MAX_UPLOAD_BYTES = MAX_UPLOAD_FILES * images.MAX_FILE_BYTES  # Gradio checks each file against MAX_UPLOAD too
 HISTORY_LENGTH = 12  # results kept in a session's history strip
 folders: dict[str, Path] = {}  # each session's results folder, removed when the session ends
 
@@ -55,71 +51,11 @@ def configure_queue(demo: gr.Blocks) -> gr.Blocks:
     return demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1, api_open=False)
 
 
-class BoundedBodies:
-    """ASGI middleware: a request body over its bound is refused (413) while it arrives, before it is parsed.
-
-    Gradio parses a JSON body whole and keeps it in the session's state; data URLs in it skip the upload limit.
-    A body without Content-Length is counted as it comes, and cut off as a client disconnect at the bound.
-    """
-
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        upload = scope["path"].rstrip("/").endswith("/upload")
-        limit = MAX_UPLOAD_BYTES if upload else MAX_JSON_BYTES
-        headers = dict(scope["headers"])
-        length = headers.get(b"content-length", b"0")
-        if not length.isdigit() or int(length) > limit:
-            return await refuse(send, f"this request's body is over this server's limit of {limit // 2**20} MB")
-        boundary = headers.get(b"content-type", b"").partition(b"boundary=")[2].strip(b'"')
-        seen, parts, tail, answered, over = 0, 0, b"", False, ""
-
-        async def counted():
-            nonlocal seen, parts, tail, over
-            message = await receive()
-            if message["type"] == "http.request" and not over:
-                body = message.get("body", b"")
-                seen += len(body)
-                if upload and boundary:  # each part starts with --boundary; the last one ends with it
-                    window = tail + body
-                    parts += window.count(b"--" + boundary)
-                    tail = window[-(len(boundary) + 1):]
-                if seen > limit:
-                    over = f"this request's body is over this server's limit of {limit // 2**20} MB"
-                elif parts > MAX_UPLOAD_FILES + 1:
-                    over = f"one upload request may carry at most {MAX_UPLOAD_FILES} files"
-                if over:
-                    return {"type": "http.disconnect"}
-            return message
-
-        async def tracked(message):
-            nonlocal answered
-            if not over:  # once over, what the app makes of the cut-off body is replaced by the 413
-                answered = answered or message["type"] == "http.response.start"
-                await send(message)
-
-        try:
-            await self.app(scope, counted, tracked)
-        except Exception:
-            if not over:
-                raise
-        if over and not answered:
-            await refuse(send, over)
-
-
-async def refuse(send, message: str) -> None:
-    body = json.dumps({"detail": message}).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
-
-
 def launch_options() -> dict:
     """What every deployment passes to launch(): the upload limit, fewer kept sessions, bounded request bodies."""
     from starlette.middleware import Middleware
+
+    from .bodies import BoundedBodies
     return dict(max_file_size=MAX_UPLOAD, state_session_capacity=STATE_SESSIONS,
                 app_kwargs={"middleware": [Middleware(BoundedBodies)]})
 

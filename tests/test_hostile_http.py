@@ -16,7 +16,7 @@ from gradio_client import Client
 from PIL import Image
 
 import hostile
-from studio import components, hosting, sessions
+from studio import bodies, components, hosting, sessions
 
 META = {"_type": "gradio.FileData"}
 
@@ -43,7 +43,7 @@ def call(url: str, api: str, data: list, session_hash: str | None = None, header
 def outside(tmp_path_factory, make_picture):
     """A picture outside Gradio's upload folder (a server's secret), and a path beside it that does not exist."""
     folder = tmp_path_factory.mktemp("secret")
-    Image.fromarray((make_picture(64, 64, 5) * 255).astype(np.uint8)).save(folder / "secret.png")  # the name must not come back
+    Image.fromarray((make_picture(64, 64, 5) * 255).astype(np.uint8)).save(folder / "secret.png")
     link = Path(get_upload_folder()) / f"probe-link-{os.getpid()}.png"  # a symlink inside, pointing out
     link.parent.mkdir(parents=True, exist_ok=True)
     link.unlink(missing_ok=True)
@@ -290,10 +290,11 @@ def test_oversized_or_unbounded_bodies_are_refused_before_parsing(server, upload
     assert sized.status_code == 413 and "limit of 1 MB" in sized.text, sized.text
     assert chunked.status_code == 413, chunked.text
     assert memory.growth < 100 * 2**20, memory.growth
-    files = [("files", (f"f{index}.png", b"x" * 100, "image/png")) for index in range(hosting.MAX_UPLOAD_FILES + 1)]
+    files = [("files", (f"f{index}.png", b"x" * 100, "image/png")) for index in range(bodies.MAX_UPLOAD_FILES + 1)]
     many = httpx.post(f"{url}gradio_api/upload", files=files)
     assert many.status_code == 413 and "at most" in many.text, many.text
     assert httpx.post(f"{url}gradio_api/upload", files=files[:1]).status_code == 200
+    assert demo.state_session_capacity == hosting.STATE_SESSIONS  # not Gradio's 10,000
 
 
 def test_the_mask_editor_takes_no_blobs(server):
