@@ -91,7 +91,7 @@ def run(arguments: argparse.Namespace) -> Path:
     styles = [images.load_image(path, "style image", style_side) for path in arguments.style]
     mask = images.load_image(arguments.mask, "mask", content_side).mean(axis=-1) if arguments.mask else None
     network = load_network(settings.network, settings.weights_path)
-    print(f"Network: {network.label}" + (f" ({network.note})" if network.note else ""), file=sys.stderr)
+    print(f"Network: {network.label}" + (f" — {network.note}" if network.note else ""), file=sys.stderr)
     precision = resolve_precision(settings.precision)
     print(f"Precision: {precision}" + (" (auto: chosen for this machine's CPU/GPU)" if settings.precision == "auto"
                                         else ""), file=sys.stderr)
