@@ -41,7 +41,8 @@ CACHE_AGE = float(os.environ.get("STYLIZE_CACHE_SECONDS", 1200))
 CACHE_SWEEP = min(300.0, CACHE_AGE)
 RESULTS_DIR = Path(tempfile.mkdtemp(prefix="stylize-results-"))  # mode 0700, a fresh name: not shared /tmp's
 STATE_SESSIONS = 500  # sessions whose state Gradio keeps in memory (its default, 10000, is a memory lever)
-HISTORY_LENGTH = 12  # results kept in a session's history strip
+HISTORY_LENGTH = 12
+RESULT_NAMES = ("stylized-*.png", "before-*.webp", "after-*.webp")  # our files' names, random tokens in each  # results kept in a session's history strip
 folders: dict[str, Path] = {}  # each session's results folder, removed when the session ends
 
 
@@ -167,7 +168,7 @@ def save_picture(picture: np.ndarray, key: str, stem: str) -> str:
 
 def add_to_history(path: str, history: list[str] | None) -> list[str]:
     """The history strip with path first; results that fall off its end are deleted."""
-    history = [path] + (history or [])
+    history = [path] + [kept for kept in history or [] if Path(kept).exists()]  # older ones may have been pruned
     for dropped in history[HISTORY_LENGTH:]:
         Path(dropped).unlink(missing_ok=True)
     return history[:HISTORY_LENGTH]
@@ -183,6 +184,15 @@ def prune_results(now: float | None = None) -> None:
                 path.unlink()
         except OSError:
             pass  # another thread pruned it first
+    # Gradio's copies of them too: it sweeps only copies made by the page's own components, not those made for a
+    # session's copy of a component (the download button made visible, the history, the comparison).
+    for pattern in RESULT_NAMES:
+        for copy in Path(get_upload_folder()).glob(f"*/{pattern}"):
+            try:
+                if now - copy.stat().st_mtime > CACHE_AGE:
+                    copy.unlink()
+            except OSError:
+                pass
     for key, folder in list(folders.items()):
         if folder.is_dir() and not any(folder.iterdir()):
             folders.pop(key, None)

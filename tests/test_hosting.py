@@ -216,3 +216,17 @@ def test_the_optimizer_the_fast_tabs_and_the_webcam_draw_on_one_memory_budget(se
     assert limits.BUDGET.reserved == 0
     assert fast_tabs.apply_builtin(photo, "0", 1.0, 128)[0].shape == (96, 128, 3)
     assert "Done." in Client(url, verbose=False).predict(*pictures, *controls(), api_name="/stylize")[1]
+
+
+def test_old_copies_in_gradios_cache_are_pruned_and_the_history_forgets_pruned_results(tmp_path, monkeypatch):
+    monkeypatch.setattr(hosting, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(hosting, "get_upload_folder", lambda: str(tmp_path / "gradio"))
+    (tmp_path / "gradio" / "abc").mkdir(parents=True)
+    ours, theirs = tmp_path / "gradio" / "abc" / "after-0123456789abcdef.webp", tmp_path / "gradio" / "abc" / "x.webp"
+    ours.write_bytes(b"x")
+    theirs.write_bytes(b"x")  # a thumbnail made at start-up, say: not ours to delete
+    hosting.prune_results(now=ours.stat().st_mtime + hosting.CACHE_AGE + 1)
+    assert not ours.exists() and theirs.exists()
+    kept = tmp_path / "kept.png"
+    kept.write_bytes(b"x")
+    assert hosting.add_to_history(str(kept), [str(tmp_path / "pruned.png"), str(kept)]) == [str(kept), str(kept)]
