@@ -10,7 +10,8 @@ from PIL import Image
 
 from stylize.cli import transfer as cli
 from stylize import limits, networks, optimize
-from stylize.networks import LossWeights, resolve_precision
+from stylize.networks import resolve_precision
+from stylize.weights import LossWeights
 from stylize.limits import available_memory, check_memory
 from stylize.optimize import LossNotFinite, stylize
 from stylize.settings import Settings, preset

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..errors import one_line
 from ..fast.bundled import BUILTIN_LOOKS, BundledUnavailable, builtin_stylize, load_bundled
 from ..fast.instant import BUNDLED, MODEL_ENV, STYLE_SIZE, InstantUnavailable, instant_stylize, load_instant
 from ..images import save_png
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             picture = instant_stylize(args.content, args.style, strength=args.strength, style_size=args.style_size,
                                       size=args.size, model=model)
     except (ValueError, InstantUnavailable, BundledUnavailable) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {one_line(error)}", file=sys.stderr)
         return 2
     if args.builtin is not None:
         text, ran = {"builtin": args.builtin, "network": model.source}, f"built-in style {args.builtin}, {model.source}"
