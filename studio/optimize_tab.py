@@ -1,4 +1,4 @@
-"""The Optimize tab: its components and events; Stylize (check, then stream Progress records), restore, presets, steering."""
+"""The Optimize tab: its components and events; Stylize (check, then stream Progress), restore, presets, steering."""
 
 from __future__ import annotations
 
