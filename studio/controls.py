@@ -25,30 +25,21 @@ class Control:
     to_settings: Callable[[Any], dict]  # the control's value -> the Settings fields it sets
     from_settings: Callable[[Settings, LossWeights], Any]  # Settings (and the weights they mean) -> the value
     bounds: tuple[float, float] | None = None  # sliders and numbers; a restored value is moved into them
-    step: float | None = None  # numbers: 1 (or None) takes whole numbers only
+    step: float | None = None
     choices: tuple = ()  # radios and dropdowns: values, or (label, value) pairs
     info: str = ""
     elem_id: str | None = None
-    placeholder: str | None = None  # numbers: what an empty field (None) means
 
 
-def weight_control(term: str, label: str, bounds: tuple[float, float], floor: float, info: str = "",
-                   unset: str | None = None) -> Control:
-    """A loss term's weight as log10 (weights span ten decades); floor keeps a weight of 0 on it.
+def weight_control(term: str, label: str, bounds: tuple[float, float], floor: float, info: str = "") -> Control:
+    """A loss term's weight as a log10 slider (weights span ten decades); floor keeps a weight of 0 on it.
+    None (from an API client) leaves the weight to its default."""
+    def to_settings(value) -> dict:
+        return {f"{term}_weight": None if value is None else 10.0 ** value}
 
-    unset: a number field instead of a slider, whose empty value (None) leaves the weight to Settings' default
-    (for the style weight: Strength's, resolved on the server by weights.loss_weights); unset says so in the field.
-    """
-    field = f"{term}_weight"
-
-    def from_settings(settings: Settings, weights: LossWeights):
-        if unset and getattr(settings, field) is None:
-            return None
-        return math.log10(max(getattr(weights, term), floor))
-
-    return Control(f"{term}_log", "number" if unset else "slider", label,
-                   lambda value: {field: None if value is None else 10.0 ** value}, from_settings, bounds, 0.1,
-                   info=info, placeholder=unset)
+    return Control(f"{term}_log", "slider", label, to_settings,
+                   lambda settings, weights: math.log10(max(getattr(weights, term), floor)), bounds, 0.1, info=info,
+                   elem_id=f"{term}-weight")
 
 
 def blend_of(settings: Settings) -> float:
@@ -68,8 +59,12 @@ CONTROLS: tuple[Control, ...] = (
     Control("strength", "slider", "Style strength", lambda value: {"strength": float(value)},
             lambda settings, weights: settings.strength, STRENGTH_RANGE, 0.5,
             info="0 the photo · 10 the painting; can be moved during a run", elem_id="strength"),
-    weight_control("style", "Style weight (log10)", (-5, 5), 1e-5, info="empty: set by Strength; a number overrides it",
-                   unset="from Strength"),
+    # On (the default), the server sets the style weight from Strength (weights.loss_weights); the style weight
+    # slider then shows it as it was when the page or a restored result last set it, and counts only when off.
+    Control("style_from_strength", "checkbox", "Style weight from Strength", lambda value: {},
+            lambda settings, weights: settings.style_weight is None,
+            info="untick, or move the style weight, to set it by hand", elem_id="style-from-strength"),
+    weight_control("style", "Style weight (log10)", (-5, 5), 1e-5, info="counts when not from Strength"),
     weight_control("content", "Content weight (log10)", (-3, 8), 1e-3),
     weight_control("tv", "Smoothness (TV weight, log10)", (-3, 4), 1e-3),
     Control("steps", "slider", "Steps (at full size)", lambda value: {"steps": int(value)},
@@ -89,7 +84,7 @@ CONTROLS: tuple[Control, ...] = (
     Control("init", "radio", "Start from", lambda value: {"init": value},
             lambda settings, weights: settings.init, choices=INITS),
     Control("seed", "number", "Seed (for noise)", lambda value: {"seed": int(value)},
-            lambda settings, weights: settings.seed, SEED_RANGE, 1),
+            lambda settings, weights: settings.seed, SEED_RANGE),
     Control("style_scale", "slider", "Style scale (bigger strokes →)", lambda value: {"style_scale": float(value)},
             lambda settings, weights: settings.style_scale, STYLE_SCALE_RANGE, 0.05),
     Control("colors", "radio", "Colours", lambda value: {"colors": value},
@@ -110,7 +105,7 @@ CONTROL_NAMES = tuple(control.name for control in CONTROLS)  # the order the run
 BY_NAME = {control.name: control for control in CONTROLS}
 # What choosing a preset moves: the fields presets set, and the weights (seed's are raw, the others normalised;
 # the style weight goes back to Strength's).
-PRESET_CONTROLS = ("steps", "optimizer", "precision", "start_size", "coarse_steps", "init", "style_log",
+PRESET_CONTROLS = ("steps", "optimizer", "precision", "start_size", "coarse_steps", "init", "style_from_strength",
                    "content_log", "tv_log", "normalize")
 
 
@@ -121,6 +116,8 @@ def settings_from_controls(values: Mapping[str, Any], two_styles: bool) -> Setti
         fields.update(control.to_settings(values[control.name]))
     if not two_styles:  # the blend only means something with a second painting
         fields["style_blend"] = ()
+    if values["style_from_strength"]:  # left to the server, which scales the default by Strength
+        fields["style_weight"] = None
     return preset(values["preset_name"], **fields)
 
 
@@ -135,7 +132,7 @@ def clamped(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     values, notes = dict(values), []
     for control in CONTROLS:
         value = values[control.name]
-        if control.widget in ("slider", "number") and value is not None:
+        if control.widget == "slider":
             low, high = control.bounds
             values[control.name] = min(max(value, low), high)
             if values[control.name] != value:

@@ -26,8 +26,8 @@ from .wiring import LIGHT_SLOT, OPTIMIZE_SLOT, PAGE_ONLY
 
 PREVIEW_SECONDS = 0.4  # the shortest time between two pictures sent to the page
 RUN_INPUTS = ("content", "style", "second_style", "mask_value", "history", *CONTROL_NAMES)
-# What steering a run reads: Strength sets the style weight unless style_log is set by hand.
-STEER_INPUTS = ("strength", "preset_name", "normalize", "style_log", "content_log", "tv_log")
+# What steering a run reads: Strength sets the style weight unless it is set by hand.
+STEER_INPUTS = ("strength", "preset_name", "normalize", "style_from_strength", "style_log", "content_log", "tv_log")
 
 
 def make_run(network: FeatureNetwork):
@@ -101,10 +101,11 @@ def make_run(network: FeatureNetwork):
 
 
 def make_steer(network: FeatureNetwork):
-    def steer(strength, preset_name, normalize, style_log, content_log, tv_log, request: gr.Request = None):
+    def steer(strength, preset_name, normalize, style_from_strength, style_log, content_log, tv_log,
+              request: gr.Request = None):
         """Moving Strength or a weight during a run steers it from the next step; Strength moves the style weight
-        unless it is set by hand (style_log not empty), as it does for a run."""
-        if style_log is None:
+        unless it is set by hand, as it does for a run (settings_from_controls)."""
+        if style_from_strength or style_log is None:
             try:
                 style_log = strength_style_log(strength, preset_name, normalize, network)
             except ValueError as error:
@@ -112,6 +113,12 @@ def make_steer(network: FeatureNetwork):
         sessions.steer(style_log, content_log, tv_log, request)
 
     return steer
+
+
+def steer_style_by_hand(style_log, content_log, tv_log, request: gr.Request = None) -> bool:
+    """Moving the style weight sets it by hand: from the next step of a run, and for the next run (the box goes off)."""
+    sessions.steer(style_log, content_log, tv_log, request)
+    return False
 
 
 def steer_weights(style_log: float, content_log: float, tv_log: float, request: gr.Request = None) -> None:
@@ -189,8 +196,8 @@ def optimize_tab(network: FeatureNetwork, content: Upload, style: Upload) -> Non
                                  image_mode="RGBA", sources=[], height=420,
                                  brush=gr.Brush(colors=["#ff3b30"], default_size=40))
     with gr.Accordion("Advanced", open=False):
-        with gr.Row():  # Strength sets the style weight unless one is typed here; all three steer a run too
-            place("style_log", "content_log", "tv_log")
+        with gr.Row():  # Strength sets the style weight unless it is set by hand; all of them steer a run too
+            place("style_from_strength", "style_log", "content_log", "tv_log")
         with gr.Row():
             place("optimizer", "precision", "start_size", "coarse_steps")
         with gr.Row():
@@ -212,9 +219,11 @@ def optimize_tab(network: FeatureNetwork, content: Upload, style: Upload) -> Non
     content.change(mask_background, content, mask_editor, **PAGE_ONLY)
     # Steering writes no control: the server resolves Strength into the style weight, as it does for a run.
     steer, steer_inputs = make_steer(network), [controls[name] for name in STEER_INPUTS]
-    for name in ("strength", "style_log", "content_log", "tv_log"):
+    for name in ("strength", "style_from_strength", "content_log", "tv_log"):
         controls[name].input(steer, steer_inputs, None, queue=False, api_name="strength",
                              api_visibility="public" if name == "strength" else "private")
+    weights = [controls[name] for name in ("style_log", "content_log", "tv_log")]
+    controls["style_log"].input(steer_style_by_hand, weights, controls["style_from_strength"], **PAGE_ONLY)
     gr.api(steer_weights, api_name="steer", queue=False)
     run = make_run(network)
     run_button.click(run, [inputs[name] for name in RUN_INPUTS],

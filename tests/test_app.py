@@ -105,13 +105,13 @@ def test_moving_a_weight_slider_mid_run_steers_it(client, pictures, controls):
 
 def test_moving_strength_mid_run_steers_it_through_the_style_weight(client, pictures, controls):
     job = client.submit(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
-                        *controls(steps=40, size=128, preset_name="balanced", normalize=True, style_log=None,
+                        *controls(steps=40, size=128, preset_name="balanced", normalize=True, style_from_strength=True,
                                   content_log=0.0, tv_log=-1.0, optimizer="adam", start_size=0), api_name="/stylize")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not any("Step" in str(o[1]) for o in job.outputs()):
         time.sleep(0.1)
     # Strength 7.5 is ten times the middle's normalised style weight, 10: resolved on the server, nothing written back
-    assert client.predict(7.5, "balanced", True, None, 0.0, -1.0, api_name="/strength") in (None, ())
+    assert client.predict(7.5, "balanced", True, True, 0.0, 0.0, -1.0, api_name="/strength") in (None, ())
     final_status = job.result()[1]
     assert "Weights changed at step" in final_status and "style 100" in final_status
 
@@ -125,7 +125,7 @@ def test_strength_alone_sets_the_style_weight_on_the_server(client, pictures, ra
     from studio.controls import controls_from_settings
     monkeypatch.setenv(instant.MODEL_ENV, instant.BUNDLED)  # the default start, the instant picture, offline
     defaults = controls_from_settings(preset(DEFAULT_PRESET), random_vgg16)
-    assert defaults["style_log"] is None
+    assert defaults["style_from_strength"] is True
     records, run = {}, optimize_tab.stylize_pictures
 
     def recording(*args, **kwargs):  # the Progress records the server streams from

@@ -82,7 +82,7 @@ def test_choosing_a_preset_moves_its_controls_and_weights(random_vgg16):
     seed = chosen_preset("seed", 5.0, random_vgg16)
     assert (seed["steps"], seed["optimizer"], seed["init"], seed["start_size"], seed["normalize"]) == \
         (200, "adam", "content", 0, False)
-    assert seed["style_log"] is None  # the style weight goes back to Strength's, resolved on the server
+    assert seed["style_from_strength"] is True  # the style weight goes back to Strength's, resolved on the server
     seed_weights = loss_weights(settings_from_controls(seed, two_styles=False), random_vgg16)
     assert (seed_weights.style, seed["content_log"], seed["tv_log"]) == pytest.approx((0.1, 3.0, 0.0))
     balanced = chosen_preset("balanced", 7.5, random_vgg16)
@@ -91,16 +91,20 @@ def test_choosing_a_preset_moves_its_controls_and_weights(random_vgg16):
     assert loss_weights(settings_from_controls(balanced, two_styles=False), random_vgg16).style == pytest.approx(100)
 
 
-def test_the_style_weight_is_strengths_unless_typed_in(random_vgg16):
+def test_the_style_weight_is_strengths_unless_set_by_hand(random_vgg16):
     values = controls_from_settings(preset("balanced"), random_vgg16)
-    assert values["style_log"] is None and BY_NAME["style_log"].widget == "number"
+    assert values["style_from_strength"] is True
     weights = {strength: loss_weights(settings_from_controls(values | {"strength": strength}, two_styles=False),
                                       random_vgg16) for strength in (0.0, 10.0)}
     assert weights[10.0].style / weights[0.0].style == pytest.approx(1e4)
     assert (weights[10.0].content, weights[10.0].tv) == (weights[0.0].content, weights[0.0].tv)
-    typed = settings_from_controls(values | {"strength": 10.0, "style_log": -1.0}, two_styles=False)
-    assert loss_weights(typed, random_vgg16).style == pytest.approx(0.1)
-    assert clamped(values) == (values, [])  # an empty field is no value to move into range
+    by_hand = values | {"strength": 10.0, "style_from_strength": False, "style_log": -1.0}
+    assert loss_weights(settings_from_controls(by_hand, two_styles=False), random_vgg16).style == pytest.approx(0.1)
+    # An API client may leave the style weight out (None) instead: Strength's too.
+    left_out = settings_from_controls(by_hand | {"style_log": None}, two_styles=False)
+    assert loss_weights(left_out, random_vgg16).style == pytest.approx(weights[10.0].style)
+    restored = controls_from_settings(preset("balanced", style_weight=0.1), random_vgg16)
+    assert restored["style_from_strength"] is False and restored["style_log"] == pytest.approx(-1.0)
 
 
 def test_strength_moves_the_style_weight_slider(random_vgg16):
