@@ -32,12 +32,8 @@ class Control:
 
 
 def weight_control(term: str, label: str, bounds: tuple[float, float], floor: float, info: str = "") -> Control:
-    """A loss term's weight as a log10 slider (weights span ten decades); floor keeps a weight of 0 on it.
-    None (from an API client) leaves the weight to its default."""
-    def to_settings(value) -> dict:
-        return {f"{term}_weight": None if value is None else 10.0 ** value}
-
-    return Control(f"{term}_log", "slider", label, to_settings,
+    """A loss term's weight as a log10 slider (weights span ten decades); floor keeps a weight of 0 on it."""
+    return Control(f"{term}_log", "slider", label, lambda value: {f"{term}_weight": 10.0 ** value},
                    lambda settings, weights: math.log10(max(getattr(weights, term), floor)), bounds, 0.1, info=info,
                    elem_id=f"{term}-weight")
 
@@ -131,9 +127,9 @@ def clamped(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """Values moved into their controls' ranges (recipes from the command line go further), and a note for each."""
     values, notes = dict(values), []
     for control in CONTROLS:
-        value = values[control.name]
         if control.widget == "slider":
             low, high = control.bounds
+            value = values[control.name]
             values[control.name] = min(max(value, low), high)
             if values[control.name] != value:
                 notes.append(f"{control.name.replace('_', ' ')} {value:.4g} → {values[control.name]:.4g}")

@@ -105,7 +105,7 @@ def make_steer(network: FeatureNetwork):
               request: gr.Request = None):
         """Moving Strength or a weight during a run steers it from the next step; Strength moves the style weight
         unless it is set by hand, as it does for a run (settings_from_controls)."""
-        if style_from_strength or style_log is None:
+        if style_from_strength:
             try:
                 style_log = strength_style_log(strength, preset_name, normalize, network)
             except ValueError as error:
@@ -217,7 +217,7 @@ def optimize_tab(network: FeatureNetwork, content: Upload, style: Upload) -> Non
     controls["layer_emphasis"].change(lambda e: layer_weights_text(e, network), controls["layer_emphasis"],
                                       layer_text, **PAGE_ONLY)
     content.change(mask_background, content, mask_editor, **PAGE_ONLY)
-    # Steering writes no control: the server resolves Strength into the style weight, as it does for a run.
+    # Steering writes no weight back: the server resolves Strength into the style weight, as it does for a run.
     steer, steer_inputs = make_steer(network), [controls[name] for name in STEER_INPUTS]
     for name in ("strength", "style_from_strength", "content_log", "tv_log"):
         controls[name].input(steer, steer_inputs, None, queue=False, api_name="strength",

@@ -100,9 +100,6 @@ def test_the_style_weight_is_strengths_unless_set_by_hand(random_vgg16):
     assert (weights[10.0].content, weights[10.0].tv) == (weights[0.0].content, weights[0.0].tv)
     by_hand = values | {"strength": 10.0, "style_from_strength": False, "style_log": -1.0}
     assert loss_weights(settings_from_controls(by_hand, two_styles=False), random_vgg16).style == pytest.approx(0.1)
-    # An API client may leave the style weight out (None) instead: Strength's too.
-    left_out = settings_from_controls(by_hand | {"style_log": None}, two_styles=False)
-    assert loss_weights(left_out, random_vgg16).style == pytest.approx(weights[10.0].style)
     restored = controls_from_settings(preset("balanced", style_weight=0.1), random_vgg16)
     assert restored["style_from_strength"] is False and restored["style_log"] == pytest.approx(-1.0)
 

@@ -32,7 +32,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help=f"a local copy of TensorFlow's network (SavedModel folder), or {BUNDLED!r}; default "
                              f"${MODEL_ENV}, else download, else the bundled networks")
     parser.add_argument("--strength", type=float, default=1.0,
-                        help="0: the photo's own style, 1: the painting's (built-in styles: a pixel blend)")
+                        help="the style amount, 0: the photo's own style, 1: the painting's (TensorFlow's network "
+                             "and built-in styles: a pixel blend)")
     parser.add_argument("--style-size", type=int, default=STYLE_SIZE, help="side the style picture is scaled to")
     parser.add_argument("--size", type=int, default=None, help="longer side of the output (default: the photo's)")
     arguments = parser.parse_args(argv)

@@ -10,10 +10,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .. import images, networks, quiet
+from .. import images, networks, optimize, quiet
 from ..errors import one_line
 from ..limits import decode_sides
-from ..optimize import LossNotFinite, checked_pictures, stylize_pictures
 from ..recipe import recipe_text, settings_from_png
 from ..settings import (COLORS, DEFAULT_PRESET, INITS, NETWORKS, OPTIMIZERS, PRECISIONS, PRESETS, SIZE_RANGE,
                         STEPS_RANGE, STRENGTH_MIDDLE, STRENGTH_RANGE, Settings, preset)
@@ -84,7 +83,7 @@ def run(arguments: argparse.Namespace) -> Path:
         raise ValueError(f"--save-every is {arguments.save_every} but must be 0 (off) or a positive number")
     check_output(output, [arguments.content, *arguments.style, arguments.mask, arguments.recipe])
     # Fail on bad input before loading a network; the checked pictures go to the engine as they are.
-    content, styles = checked_pictures(arguments.content, arguments.style, settings)
+    content, styles = optimize.checked_pictures(arguments.content, arguments.style, settings)
     mask = (images.load_image(arguments.mask, "mask", decode_sides(settings)[0]).mean(axis=-1) if arguments.mask
             else None)
     network = networks.load_network(settings.network, settings.weights_path)
@@ -102,7 +101,7 @@ def run(arguments: argparse.Namespace) -> Path:
     last, written = None, []
     try:
         with bar:
-            for record in stylize_pictures(content, styles, settings, network=network, mask=mask):
+            for record in optimize.stylize_pictures(content, styles, settings, network=network, mask=mask):
                 if record.losses:  # before the update, which redraws the bar with it
                     left = {"left": tqdm.format_interval(record.eta)} if record.eta is not None else {}
                     bar.set_postfix(loss=f"{record.losses['total']:.4g}", size=f"{record.image.shape[1]}px", **left,
@@ -113,7 +112,7 @@ def run(arguments: argparse.Namespace) -> Path:
                     written.append(output.with_name(f"{output.stem}-step{record.step:04d}.png"))
                     images.save_png(written[-1], record.image, metadata)
                 last = record
-    except LossNotFinite as error:  # keep the last good picture beside the output, which is not written
+    except optimize.LossNotFinite as error:  # keep the last good picture beside the output, which is not written
         kept = output.with_name(f"{output.stem}-step{error.last.step:04d}.png")
         images.save_png(kept, error.last.image, metadata)
         raise ValueError(f"{error}; it is in {kept}") from None
