@@ -60,7 +60,7 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
 
 def main() -> None:
     network = load_network(os.environ.get("STYLIZE_NETWORK", "auto"))
-    print(f"Network: {network.label}" + (f" ({network.note})" if network.note else ""), file=sys.stderr)
+    print(f"Network: {network.label}" + (f" — {network.note}" if network.note else ""), file=sys.stderr)
     demo = build_app(network)
     hosting.configure_queue(demo)
     demo.launch(max_file_size=hosting.MAX_UPLOAD, css=CSS, theme=THEME,

@@ -13,6 +13,11 @@ the longer side 256 px: 1 is all of the photo's structure.
 greyscale Great Wave, a Scream darkened to 45%), the generated paintings in assets/, and scikit-image's sample
 photos. Methods are presets with optional overrides (balanced:strength=8,steps=40) or "instant". Prints a
 Markdown table per pair and a summary; writes a contact sheet PNG (photo, painting, every method).
+
+--gram-networks vgg19,vgg16-hed adds a second judge per network: Gram match = 1 - the mean over the style layers
+of |G(result) - G(painting)| / |G(photo) - G(painting)| (Frobenius norms, the painting at the result's longer side).
+The optimizer lowers exactly this on its own network, so read it on the *other* network: a VGG19 run judged by
+VGG16-HED's Grams and the reverse. --save DIR keeps every result as a PNG.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import scipy.ndimage
 from PIL import Image, ImageDraw
 
 from stylize import images, load_network, preset, stylize
+from stylize.losses import gram_matrix
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "images"
@@ -61,6 +67,21 @@ def content_keep(result: np.ndarray, photo: np.ndarray) -> float:
     photo = images.to_uint8(images.resize_longer_side(photo.astype(np.float32) / 255.0, 256))
     result = images.to_uint8(images.resize(result.astype(np.float32) / 255.0, photo.shape[:2]))
     return float(np.corrcoef(_edges(result), _edges(photo))[0, 1])
+
+
+def gram_match(result: np.ndarray, photo: np.ndarray, painting: np.ndarray, network) -> float:
+    """1 - mean over the network's style layers of |G(result) - G(painting)| / |G(photo) - G(painting)|."""
+    def grams(picture, shape=None):
+        picture = picture.astype(np.float32) / 255.0
+        picture = images.resize(picture, shape) if shape else images.resize_longer_side(picture, max(result.shape))
+        features = network(picture[None])
+        return {name: gram_matrix(features[name]) for name in network.style_layers}
+
+    result_grams, photo_grams = grams(result, result.shape[:2]), grams(photo, result.shape[:2])
+    target = grams(painting)
+    ratios = [np.linalg.norm(result_grams[name] - target[name]) / max(np.linalg.norm(photo_grams[name] - target[name]),
+                                                                      1e-12) for name in target]
+    return 1.0 - float(np.mean(ratios))
 
 
 def split_methods(text: str) -> list[str]:
@@ -158,6 +179,8 @@ def main(argv=None):
     parser.add_argument("--network", default="vgg16-hed")
     parser.add_argument("--methods", default="balanced,instant")
     parser.add_argument("--sheet", default="quality.png", help="the contact sheet PNG to write")
+    parser.add_argument("--gram-networks", default="", help="comma-separated networks judging by Gram match")
+    parser.add_argument("--save", help="a folder to write every result into, as PHOTO_PAINTING_METHOD.png")
     arguments = parser.parse_args(argv)
 
     if arguments.calibration:
@@ -171,8 +194,11 @@ def main(argv=None):
     network = load_network(arguments.network) if any(m != "instant" for m in methods) else None
     print(f"# {arguments.size} px, network {network.label if network else '-'}, "
           f"{len(photos)} photos x {len(paintings)} paintings", flush=True)
-    print("\n| photo | painting | method | style match | content keep | seconds |\n|---|---|---|---|---|---|")
-    scores: dict[str, list[tuple[float, float, float]]] = {m: [] for m in methods}
+    judges = {name: load_network(name) for name in arguments.gram_networks.split(",") if name}
+    gram_columns = "".join(f" Gram match ({name}) |" for name in judges)
+    print(f"\n| photo | painting | method | style match | content keep |{gram_columns} seconds |\n"
+          f"|---|---|---|---|---|{'---|' * len(judges)}---|")
+    scores: dict[str, list[tuple[float, ...]]] = {m: [] for m in methods}
     rows = []
     for photo_name, photo in photos.items():
         photo = images.to_uint8(images.resize_longer_side(photo.astype(np.float32) / 255.0, arguments.size))
@@ -181,16 +207,25 @@ def main(argv=None):
             for method in methods:
                 result, seconds = run_method(method, photo, painting, arguments.size, network)
                 match, keep = style_match(result, photo, painting), content_keep(result, photo)
-                scores[method].append((match, keep, seconds))
+                grams = [gram_match(result, photo, painting, judge) for judge in judges.values()]
+                scores[method].append((match, keep, *grams, seconds))
                 cells.append((f"{method} {match:.2f}/{keep:.2f}", result))
-                print(f"| {photo_name} | {painting_name} | {method} | {match:.2f} | {keep:.2f} | {seconds:.1f} |",
-                      flush=True)
+                gram_cells = "".join(f" {value:.2f} |" for value in grams)
+                print(f"| {photo_name} | {painting_name} | {method} | {match:.2f} | {keep:.2f} |{gram_cells} "
+                      f"{seconds:.1f} |", flush=True)
+                if arguments.save:
+                    Path(arguments.save).mkdir(parents=True, exist_ok=True)
+                    safe_method = method.replace(":", "_").replace(",", "_").replace("=", "")
+                    images.save_png(Path(arguments.save) / f"{photo_name}_{painting_name}_{safe_method}.png", result)
             rows.append((f"{photo_name} x {painting_name}", cells))
-    print("\n| method | style match mean | min | content keep mean | min | seconds mean |\n|---|---|---|---|---|---|")
+    gram_columns = "".join(f" Gram match ({name}) mean | min |" for name in judges)
+    print(f"\n| method | style match mean | min | content keep mean | min |{gram_columns} seconds mean |\n"
+          f"|---|---|---|---|---|{'---|---|' * len(judges)}---|")
     for method, values in scores.items():
-        match, keep, seconds = np.array(values).T
-        print(f"| {method} | {match.mean():.2f} | {match.min():.2f} | {keep.mean():.2f} | {keep.min():.2f} | "
-              f"{seconds.mean():.1f} |")
+        match, keep, *grams, seconds = np.array(values).T
+        gram_cells = "".join(f" {gram.mean():.2f} | {gram.min():.2f} |" for gram in grams)
+        print(f"| {method} | {match.mean():.2f} | {match.min():.2f} | {keep.mean():.2f} | {keep.min():.2f} |"
+              f"{gram_cells} {seconds.mean():.1f} |")
     contact_sheet(rows).save(arguments.sheet)
     print(f"\ncontact sheet: {arguments.sheet}")
 

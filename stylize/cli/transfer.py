@@ -87,7 +87,7 @@ def run(arguments: argparse.Namespace) -> Path:
     mask = (images.load_image(arguments.mask, "mask", decode_sides(settings)[0]).mean(axis=-1) if arguments.mask
             else None)
     network = networks.load_network(settings.network, settings.weights_path)
-    print(f"Network: {network.label}" + (f" ({network.note})" if network.note else ""), file=sys.stderr)
+    print(f"Network: {network.label}" + (f" — {network.note}" if network.note else ""), file=sys.stderr)
     precision = networks.resolve_precision(settings.precision)
     print(f"Precision: {precision}" + (" (auto: chosen for this machine's CPU/GPU)" if settings.precision == "auto"
                                         else ""), file=sys.stderr)
