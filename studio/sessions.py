@@ -9,7 +9,7 @@ import time
 
 import gradio as gr
 
-from stylize.networks import LossWeights
+from stylize.weights import LossWeights
 
 from . import hosting
 from .controls import weights_from_sliders
