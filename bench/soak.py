@@ -91,10 +91,10 @@ def main() -> None:
     photo, painting = handle_file(str(work / "photo.jpg")), handle_file(str(work / "painting.png"))
     demo = hosting.configure_queue(app.build_app(load_network(arguments.network)))
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **hosting.launch_options())
-    controls = dict(preset_name="seed", style_log=-1.0, content_log=3.0, tv_log=0.0, steps=arguments.steps,
+    controls = dict(preset_name="seed", strength=5.0, style_from_strength=False, style_log=-1.0, content_log=3.0,
+                    tv_log=0.0, normalize=False, steps=arguments.steps,
                     size=arguments.size, optimizer="adam", precision="auto", start_size=0, coarse_steps=0,
-                    init="content", seed=0, style_scale=1.0, colors="style", layer_emphasis=0.0, blend=0.5,
-                    strength=5.0, normalize=False)
+                    init="content", seed=0, style_scale=1.0, colors="style", layer_emphasis=0.0, blend=0.5)
     values = [None, None, *[controls[name] for name in CONTROL_NAMES]]
 
     print(f"{arguments.runs} runs of {arguments.steps} steps at {arguments.size} px through /stylize "

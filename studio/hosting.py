@@ -41,8 +41,8 @@ CACHE_AGE = float(os.environ.get("STYLIZE_CACHE_SECONDS", 1200))
 CACHE_SWEEP = min(300.0, CACHE_AGE)
 RESULTS_DIR = Path(tempfile.mkdtemp(prefix="stylize-results-"))  # mode 0700, a fresh name: not shared /tmp's
 STATE_SESSIONS = 500  # sessions whose state Gradio keeps in memory (its default, 10000, is a memory lever)
-HISTORY_LENGTH = 12
-RESULT_NAMES = ("stylized-*.png", "before-*.webp", "after-*.webp")  # our files' names, random tokens in each  # results kept in a session's history strip
+HISTORY_LENGTH = 12  # results kept in a session's history strip
+RESULT_NAMES = ("stylized-*.png", "before-*.webp", "after-*.webp")  # our files' names, random tokens in each
 folders: dict[str, Path] = {}  # each session's results folder, removed when the session ends
 
 

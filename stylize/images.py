@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
+from .errors import one_line
 from .files import write_atomically
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # uploads above this are refused before reading
@@ -104,12 +105,8 @@ def _open(file, what: str) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # checked from the header on opening
         raise ValueError(f"{what} is larger than {MAX_PIXELS / 1e6:.0f} megapixels: scale it down first") from None
     except DECODE_ERRORS as error:
-        raise ValueError(f"{what} could not be read ({_one_line(error)}): the file may be truncated or damaged") \
+        raise ValueError(f"{what} could not be read ({one_line(error)}): the file may be truncated or damaged") \
             from None
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
 
 
 def pil_to_float_rgb(image: Image.Image, what: str = "image", max_side: int | None = None) -> np.ndarray:
@@ -129,7 +126,7 @@ def pil_to_float_rgb(image: Image.Image, what: str = "image", max_side: int | No
         raise ValueError(f"{what} is too large to decode in this machine's free memory: scale it down first") \
             from None
     except DECODE_ERRORS as error:
-        raise ValueError(f"{what} could not be decoded ({_one_line(error)}): the file may be truncated or damaged") \
+        raise ValueError(f"{what} could not be decoded ({one_line(error)}): the file may be truncated or damaged") \
             from None
     return array_to_float_rgb(pixels, what)
 
@@ -227,5 +224,5 @@ def read_png_text(source: str | os.PathLike | bytes, max_pixels: int | None = No
         try:
             return {key: str(value) for key, value in getattr(image, "text", {}).items()}
         except DECODE_ERRORS as error:
-            raise ValueError(f"this PNG could not be read ({_one_line(error)}): the file may be truncated or "
+            raise ValueError(f"this PNG could not be read ({one_line(error)}): the file may be truncated or "
                              "damaged") from None

@@ -12,6 +12,7 @@ import tensorflow as tf
 from . import imagenet_vgg19
 from .cache import BoundedCache
 from .quiet import gpu_present, native_stderr_silenced
+from .weights import LOSS_WEIGHTS  # the networks by name, each with its raw default weights
 
 WEIGHTS_ENV = "STYLIZE_VGG19_WEIGHTS"  # a local VGG19 "notop" .h5 file, for machines without network
 VGG19_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"  # the name Keras caches it under
@@ -23,23 +24,6 @@ CONTENT_LAYERS = ("block5_conv2",)
 class NetworkUnavailable(RuntimeError):
     """The requested network's weights cannot be had; the message says how to get them."""
 
-
-@dataclass(frozen=True)
-class LossWeights:
-    style: float
-    content: float
-    tv: float
-
-
-# Raw (unnormalised) terms: each network's layers have their own scales, so each has its own balance. Used by
-# the seed preset, recipes made before normalisation, and training.
-LOSS_WEIGHTS = {
-    "vgg19": LossWeights(style=1e-2, content=1e4, tv=30.0),  # the seed program's
-    "vgg16-hed": LossWeights(style=1e-1, content=1e3, tv=1.0),  # tuned by eye on photos and paintings at 512 px
-}
-# Normalised terms (objective.term_scales: each divided by its value for the photo) have no units, so one set
-# serves every network and painting. style is the weight at Strength 5; Strength scales it (settings.strength_factor).
-NORMALIZED_WEIGHTS = LossWeights(style=10.0, content=1.0, tv=0.1)  # calibrated by bench/quality.py (README)
 
 LABELS = {
     "vgg19": "VGG19 (ImageNet)",
@@ -64,17 +48,6 @@ class FeatureNetwork:
     @property
     def label(self) -> str:
         return LABELS[self.name]
-
-    def default_weights(self, normalize: bool = False) -> LossWeights:
-        return NORMALIZED_WEIGHTS if normalize else LOSS_WEIGHTS[self.name]
-
-    def weights_or_defaults(self, style: float | None, content: float | None, tv: float | None,
-                            normalize: bool = False) -> LossWeights:
-        """The given loss weights, with the default (normalised terms' or this network's raw) where one is None."""
-        default = self.default_weights(normalize)
-        return LossWeights(style=default.style if style is None else style,
-                           content=default.content if content is None else content,
-                           tv=default.tv if tv is None else tv)
 
     def __call__(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
         """Features of a 1xHxWx3 float [0, 1] batch, always float32 (bfloat16 networks are cast back)."""

@@ -7,8 +7,8 @@ import tensorflow as tf
 
 from .cache import picture_key
 from .losses import content_loss, gram_matrices, style_loss, total_variation_loss, weighted_sum
-from .networks import FeatureNetwork, LossWeights
-from .settings import Settings, strength_factor
+from .networks import FeatureNetwork
+from .weights import LossWeights
 
 
 class Objective:
@@ -53,14 +53,6 @@ class Objective:
         self.style_weight.assign(weights.style)
         self.content_weight.assign(weights.content)
         self.tv_weight.assign(weights.tv)
-
-
-def loss_weights(settings: Settings, network: FeatureNetwork) -> LossWeights:
-    """The settings' weights, with the defaults where a weight is left as None (the style's scaled by strength)."""
-    style = settings.style_weight
-    if style is None:
-        style = network.default_weights(settings.normalize).style * strength_factor(settings.strength)
-    return network.weights_or_defaults(style, settings.content_weight, settings.tv_weight, settings.normalize)
 
 
 def style_targets(network: FeatureNetwork, style: np.ndarray) -> dict[str, tf.Tensor]:

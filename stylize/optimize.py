@@ -10,13 +10,15 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from . import color, images
+from .fast.instant import instant_stylize
 from .images import ImageSource
 from .limits import check_memory, check_sizes, decode_sides, run_shapes, style_size
 from .losses import style_layer_weights
-from .networks import FeatureNetwork, LossWeights, load_network
-from .objective import build_objective, loss_weights
+from .networks import FeatureNetwork, load_network
+from .objective import build_objective
 from .optimizers import make_optimizer
 from .settings import STRENGTH_MIDDLE, Settings
+from .weights import LossWeights, loss_weights
 
 
 @dataclass(frozen=True)
@@ -112,8 +114,16 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], se
     asked before every step for new loss weights (None: keep them), so a run can be re-weighted as it goes.
     Closing the generator stops the run at its next step.
     """
-    start = time.perf_counter()
     content, styles = checked_pictures(content, style, settings)
+    yield from stylize_pictures(content, styles, settings, network=network, mask=mask, steer=steer)
+
+
+def stylize_pictures(content: np.ndarray, styles: list[np.ndarray], settings: Settings, *,
+                     network: FeatureNetwork | None = None, mask: np.ndarray | None = None,
+                     steer: Steer | None = None) -> Iterator[Progress]:
+    """stylize() on the pictures checked_pictures returned for these settings: the app and the command line check
+    their uploads first (to refuse them before queueing or loading a network), then hand them over as they are."""
+    start = time.perf_counter()
     network = network or load_network(settings.network, settings.weights_path)
     weights = loss_weights(settings, network)
     model = network.in_precision(settings.precision)
@@ -135,9 +145,10 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], se
             effective = settings.replace(style_weight=weights.style, content_weight=weights.content,
                                          tv_weight=weights.tv)
             notes += (describe_steering(steered_at, weights),)
-        return Progress(step, total, images.to_uint8(picture), {k: float(v) for k, v in losses.items()}, elapsed,
-                        fraction, network.label, notes, seconds_left(elapsed, fraction, first_step), weights,
-                        effective, steered_at)
+        return Progress(step=step, total=total, image=images.to_uint8(picture),
+                        losses={k: float(v) for k, v in losses.items()}, elapsed=elapsed, fraction=fraction,
+                        network=network.label, notes=notes, eta=seconds_left(elapsed, fraction, first_step),
+                        weights=weights, settings=effective, steered_at=steered_at)
 
     step = 0
     picture = None  # the optimized pixels, float HxWx3 at the current scale
@@ -190,7 +201,6 @@ def initial_picture(settings: Settings, content: np.ndarray, style: np.ndarray) 
         # high-frequency): starting in the painting's colours leaves the steps for its texture.
         return content + share * (color.match_colour_statistics(content, style) - content)
     if settings.init == "instant" and share > 0:  # at 0 the photo itself, not the photo in its own style
-        from .fast.instant import instant_stylize  # here: fast/ imports this module, and only this start needs it
         return instant_stylize(content, style, strength=share).astype(np.float32) / 255.0
     if settings.init == "noise":
         return np.random.default_rng(settings.seed).uniform(0, 1, content.shape).astype(np.float32)

@@ -1,4 +1,4 @@
-"""Keeping TensorFlow's native start-up lines (oneDNN, CUDA, absl) off the terminal unless asked for."""
+"""Keeping TensorFlow's native start-up lines (oneDNN, CUDA, absl) off the terminal unless the CLI's --verbose asks."""
 
 from __future__ import annotations
 
@@ -6,26 +6,45 @@ import contextlib
 import functools
 import os
 import sys
+import tempfile
 
-VERBOSE = "--verbose" in sys.argv or os.environ.get("STYLIZE_VERBOSE") == "1"
+MAX_HELD = 64 * 1024  # bytes of held-back lines kept for --verbose; start-up chatter is a few hundred
+_held: list[str] = []  # what was held back so far, shown if --verbose comes after (the package imports TensorFlow
+# before any command line is parsed)
+_verbose = False
+
+
+def set_verbose(on: bool = True) -> None:
+    """The command line's --verbose: show the lines held back so far, and let later ones through."""
+    global _verbose
+    _verbose = on
+    if on and _held:
+        sys.stderr.write("".join(_held))
+        sys.stderr.flush()
+        _held.clear()
 
 
 @contextlib.contextmanager
 def native_stderr_silenced():
-    """Send file descriptor 2 to /dev/null for a while: these lines come from C++ before any Python logging is
-    set up, so TF_CPP_MIN_LOG_LEVEL no longer hides them; Python's own errors are raised after it is restored."""
-    if VERBOSE:
+    """Send file descriptor 2 to a temporary file for a while, and hold what arrives there: these lines come from
+    C++ before any Python logging is set up, so TF_CPP_MIN_LOG_LEVEL no longer hides them; Python's own errors are
+    raised after it is restored."""
+    if _verbose:
         yield
         return
     sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            text = held.read(MAX_HELD).decode("utf-8", "replace")
+            if text and sum(map(len, _held)) < MAX_HELD:
+                _held.append(text)
 
 
 @functools.lru_cache(maxsize=1)

@@ -23,8 +23,7 @@ SEED_RANGE = (0, 2**32 - 1)
 PREVIEW_EVERY_RANGE = (1, 1000)
 STYLE_SCALE_RANGE = (0.1, 4.0)
 STRENGTH_RANGE = (0.0, 10.0)
-STRENGTH_MIDDLE = 5.0  # the default: the calibrated balance of style and content (bench/quality.py)
-STRENGTH_PER_DECADE = 2.5  # Strength steps that multiply the style weight by 10
+STRENGTH_MIDDLE = 5.0  # the default: the calibrated balance of style and content (weights.NORMALIZED_WEIGHTS)
 
 SEED_STEPS = 200
 
@@ -38,7 +37,7 @@ class Settings:
     weights_path: str | None = None  # a local VGG19 weights file (.h5) for offline machines; None: Keras' download/cache
     strength: float = STRENGTH_MIDDLE  # 0 (the photo) ... 10 (the painting): scales the default style weight
     normalize: bool = True  # divide each loss term by its value for the photo, so weights mean the same everywhere
-    style_weight: float | None = None  # None: the default (networks.NORMALIZED_WEIGHTS) scaled by strength
+    style_weight: float | None = None  # None: the default (weights.NORMALIZED_WEIGHTS) scaled by strength
     content_weight: float | None = None  # None: the default (normalised terms' or, for the raw formula, the network's)
     tv_weight: float | None = None  # None: the default, as content_weight; total variation smooths pixel noise
     size: int = 512  # longer side of the output, in pixels; the style image is scaled to the same longer side
@@ -110,11 +109,6 @@ class Settings:
     @property
     def total_steps(self) -> int:
         return sum(steps for _, steps in self.schedule())
-
-
-def strength_factor(strength: float) -> float:
-    """What Strength multiplies the default style weight by: 1 at the middle, x10 every STRENGTH_PER_DECADE."""
-    return 10.0 ** ((strength - STRENGTH_MIDDLE) / STRENGTH_PER_DECADE)
 
 
 # Presets: field overrides on top of Settings' defaults, which are "balanced". The instant start carried more of

@@ -56,9 +56,10 @@ def _seed_controls(steps: int = 6, size: int = 128, **changes) -> list:
     """/stylize's inputs after the two uploads: second style, mask, then the controls in CONTROL_NAMES order
     (gr.State is not part of the API), set to the seed preset's raw formula unless changed."""
     from studio.controls import CONTROL_NAMES
-    values = dict(preset_name="seed", strength=5.0, style_log=-1.0, content_log=3.0, tv_log=0.0, steps=steps,
-                  size=size, optimizer="adam", precision="float32", start_size=0, coarse_steps=0, init="content",
-                  seed=0, style_scale=1.0, colors="style", layer_emphasis=0.0, blend=0.5, normalize=False)
+    values = dict(preset_name="seed", strength=5.0, style_from_strength=False, style_log=-1.0, content_log=3.0,
+                  tv_log=0.0, steps=steps, size=size, optimizer="adam", precision="float32", start_size=0,
+                  coarse_steps=0, init="content", seed=0, style_scale=1.0, colors="style", layer_emphasis=0.0,
+                  blend=0.5, normalize=False)
     values.update(changes)
     return [None, None, *[values[name] for name in CONTROL_NAMES]]
 

@@ -105,12 +105,41 @@ def test_moving_a_weight_slider_mid_run_steers_it(client, pictures, controls):
 
 def test_moving_strength_mid_run_steers_it_through_the_style_weight(client, pictures, controls):
     job = client.submit(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
-                        *controls(steps=40, size=128, preset_name="balanced", normalize=True, style_log=0.0,
+                        *controls(steps=40, size=128, preset_name="balanced", normalize=True, style_from_strength=True,
                                   content_log=0.0, tv_log=-1.0, optimizer="adam", start_size=0), api_name="/stylize")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not any("Step" in str(o[1]) for o in job.outputs()):
         time.sleep(0.1)
-    style_log = client.predict(7.5, "balanced", 0.0, -1.0, True, api_name="/strength")
-    assert style_log == pytest.approx(2.0)  # Strength 7.5 is ten times the middle's normalised style weight, 10
+    # Strength 7.5 is ten times the middle's normalised style weight, 10: resolved on the server, nothing written back
+    assert client.predict(7.5, "balanced", True, True, 0.0, 0.0, -1.0, api_name="/strength") in (None, ())
     final_status = job.result()[1]
     assert "Weights changed at step" in final_status and "style 100" in final_status
+
+
+def test_strength_alone_sets_the_style_weight_on_the_server(client, pictures, random_vgg16, monkeypatch):
+    # Every control at the page's default but Strength, the style weight left to it (empty), as an API client that
+    # sends only Strength would; only the size and step count shrink, to save CPU.
+    from stylize.fast import instant
+    from stylize.settings import DEFAULT_PRESET, preset
+    from studio import optimize_tab
+    from studio.controls import controls_from_settings
+    monkeypatch.setenv(instant.MODEL_ENV, instant.BUNDLED)  # the default start, the instant picture, offline
+    defaults = controls_from_settings(preset(DEFAULT_PRESET), random_vgg16)
+    assert defaults["style_from_strength"] is True
+    records, run = {}, optimize_tab.stylize_pictures
+
+    def recording(*args, **kwargs):  # the Progress records the server streams from
+        for record in run(*args, **kwargs):
+            records.setdefault(record.settings.strength, []).append(record)
+            yield record
+
+    monkeypatch.setattr(optimize_tab, "stylize_pictures", recording)
+    for strength in (0.0, 10.0):
+        values = defaults | {"strength": strength, "size": 128, "steps": 2, "start_size": 0}
+        result = client.predict(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
+                                None, None, *[values[name] for name in CONTROL_NAMES], api_name="/stylize")
+        assert "Done." in result[1]
+        assert settings_from_png(result[3]["value"])[0].style_weight is None  # the recipe keeps it Strength's
+    weak, strong = records[0.0][-1], records[10.0][-1]
+    assert strong.weights.style / weak.weights.style == pytest.approx(10.0 ** (10 / 2.5), rel=1e-9)
+    assert (strong.weights.content, strong.weights.tv) == (weak.weights.content, weak.weights.tv)

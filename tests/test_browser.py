@@ -63,4 +63,7 @@ def test_upload_stylize_watch_and_stop(url, uploads, tmp_path):
         page.locator("#history button.thumbnail-item").first.click()
         page.wait_for_function("() => document.querySelector('.run-status')?.innerText.includes('Restored')",
                                timeout=10_000)
+        # The page left the style weight to Strength, and the result's recipe kept it so.
+        page.get_by_text("Advanced").click()
+        assert page.locator("#style-from-strength input[type=checkbox]").is_checked()
         browser.close()

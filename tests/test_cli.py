@@ -103,3 +103,10 @@ def test_the_bar_shows_the_engines_time_left_not_a_step_count(files, random_vgg1
     assert status == 0, bar
     assert "left=" in bar  # the engine's estimate, weighted by each scale's pixels
     assert "<" not in bar  # tqdm's own, which counts a 32 px step like a 64 px one
+
+
+@pytest.mark.parametrize("old, new", [("stylize.instant", "stylize.cli.instant"), ("stylize.train", "stylize.cli.train")])
+def test_the_previous_module_commands_still_run(old, new):
+    done = subprocess.run([sys.executable, "-m", old, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"usage: python -m {new}" in done.stdout

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from stylize import settings as limits
-from stylize.objective import loss_weights
-from stylize.settings import PRESETS, preset
+from stylize.settings import (COLORS, INITS, LAYER_EMPHASIS_RANGE, OPTIMIZERS, PRESETS, SEED_RANGE, SIZE_RANGE,
+                              STEPS_RANGE, STRENGTH_RANGE, STYLE_SCALE_RANGE, preset)
+from stylize.weights import loss_weights
 from studio import controls
 from studio.controls import (BY_NAME, CONTROL_NAMES, clamped, controls_from_settings, preset_values,
                              settings_from_controls, strength_style_log)
@@ -50,14 +50,14 @@ def test_the_blend_only_counts_with_a_second_painting(random_vgg16):
 
 
 def test_ranges_come_from_settings_and_defaults_sit_inside_them(random_vgg16):
-    assert BY_NAME["strength"].bounds == limits.STRENGTH_RANGE
-    assert BY_NAME["steps"].bounds == limits.STEPS_RANGE
-    assert BY_NAME["style_scale"].bounds == limits.STYLE_SCALE_RANGE
-    assert BY_NAME["layer_emphasis"].bounds == limits.LAYER_EMPHASIS_RANGE
-    assert BY_NAME["seed"].bounds == limits.SEED_RANGE
-    assert BY_NAME["optimizer"].choices == limits.OPTIMIZERS and BY_NAME["init"].choices == limits.INITS
-    assert [value for _, value in BY_NAME["colors"].choices] == list(limits.COLORS)
-    assert limits.SIZE_RANGE[0] <= controls.SIZE_SLIDER[0] < controls.SIZE_SLIDER[1] <= limits.SIZE_RANGE[1]
+    assert BY_NAME["strength"].bounds == STRENGTH_RANGE
+    assert BY_NAME["steps"].bounds == STEPS_RANGE
+    assert BY_NAME["style_scale"].bounds == STYLE_SCALE_RANGE
+    assert BY_NAME["layer_emphasis"].bounds == LAYER_EMPHASIS_RANGE
+    assert BY_NAME["seed"].bounds == SEED_RANGE
+    assert BY_NAME["optimizer"].choices == OPTIMIZERS and BY_NAME["init"].choices == INITS
+    assert [value for _, value in BY_NAME["colors"].choices] == list(COLORS)
+    assert SIZE_RANGE[0] <= controls.SIZE_SLIDER[0] < controls.SIZE_SLIDER[1] <= SIZE_RANGE[1]
     for name in PRESETS:
         values = controls_from_settings(preset(name), random_vgg16)
         assert clamped(values) == (values, []), name
@@ -72,14 +72,36 @@ def test_restored_values_are_moved_into_the_sliders_with_a_note(random_vgg16):
         {name: value for name, value in values.items() if name not in ("size", "start_size", "style_log")}
 
 
+def chosen_preset(name: str, strength: float, network) -> dict:
+    """The controls after choosing a preset on a page whose Strength is strength."""
+    values = controls_from_settings(preset("balanced"), network) | {"preset_name": name, "strength": strength}
+    return values | dict(zip(controls.PRESET_CONTROLS, preset_values(name, network)))
+
+
 def test_choosing_a_preset_moves_its_controls_and_weights(random_vgg16):
-    seed = dict(zip(controls.PRESET_CONTROLS, preset_values("seed", 5.0, random_vgg16)))
+    seed = chosen_preset("seed", 5.0, random_vgg16)
     assert (seed["steps"], seed["optimizer"], seed["init"], seed["start_size"], seed["normalize"]) == \
         (200, "adam", "content", 0, False)
-    assert (seed["style_log"], seed["content_log"], seed["tv_log"]) == pytest.approx((-1.0, 3.0, 0.0))
-    balanced = dict(zip(controls.PRESET_CONTROLS, preset_values("balanced", 7.5, random_vgg16)))
+    assert seed["style_from_strength"] is True  # the style weight goes back to Strength's, resolved on the server
+    seed_weights = loss_weights(settings_from_controls(seed, two_styles=False), random_vgg16)
+    assert (seed_weights.style, seed["content_log"], seed["tv_log"]) == pytest.approx((0.1, 3.0, 0.0))
+    balanced = chosen_preset("balanced", 7.5, random_vgg16)
     assert balanced["optimizer"] == "lbfgs" and balanced["normalize"] is True
-    assert balanced["style_log"] == pytest.approx(2.0)  # Strength 7.5: ten times the normalised default, 10
+    # Strength 7.5: ten times the normalised default, 10
+    assert loss_weights(settings_from_controls(balanced, two_styles=False), random_vgg16).style == pytest.approx(100)
+
+
+def test_the_style_weight_is_strengths_unless_set_by_hand(random_vgg16):
+    values = controls_from_settings(preset("balanced"), random_vgg16)
+    assert values["style_from_strength"] is True
+    weights = {strength: loss_weights(settings_from_controls(values | {"strength": strength}, two_styles=False),
+                                      random_vgg16) for strength in (0.0, 10.0)}
+    assert weights[10.0].style / weights[0.0].style == pytest.approx(1e4)
+    assert (weights[10.0].content, weights[10.0].tv) == (weights[0.0].content, weights[0.0].tv)
+    by_hand = values | {"strength": 10.0, "style_from_strength": False, "style_log": -1.0}
+    assert loss_weights(settings_from_controls(by_hand, two_styles=False), random_vgg16).style == pytest.approx(0.1)
+    restored = controls_from_settings(preset("balanced", style_weight=0.1), random_vgg16)
+    assert restored["style_from_strength"] is False and restored["style_log"] == pytest.approx(-1.0)
 
 
 def test_strength_moves_the_style_weight_slider(random_vgg16):

@@ -7,7 +7,7 @@ from stylize import Settings, stylize
 from stylize import limits
 from stylize.color import to_ycbcr
 from stylize.losses import style_layer_weights
-from stylize.networks import LossWeights
+from stylize.weights import LossWeights
 
 
 def final(records):

@@ -66,6 +66,13 @@ def test_bfloat16_stays_close_to_float32(network, content):
     assert np.abs(full - half).mean() < 2.0
 
 
+def test_auto_precision_runs_what_this_machine_resolves_it_to(network, content):
+    from stylize.fast.transformer import traced
+    from stylize.networks import resolve_precision
+    assert traced(network, "auto") is traced(network, resolve_precision("auto"))  # no "mixed_auto" policy
+    assert apply_transformer(network, content, precision="auto").shape == content.shape
+
+
 def test_width_and_blocks_are_checked():
     with pytest.raises(ValueError, match="width is 3 but must be from 0.125 to 2"):
         build_transformer(width=3)

@@ -181,7 +181,7 @@ def test_the_work_budget_counts_style_scale_a_second_painting_lbfgs_and_the_step
 
 
 def test_steering_reweights_at_most_every_few_seconds_and_keeps_the_latest(monkeypatch):
-    from stylize.networks import LossWeights
+    from stylize.weights import LossWeights
     clock = [100.0]
     monkeypatch.setattr(sessions.time, "monotonic", lambda: clock[0])
     first, second, third, fourth = (LossWeights(10.0 ** n, 1.0, 0.0) for n in range(4))

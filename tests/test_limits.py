@@ -10,7 +10,8 @@ from PIL import Image
 
 from stylize.cli import transfer as cli
 from stylize import limits, networks, optimize
-from stylize.networks import LossWeights, resolve_precision
+from stylize.networks import resolve_precision
+from stylize.weights import LossWeights
 from stylize.limits import available_memory, check_memory
 from stylize.optimize import LossNotFinite, stylize
 from stylize.settings import Settings, preset
@@ -140,7 +141,7 @@ def test_an_input_is_never_overwritten_and_the_folder_is_checked_first(files, st
 
 
 def test_stop_after_save_every_names_what_was_written(files, stand_in, monkeypatch, capsys):
-    real = optimize.stylize
+    real = optimize.stylize_pictures
 
     def interrupted(*args, **kwargs):
         for record in real(*args, **kwargs):
@@ -148,7 +149,7 @@ def test_stop_after_save_every_names_what_was_written(files, stand_in, monkeypat
             if record.step == 4:
                 raise KeyboardInterrupt
 
-    monkeypatch.setattr(optimize, "stylize", interrupted)
+    monkeypatch.setattr(optimize, "stylize_pictures", interrupted)
     assert run_cli(files, "-o", files / "out.png", "--steps", "8", "--save-every", "2") == 130
     message = capsys.readouterr().err.strip().splitlines()[-1]
     assert message == f"stopped: 2 picture(s) written, the last {files / 'out-step0004.png'}"
@@ -162,7 +163,7 @@ def test_a_nan_run_exits_2_and_keeps_the_last_good_picture(files, stand_in, monk
         yield last
         raise LossNotFinite(4, math.nan, last)
 
-    monkeypatch.setattr(optimize, "stylize", failing)
+    monkeypatch.setattr(optimize, "stylize_pictures", failing)
     assert run_cli(files, "-o", files / "out.png") == 2
     message = capsys.readouterr().err.strip().splitlines()[-1]
     assert message.startswith("error: the loss became nan at step 4") and message.endswith("out-step0003.png")

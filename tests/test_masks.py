@@ -1,4 +1,4 @@
-"""Masks from painted ImageEditor layers: 1 where painted, 0 far away, a smooth ramp between; blending through them."""
+"""Masks from painted ImageEditor layers: 1 where painted, 0 far away, a smooth ramp between."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ from PIL import Image
 from scipy import ndimage
 
 from stylize.images import resize
-from stylize.masks import blend_with_mask, mask_from_editor
+from studio.masks import mask_from_editor
 
 
 def layer_with_square(height: int, width: int, top: int, left: int, side: int) -> np.ndarray:
@@ -92,21 +92,3 @@ def test_layers_without_alpha_and_bad_arguments_are_refused():
         mask_from_editor(editor(), (64, 64), feather=0.5)
     with pytest.raises(ValueError, match=r"shape is \(64, 0\) but must be \(height, width\)"):
         mask_from_editor(editor(), (64, 0))
-
-
-def test_blend_with_zero_mask_returns_the_content_exactly_and_with_ones_the_stylized(make_picture):
-    stylized, content = make_picture(24, 32, seed=1), make_picture(24, 32, seed=2)
-    np.testing.assert_array_equal(blend_with_mask(stylized, content, np.zeros((24, 32))), content)
-    np.testing.assert_array_equal(blend_with_mask(stylized, content, np.ones((24, 32))), stylized)
-    half = blend_with_mask(stylized, content, np.full((24, 32), 0.5))
-    np.testing.assert_allclose(half, (stylized + content) / 2, atol=1e-6)
-
-
-def test_blend_resizes_mask_and_content_to_the_stylized_image(make_picture):
-    stylized, content = make_picture(24, 32, seed=1), make_picture(48, 64, seed=2)
-    mask = np.zeros((12, 16), np.float32)
-    mask[:, 8:] = 1.0  # right half
-    output = blend_with_mask(stylized, content, mask)
-    assert output.shape == stylized.shape
-    np.testing.assert_allclose(output[:, 20:], stylized[:, 20:], atol=1e-6)
-    np.testing.assert_allclose(output[:, :12], resize(content, (24, 32))[:, :12], atol=1e-6)

@@ -113,7 +113,7 @@ def _scaled(network, factor: float):
 
 
 def test_normalised_terms_are_one_for_the_photo_and_ignore_the_networks_scale(random_vgg16, content, style):
-    from stylize.networks import LossWeights
+    from stylize.weights import LossWeights
     from stylize.objective import build_objective
     weights = LossWeights(style=2.0, content=3.0, tv=0.5)
     losses = [build_objective(network, content, style, weights, normalize=True)(tf.constant(content[None]))
@@ -133,8 +133,8 @@ def test_normalised_terms_are_one_for_the_photo_and_ignore_the_networks_scale(ra
 
 
 def test_strength_scales_the_style_weight_and_explicit_weights_win(random_vgg16):
-    from stylize.objective import loss_weights
-    from stylize.settings import strength_factor
+    from stylize.weights import loss_weights
+    from stylize.weights import strength_factor
     assert [strength_factor(s) for s in (5.0, 7.5, 2.5)] == pytest.approx([1.0, 10.0, 0.1])
     middle = loss_weights(Settings(), random_vgg16)
     stronger = loss_weights(Settings(strength=7.5), random_vgg16)
@@ -171,8 +171,8 @@ def test_time_left_follows_the_pace_since_the_first_step():
 
 
 def test_records_carry_time_left_weights_and_the_settings_in_use(random_vgg19, content, style):
-    from stylize.networks import LossWeights
-    from stylize.objective import loss_weights
+    from stylize.weights import LossWeights
+    from stylize.weights import loss_weights
     settings = Settings(size=64, steps=6, optimizer="adam", preview_every=1)
     steered, asked = LossWeights(style=3.0, content=2.0, tv=0.5), []
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from stylize import Settings, images
-from stylize.networks import LossWeights
+from stylize.weights import LossWeights
 from stylize.objective import build_objective
 from stylize.optimizers import LBFGS, Adam, make_optimizer
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..errors import one_line
 from ..fast.bundled import BUILTIN_LOOKS, BundledUnavailable, builtin_stylize, load_bundled
 from ..fast.instant import BUNDLED, MODEL_ENV, STYLE_SIZE, InstantUnavailable, instant_stylize, load_instant
 from ..images import save_png
@@ -31,7 +32,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help=f"a local copy of TensorFlow's network (SavedModel folder), or {BUNDLED!r}; default "
                              f"${MODEL_ENV}, else download, else the bundled networks")
     parser.add_argument("--strength", type=float, default=1.0,
-                        help="0: the photo's own style, 1: the painting's (built-in styles: a pixel blend)")
+                        help="the style amount, 0: the photo's own style, 1: the painting's (TensorFlow's network "
+                             "and built-in styles: a pixel blend)")
     parser.add_argument("--style-size", type=int, default=STYLE_SIZE, help="side the style picture is scaled to")
     parser.add_argument("--size", type=int, default=None, help="longer side of the output (default: the photo's)")
     arguments = parser.parse_args(argv)
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             picture = instant_stylize(args.content, args.style, strength=args.strength, style_size=args.style_size,
                                       size=args.size, model=model)
     except (ValueError, InstantUnavailable, BundledUnavailable) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {one_line(error)}", file=sys.stderr)
         return 2
     if args.builtin is not None:
         text, ran = {"builtin": args.builtin, "network": model.source}, f"built-in style {args.builtin}, {model.source}"

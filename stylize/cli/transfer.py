@@ -8,6 +8,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tqdm import tqdm
+
+from .. import images, networks, optimize, quiet
+from ..errors import one_line
+from ..limits import decode_sides
+from ..recipe import recipe_text, settings_from_png
 from ..settings import (COLORS, DEFAULT_PRESET, INITS, NETWORKS, OPTIMIZERS, PRECISIONS, PRESETS, SIZE_RANGE,
                         STEPS_RANGE, STRENGTH_MIDDLE, STRENGTH_RANGE, Settings, preset)
 
@@ -64,20 +70,11 @@ def settings_from_arguments(arguments: argparse.Namespace) -> Settings:
     overrides = {name: getattr(arguments, name) for name in [*SETTING_FLAGS, "weights_path", "style_blend"]
                  if getattr(arguments, name) is not None}
     if arguments.recipe:  # a result PNG's settings, then the flags on top
-        from ..recipe import settings_from_png
         return settings_from_png(arguments.recipe)[0].replace(**overrides)
     return preset(arguments.preset, **overrides)
 
 
 def run(arguments: argparse.Namespace) -> Path:
-    from tqdm import tqdm
-
-    from .. import images
-    from ..networks import load_network, resolve_precision
-    from ..limits import decode_sides
-    from ..optimize import LossNotFinite, stylize
-    from ..recipe import recipe_text
-
     settings = settings_from_arguments(arguments)
     output = Path(arguments.output)
     if output.suffix.lower() != ".png":
@@ -85,14 +82,13 @@ def run(arguments: argparse.Namespace) -> Path:
     if arguments.save_every < 0:
         raise ValueError(f"--save-every is {arguments.save_every} but must be 0 (off) or a positive number")
     check_output(output, [arguments.content, *arguments.style, arguments.mask, arguments.recipe])
-    content_side, style_side = decode_sides(settings)
-    # Fail on bad input before loading a network; decoding straight to twice the size used bounds the memory.
-    content = images.load_image(arguments.content, "content image", content_side)
-    styles = [images.load_image(path, "style image", style_side) for path in arguments.style]
-    mask = images.load_image(arguments.mask, "mask", content_side).mean(axis=-1) if arguments.mask else None
-    network = load_network(settings.network, settings.weights_path)
+    # Fail on bad input before loading a network; the checked pictures go to the engine as they are.
+    content, styles = optimize.checked_pictures(arguments.content, arguments.style, settings)
+    mask = (images.load_image(arguments.mask, "mask", decode_sides(settings)[0]).mean(axis=-1) if arguments.mask
+            else None)
+    network = networks.load_network(settings.network, settings.weights_path)
     print(f"Network: {network.label}" + (f" — {network.note}" if network.note else ""), file=sys.stderr)
-    precision = resolve_precision(settings.precision)
+    precision = networks.resolve_precision(settings.precision)
     print(f"Precision: {precision}" + (" (auto: chosen for this machine's CPU/GPU)" if settings.precision == "auto"
                                         else ""), file=sys.stderr)
     if arguments.save_every:
@@ -105,7 +101,7 @@ def run(arguments: argparse.Namespace) -> Path:
     last, written = None, []
     try:
         with bar:
-            for record in stylize(content, styles, settings, network=network, mask=mask):
+            for record in optimize.stylize_pictures(content, styles, settings, network=network, mask=mask):
                 if record.losses:  # before the update, which redraws the bar with it
                     left = {"left": tqdm.format_interval(record.eta)} if record.eta is not None else {}
                     bar.set_postfix(loss=f"{record.losses['total']:.4g}", size=f"{record.image.shape[1]}px", **left,
@@ -116,7 +112,7 @@ def run(arguments: argparse.Namespace) -> Path:
                     written.append(output.with_name(f"{output.stem}-step{record.step:04d}.png"))
                     images.save_png(written[-1], record.image, metadata)
                 last = record
-    except LossNotFinite as error:  # keep the last good picture beside the output, which is not written
+    except optimize.LossNotFinite as error:  # keep the last good picture beside the output, which is not written
         kept = output.with_name(f"{output.stem}-step{error.last.step:04d}.png")
         images.save_png(kept, error.last.image, metadata)
         raise ValueError(f"{error}; it is in {kept}") from None
@@ -143,14 +139,9 @@ def check_output(output: Path, inputs: list[str | None]) -> None:
         raise ValueError(f"output folder {str(folder)!r} is not writable ({error.strerror or error})") from None
 
 
-def one_line(error: BaseException) -> str:
-    """An error's first line (TensorFlow's messages run to dozens of lines)."""
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
+    quiet.set_verbose(arguments.verbose)
     try:
         run(arguments)
     except (ValueError, OSError) as error:

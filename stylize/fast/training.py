@@ -19,9 +19,10 @@ from ..cache import BoundedCache
 from ..files import atomic_path
 from ..images import ImageSource
 from ..losses import content_loss, gram_matrices, style_loss, total_variation_loss, weighted_sum
-from ..networks import FeatureNetwork, LossWeights, load_network
+from ..networks import FeatureNetwork, load_network
 from ..objective import style_targets
 from ..settings import NETWORKS, WEIGHT_RANGE, check_choice, check_range
+from ..weights import LossWeights, weights_or_defaults
 from .transformer import RESIDUAL_BLOCKS_RANGE, WIDTH_RANGE, build_transformer, save_transformer
 
 TRAIN_SIZE_RANGE = (32, 1024)
@@ -46,7 +47,7 @@ class TrainSettings:
     batch_size: int = 4  # photos per step
     steps: int = 40_000  # the paper's two epochs of COCO at batch 4; a few thousand already look styled
     learning_rate: float = 1e-3  # Adam's step size
-    style_weight: float | None = None  # None: the feature network's default (networks.LOSS_WEIGHTS)
+    style_weight: float | None = None  # None: the feature network's default (weights.LOSS_WEIGHTS)
     content_weight: float | None = None  # None: the feature network's default
     tv_weight: float | None = None  # None: the feature network's default
     width: float = 0.5  # filter multiplier; 0.5 keeps a 2-core CPU within 0.5 s at 512 px and 5 webcam fps (paper: 1)
@@ -75,7 +76,7 @@ class TrainSettings:
         return dataclasses.replace(self, **changes)
 
     def loss_weights(self, network: FeatureNetwork) -> LossWeights:
-        return network.weights_or_defaults(self.style_weight, self.content_weight, self.tv_weight)
+        return weights_or_defaults(network.name, self.style_weight, self.content_weight, self.tv_weight)
 
 
 @dataclass(frozen=True)

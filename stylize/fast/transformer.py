@@ -15,7 +15,7 @@ from .. import images
 from ..cache import BoundedCache
 from ..files import atomic_path
 from ..images import ImageSource
-from ..networks import cast_model
+from ..networks import cast_model, resolve_precision
 from ..settings import PRECISIONS, SIZE_RANGE, check_choice, check_range
 
 WIDTH_RANGE = (0.125, 2.0)  # multiplier on Johnson's 32/64/128 filters; below 1 trades quality for speed
@@ -199,6 +199,7 @@ def traced(model: keras.Model, precision: str = "float32"):
     on CPUs with AMX or AVX512-BF16 and on GPUs, slower on CPUs without them; pixels move by about 1/255.
     """
     check_choice("precision", precision, PRECISIONS)
+    precision = resolve_precision(precision)  # "auto" is no Keras policy: bfloat16 or float32 for this machine
     with _traced_lock:
         per_precision = _traced.setdefault(model, {})
         if precision not in per_precision:

@@ -1,4 +1,4 @@
-"""Painting where the style goes: a soft mask from a Gradio ImageEditor's layers, and blending through it."""
+"""Painting where the style goes: the mask editor's layers (Gradio's ImageEditor payload) as the engine's soft mask."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from .images import resize, scaled_shape
+from stylize.images import resize, scaled_shape
 
 FEATHER_RANGE = (0.0, 0.25)  # blur radius as a fraction of the longer side; a quarter already blurs a stroke away
 # Blurring at full size costs seconds at 4096 px, but a blurred mask is smooth, so we blur on a coarser grid where
@@ -43,21 +43,6 @@ def mask_from_editor(editor_value: dict | None, shape: tuple[int, int], feather:
     if work != (height, width):
         mask = resize(mask[..., None], (height, width))[..., 0]
     return np.clip(mask, 0.0, 1.0).astype(np.float32)
-
-
-def blend_with_mask(stylized: np.ndarray, content: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """stylized where mask is 1, content where it is 0, mixed between; float32 at the stylized image's size."""
-    if stylized.ndim != 3 or content.ndim != 3 or np.ndim(mask) != 2:
-        raise ValueError(f"stylized, content and mask have shapes {stylized.shape}, {content.shape} and "
-                         f"{np.shape(mask)} but must be HxWx3, HxWx3 and HxW")
-    size = stylized.shape[:2]
-    if content.shape[:2] != size:
-        content = resize(content, size)
-    mask = np.asarray(mask, dtype=np.float32)
-    if mask.shape != size:
-        mask = resize(mask[..., None], size)[..., 0]
-    mask = np.clip(mask, 0.0, 1.0)[..., None]
-    return (mask * stylized + (1.0 - mask) * content).astype(np.float32)
 
 
 def _alpha(layer, index: int) -> np.ndarray:
