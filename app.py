@@ -63,7 +63,7 @@ def main() -> None:
     print(f"Network: {network.label}" + (f" — {network.note}" if network.note else ""), file=sys.stderr)
     demo = build_app(network)
     hosting.configure_queue(demo)
-    demo.launch(max_file_size=hosting.MAX_UPLOAD, css=CSS, theme=THEME,
+    demo.launch(**hosting.launch_options(), css=CSS, theme=THEME,
                 server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
 
 

@@ -1,6 +1,7 @@
 """Soak test of the hosted app: back-to-back runs through its API, then webcam frames, watching memory and disk.
 
     python -m bench.soak [--runs 100] [--size 128] [--steps 5] [--webcam-seconds 120] [--network vgg16-hed]
+                         [--hostile-seconds 300]
 
 Run from the repository root, as a module: app.py is not installed, the current folder is on the path.
 
@@ -11,7 +12,9 @@ the app's default 3600 s) so the levelling-off shows within minutes. A new clien
 10 runs and the old one's session is ended as a closed page ends it. Then stylized webcam frames for
 --webcam-seconds, each through the steps Gradio takes for the /webcam endpoint (the frame's header check and
 decode, the network, the inline preview), with a freshly initialised transformation network standing in for a
-trained one (the same arithmetic).
+trained one (the same arithmetic). Last, the hostile phase (bench/attacker.py): one attacking client loops
+issue 17's requests beside two normal visitors running Stylize and Instant; it reports their finished runs,
+the peak resident memory against the memory budget, and the disk use after their pages close.
 """
 
 from __future__ import annotations
@@ -20,13 +23,16 @@ import argparse
 import io
 import os
 import tempfile
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 # Our own cache and results folders, so other apps on the machine don't count; files older than a minute go,
 # so the figures show where disk use levels off within a few minutes (the default keeps them an hour).
 os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="soak-gradio-")
 os.environ.setdefault("STYLIZE_CACHE_SECONDS", "60")
+os.environ.setdefault("STYLIZE_MEMORY_BUDGET_MB", "3072")  # a small Space's share, so the budget is what binds
 
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
@@ -73,6 +79,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--webcam-seconds", type=float, default=120)
     parser.add_argument("--network", default="vgg16-hed")
+    parser.add_argument("--hostile-seconds", type=float, default=300)
     arguments = parser.parse_args()
 
     from gradio_client import Client, handle_file
@@ -83,7 +90,7 @@ def main() -> None:
     Image.fromarray(picture(256, 256, 2)).save(work / "painting.png")
     photo, painting = handle_file(str(work / "photo.jpg")), handle_file(str(work / "painting.png"))
     demo = hosting.configure_queue(app.build_app(load_network(arguments.network)))
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, max_file_size=hosting.MAX_UPLOAD)
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **hosting.launch_options())
     controls = dict(preset_name="seed", strength=5.0, style_from_strength=False, style_log=-1.0, content_log=3.0,
                     tv_log=0.0, normalize=False, steps=arguments.steps,
                     size=arguments.size, optimizer="adam", precision="auto", start_size=0, coarse_steps=0,
@@ -114,7 +121,7 @@ def main() -> None:
     frame_output = components.Preview(streaming=True)
     frames, webcam_started, next_report = 0, time.monotonic(), 30.0
     while time.monotonic() - webcam_started < arguments.webcam_seconds:
-        upload = work / "frame.jpg"  # the browser uploads each frame as a file
+        upload = Path(demo.GRADIO_CACHE) / "frame.jpg"  # the browser uploads each frame as a file, into the cache
         buffer = io.BytesIO()
         Image.fromarray(picture(240, 320, frames % 50)).save(buffer, "JPEG", quality=80)
         upload.write_bytes(buffer.getvalue())
@@ -124,8 +131,82 @@ def main() -> None:
         if time.monotonic() - webcam_started >= next_report:
             report(f"webcam {next_report:.0f} s ({frames} frames)", demo, started, baseline)
             next_report += 30.0
-    report(f"webcam end ({frames} frames, {frames / arguments.webcam_seconds:.1f}/s)", demo, started, baseline)
+    if arguments.webcam_seconds:
+        report(f"webcam end ({frames} frames, {frames / arguments.webcam_seconds:.1f}/s)", demo, started, baseline)
+    if arguments.hostile_seconds:
+        hostile_phase(demo, url, work, [controls[name] for name in CONTROL_NAMES], arguments.hostile_seconds)
     demo.close()
+
+
+class Sampler:
+    """The process's peak resident memory, sampled every 50 ms in a thread."""
+
+    def __init__(self):
+        self.peak, self.done = resident_mb(), threading.Event()
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def run(self):
+        while not self.done.wait(0.05):
+            self.peak = max(self.peak, resident_mb())
+
+
+def hostile_phase(demo, url: str, work: Path, controls: list, seconds: float) -> None:
+    from gradio_client import Client, handle_file
+
+    from bench.attacker import Attack
+    from stylize import limits
+
+    hosting.BEHIND_PROXY = True  # visitors told apart by X-Forwarded-For, as behind a Space's proxy
+    Image.fromarray(picture(64, 64, 9)).save(work / "secret.png")  # a server file the attacker asks for
+    disk_at_start = folder_mb(demo.GRADIO_CACHE)[0] + folder_mb(hosting.RESULTS_DIR)[0]
+    files_at_start = set(Path(demo.GRADIO_CACHE).rglob("*"))
+    base, sampler, stop = resident_mb(), Sampler(), threading.Event()
+    finished, refused, clients = [0, 0], Counter(), []
+
+    def user(number: int) -> None:
+        client = Client(url, verbose=False, headers={"X-Forwarded-For": f"10.0.0.{number + 1}"})
+        clients.append(client)
+        photo, painting = handle_file(str(work / "photo.jpg")), handle_file(str(work / "painting.png"))
+        while not stop.is_set():
+            try:
+                client.predict(photo, painting, 1.0, 128, 256, api_name="/instant")
+                if "Done." in client.predict(photo, painting, None, None, *controls, api_name="/stylize")[1]:
+                    finished[number] += 1
+            except Exception as error:  # refused (memory busy, a queue full): try again, as a visitor would
+                refused[" ".join(str(error).split())[:90]] += 1
+                time.sleep(1)
+
+    attack = Attack(url, demo, [work / "photo.jpg", work / "painting.png"], controls, work / "secret.png")
+    threads = [threading.Thread(target=user, args=(number,)) for number in range(2)]
+    threads.append(threading.Thread(target=attack.loop, args=(seconds, stop)))
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=600)
+    elapsed = time.monotonic() - started
+    for client in clients:  # the pages close
+        sessions.end_session(type("Request", (), {"session_hash": client.session_hash})())
+    disk_closed = folder_mb(demo.GRADIO_CACHE)[0] + folder_mb(hosting.RESULTS_DIR)[0]
+    time.sleep(hosting.CACHE_AGE + hosting.CACHE_SWEEP + 10)  # Gradio's sweep takes the uploads and its copies
+    disk_after = folder_mb(demo.GRADIO_CACHE)[0] + folder_mb(hosting.RESULTS_DIR)[0]
+    sampler.done.set()
+    left = Counter(path.name.split("-")[0] for folder in (demo.GRADIO_CACHE, hosting.RESULTS_DIR)
+                   for path in Path(folder).rglob("*") if path.is_file() and path not in files_at_start)
+    print(f"\nHostile phase: {elapsed:.0f} s, attacker {attack.answers['rounds']} rounds\n")
+    print("| figure | value |\n|---|---|")
+    print(f"| normal visitors' finished runs | {finished[0]} and {finished[1]} |")
+    print(f"| their refusals (retried) | {dict(refused) or 'none'} |")
+    print(f"| attacker's answers | {', '.join(f'{k}: {v}' for k, v in sorted(attack.answers.items()))} |")
+    print(f"| server files read by the attacker | {attack.leaks} |")
+    budget = limits.BUDGET.total
+    print(f"| resident memory: start / peak / peak above start | {base:.0f} / {sampler.peak:.0f} / "
+          f"{sampler.peak - base:.0f} MB (budget {budget / 2**20:.0f} MB) |" if budget else "| budget | none |")
+    print(f"| disk (Gradio cache + results): start / pages closed / {hosting.CACHE_AGE + hosting.CACHE_SWEEP + 10:.0f}"
+          f" s later | {disk_at_start:.1f} / {disk_closed:.1f} / {disk_after:.1f} MB |")
+    print(f"| files not there at the start, left then | {dict(left) or 'none'} |")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Gradio components the studio needs: uploads checked before decoding, inline previews, and controls from the table."""
+"""Gradio components the studio needs: uploads confined and checked, never decoded before a slot; inline previews."""
 
 from __future__ import annotations
 
@@ -12,65 +12,98 @@ from PIL import Image
 
 from stylize import images
 
+from . import hosting, uploads
 from .controls import Control
 
 MAX_MASK_LAYERS = 8  # the mask editor's layers a request may carry; each is checked like an upload
+MAX_FRAME_PIXELS = 2_000_000  # a webcam frame is stylized at WEBCAM_SIZE: a phone camera's 1080p fits
+
+
+def incoming(payload, what: str) -> str | bytes | None:
+    """An upload as a confined path, or a data URL's bytes refused by its length first: nothing is decoded here.
+
+    A data URL wins over a path, as in Gradio's own preprocess: checking the path and then decoding the URL
+    would let a small file vouch for a huge URL.
+    """
+    if payload is None:
+        return None
+    url = getattr(payload, "url", None) or ""
+    if url.startswith("data:"):  # JSON data URLs skip Gradio's upload limit
+        return images.decode_data_url(url, what)
+    if not getattr(payload, "path", None):
+        raise ValueError(uploads.refusal(what))
+    return uploads.confined(payload.path, what)
+
+
+def checked(make, *arguments):
+    """make(*arguments) with its ValueError as the one line the page shows."""
+    try:
+        return make(*arguments)
+    except ValueError as error:
+        raise gr.Error(hosting.public(error)) from None
 
 
 class Upload(gr.Image):
-    """An image upload handed over undecoded, so stylize.images checks size, mode and orientation with its messages."""
+    """An image upload handed over undecoded and confined, so stylize.images checks it with its messages."""
 
     is_template = True  # render as a plain gr.Image in the page
 
     def preprocess(self, payload):
-        if payload is None:
-            return None
-        if payload.path is None and payload.url and payload.url.startswith("data:"):
-            try:  # JSON data URLs skip Gradio's upload limit: refused by their length before decoding
-                return images.decode_data_url(payload.url, self.label or "image")
-            except ValueError as error:
-                raise gr.Error(str(error)) from None
-        return payload.path
+        return checked(incoming, payload, self.label or "image")
 
 
-def check_upload(file, what: str) -> None:
-    """An upload's header checked (size, sides) before Gradio decodes it; a data URL by its length."""
-    try:
-        if isinstance(file, (bytes, bytearray)):
-            images.open_image(bytes(file), what).close()
-        elif getattr(file, "path", None):
-            images.open_image(file.path, what).close()
-        elif getattr(file, "url", None) and file.url.startswith("data:"):
-            images.open_image(images.decode_data_url(file.url, what), what).close()
-    except ValueError as error:
-        raise gr.Error(str(error)) from None
+class ResultFile(gr.File):
+    """A result PNG to restore, handed over as a confined path (restore reads its header before anything else)."""
+
+    is_template = True
+
+    def preprocess(self, payload):
+        return None if payload is None else checked(uploads.confined, payload.path or "", "result file")
 
 
 class MaskEditor(gr.ImageEditor):
-    """The mask editor with its layers counted and each one's header checked before Gradio decodes them."""
+    """The mask editor's painted layers, counted, confined and header-checked, handed over undecoded.
+
+    Gradio's own preprocess decodes the background, the composite and every layer at full size, and for the
+    Stylize button that happens at join time, before the run holds a slot; the handler decodes the layers, one
+    at a time, inside its slot (mask_layers). Only the layers make the mask: the background and composite
+    are not read at all.
+    """
 
     is_template = True
+    accept_blobs = None  # not a server function: /component_server refuses it (the page uploads files instead)
 
     def preprocess(self, payload):
-        parts = payload if payload is None or payload.id is None else self.blob_storage.get(payload.id)
-        if parts is not None:
-            if len(parts.layers or []) > MAX_MASK_LAYERS:
-                raise gr.Error(f"the mask has {len(parts.layers)} layers but may have at most {MAX_MASK_LAYERS}")
-            for index, layer in enumerate([parts.background, parts.composite, *(parts.layers or [])]):
-                if layer is not None:
-                    check_upload(layer, f"mask layer {index}")
-        return super().preprocess(payload)
+        if payload is None:
+            return None
+        if payload.id is not None:
+            raise gr.Error("the mask was sent as blobs, which this server does not take: paint it again")
+        layers = payload.layers or []
+        if len(layers) > MAX_MASK_LAYERS:
+            raise gr.Error(f"the mask has {len(layers)} layers but may have at most {MAX_MASK_LAYERS}")
+        sources, pixels = [], 0
+        for index, layer in enumerate(layers):
+            source = checked(incoming, layer, f"mask layer {index}")
+            if source is not None:
+                with checked(images.open_image, source, f"mask layer {index}") as opened:  # the header only
+                    pixels += opened.size[0] * opened.size[1]
+            sources.append(source)
+        if pixels > images.MAX_PIXELS:  # each is decoded in the run's slot, but not 8 of 50 MP
+            raise gr.Error(f"the mask's layers are {pixels / 1e6:.0f} megapixels together but may be at most "
+                           f"{images.MAX_PIXELS / 1e6:.0f}: paint on a smaller photo")
+        return {"background": None, "composite": None, "layers": sources}
 
 
 class Frame(gr.Image):
-    """A webcam frame (from the page or the API) whose header is checked before Gradio decodes it."""
+    """A webcam frame (from the page or the API): confined, at most MAX_FRAME_PIXELS by its header, undecoded."""
 
     is_template = True
 
     def preprocess(self, payload):
-        if payload is not None:
-            check_upload(payload, "webcam frame")
-        return super().preprocess(payload)
+        source = checked(incoming, payload, "webcam frame")
+        if source is not None:  # the header only: decoded in the handler, straight to the size it is stylized at
+            checked(images.open_image, source, "webcam frame", MAX_FRAME_PIXELS).close()
+        return source
 
 
 class Preview(gr.Image):

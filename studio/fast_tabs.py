@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
 import os
 import time
@@ -12,8 +13,12 @@ import gradio as gr
 import numpy as np
 
 from stylize import fast, images
+from stylize.cache import BoundedCache
 from stylize.fast.bundled import STYLE_AMOUNT_RANGE
+from stylize.fast.instant import STYLE_SIZE
+from stylize.limits import BUDGET, DECODE_MARGIN, fast_bytes
 
+from . import hosting, sessions
 from .components import Frame, Preview, Upload
 from .controls import SIZE_SLIDER
 from .wiring import FAST_SLOT, PAGE_ONLY, WEBCAM_SLOT
@@ -34,16 +39,24 @@ def instant(content, style, amount, style_size, size):
     try:
         model = fast.load_instant()
         started = time.perf_counter()
-        picture = fast.instant_stylize(content, style, strength=amount, style_size=int(style_size), size=int(size),
-                                       model=model)
+        with BUDGET.reserve(fast_bytes(checked_side(size)), "this picture"):
+            picture = instant_picture(model, content, style, amount, style_size, size)
     except (ValueError, fast.InstantUnavailable) as error:
-        raise gr.Error(str(error)) from None
-    return picture, f"Done in {time.perf_counter() - started:.2f} s with {model.label}."
+        raise gr.Error(hosting.public(error)) from None
+    return picture, f"Done in {time.perf_counter() - started:.2f} s with {hosting.public(model.label)}."
+
+
+def instant_picture(model, content, style, amount, style_size, size):
+    """The uploads decoded at the sizes used (the painting at twice its, as the optimizer's), then one pass."""
+    return fast.instant_stylize(decoded(content, "content image", size), decoded(style, "style image",
+                                DECODE_MARGIN * style_size), strength=amount, style_size=int(style_size),
+                                size=int(size), model=model)
 
 
 @functools.lru_cache(maxsize=1)
 def builtin_thumbnails() -> list[tuple[np.ndarray, str]]:
-    """Each built-in style drawn by the network itself on the project's picture: rendered once, on first view."""
+    """Each built-in style drawn by the network itself on the project's picture: rendered once, at start-up (a
+    function as the gallery's value would be an event, and 26 encodings, on every page load)."""
     try:
         photo = images.resize_longer_side(images.load_image(THUMBNAIL_PHOTO, "thumbnail photo"), THUMBNAIL_SIZE)
         return [(fast.builtin_stylize(photo, number), f"{number}: {looks}")
@@ -63,9 +76,11 @@ def apply_builtin(content, spec, amount, size):
         raise gr.Error("Upload a content photo first.")
     try:
         started = time.perf_counter()
-        picture = fast.builtin_stylize(content, spec.strip(), strength=amount, size=int(size))
+        with BUDGET.reserve(fast_bytes(checked_side(size)), "this picture"):
+            picture = fast.builtin_stylize(decoded(content, "content image", size), spec.strip(), strength=amount,
+                                           size=int(size))
     except (ValueError, fast.BundledUnavailable) as error:
-        raise gr.Error(str(error)) from None
+        raise gr.Error(hosting.public(error)) from None
     return picture, f"Built-in style {spec.strip()} in {time.perf_counter() - started:.2f} s."
 
 
@@ -98,9 +113,11 @@ def apply_trained(content, name, size):
         raise gr.Error(trained_note())
     try:
         started = time.perf_counter()
-        picture = fast.apply_transformer(trained_network(name), content, size=int(size))
+        with BUDGET.reserve(fast_bytes(checked_side(size)), "this picture"):
+            picture = fast.apply_transformer(trained_network(name), decoded(content, "content image", size),
+                                             size=int(size))
     except (ValueError, OSError) as error:
-        raise gr.Error(f"{name}: {error}") from None
+        raise gr.Error(hosting.public(f"{name}: {error}")) from None
     return picture, f"{name} in {time.perf_counter() - started:.2f} s."
 
 
@@ -113,33 +130,53 @@ def webcam_choices() -> list[str]:
     return [BUILTIN, INSTANT, *trained_choices()]
 
 
-@functools.lru_cache(maxsize=4)
-def decoded_style(path: str) -> np.ndarray:
-    """An uploaded painting decoded once, not on every webcam frame (an upload's path does not change)."""
-    return images.load_image(path, "style image")
+def checked_side(side) -> int:
+    """A size slider's value from a stranger: a number within the sliders' range, before anything uses it."""
+    if not isinstance(side, (int, float)) or not SIZE_SLIDER[0] <= side <= SIZE_SLIDER[1] * DECODE_MARGIN:
+        raise ValueError(f"size is {side!r} but must be from {SIZE_SLIDER[0]} to {SIZE_SLIDER[1]} px")
+    return int(side)
 
 
-@functools.lru_cache(maxsize=4)
-def builtin_style(spec: str):
-    """A built-in style or blend checked once, not on every webcam frame."""
-    return fast.BuiltinStyle(spec)
+def decoded(source, what: str, side) -> np.ndarray:
+    """An upload decoded straight to longer side at most side: float RGB."""
+    return images.load_image(source, what, checked_side(side))
+
+
+_style_codes = BoundedCache(4)  # the webcam's painting as a style code, by its upload, not hashed per frame
+_builtin_styles = BoundedCache(4)  # a built-in style or blend checked once, not on every webcam frame
+
+
+def webcam_style_code(model, style):
+    """The uploaded painting's style code for the instant network, made once per upload (its path is its name)."""
+    key = (model.source, style if isinstance(style, str) else hashlib.sha256(style).hexdigest())
+    return _style_codes.get_or_make(key, lambda: model.style_code(decoded(style, "style image", 2 * STYLE_SIZE),
+                                                                 STYLE_SIZE))
 
 
 def webcam_frame(frame, choice, style, amount, spec="0"):
-    """The Webcam tab: each streamed frame through the chosen fast network; no frame, no picture."""
+    """The Webcam tab: each streamed frame (undecoded, at most MAX_FRAME_PIXELS) through the chosen fast network,
+    decoded straight to the size it is stylized at; no frame, no picture."""
     if frame is None or not choice:
         return None
     try:
-        if choice == BUILTIN:
-            return fast.stylize_frame(builtin_style(spec.strip()), frame, strength=amount, size=WEBCAM_SIZE)
-        if choice == INSTANT:
-            if style is None:
-                raise gr.Error("Upload a style painting above to use Instant on the webcam.")
-            return fast.stylize_frame(fast.load_instant(), frame, style=decoded_style(style), strength=amount,
-                                      size=WEBCAM_SIZE)
-        return fast.stylize_frame(trained_network(choice), frame, strength=amount, size=WEBCAM_SIZE)
+        with BUDGET.reserve(fast_bytes(WEBCAM_SIZE, decode=False), "this frame"):  # frames are at most 2 MP
+            return styled_frame(decoded(frame, "webcam frame", WEBCAM_SIZE), choice, style, amount, spec)
     except (ValueError, fast.InstantUnavailable, fast.BundledUnavailable) as error:
-        raise gr.Error(str(error)) from None
+        raise gr.Error(hosting.public(error)) from None
+
+
+def styled_frame(picture: np.ndarray, choice: str, style, amount: float, spec) -> np.ndarray:
+    """A decoded frame through the network the webcam tab's choice names."""
+    if choice == BUILTIN:
+        builtin = _builtin_styles.get_or_make(str(spec).strip(), lambda: fast.BuiltinStyle(str(spec).strip()))
+        return fast.stylize_frame(builtin, picture, strength=amount, size=WEBCAM_SIZE)
+    if choice == INSTANT:
+        if style is None:
+            raise gr.Error("Upload a style painting above to use Instant on the webcam.")
+        model = fast.load_instant()
+        return fast.stylize_frame(model, picture, style_code=webcam_style_code(model, style), strength=amount,
+                                  size=WEBCAM_SIZE)
+    return fast.stylize_frame(trained_network(choice), picture, strength=amount, size=WEBCAM_SIZE)
 
 
 # What each tab says about itself, above its controls.
@@ -175,7 +212,7 @@ def instant_tab(content: Upload, style: Upload) -> None:
 def styles_tab(content: Upload) -> tuple[gr.Textbox, gr.Button]:
     """The Built-in & trained styles tab; returns the built-in style's box and Refresh, which the webcam follows."""
     gr.Markdown(BUILTIN_ABOUT)
-    gallery = gr.Gallery(builtin_thumbnails, label="Built-in styles (click to choose)", columns=9, height="auto",
+    gallery = gr.Gallery(builtin_thumbnails(), label="Built-in styles (click to choose)", columns=9, height="auto",
                          allow_preview=False, elem_id="builtin-gallery")
     with gr.Row():
         spec = gr.Textbox("0", label="Built-in style or blend", info="a number 0-25, or weights like 3:0.6, 12:0.4")
@@ -216,4 +253,5 @@ def webcam_tab(style: Upload, builtin_spec: gr.Textbox, refresh: gr.Button) -> N
         output = Preview(label="Stylized", interactive=False, height=320, streaming=True)
     refresh.click(lambda: gr.update(choices=webcam_choices()), None, choice, **PAGE_ONLY)
     webcam.stream(webcam_frame, [webcam, choice, style, amount, builtin_spec], output, stream_every=0.1,
-                  time_limit=600, api_name="webcam", **WEBCAM_SLOT)
+                  time_limit=hosting.STREAM_SECONDS, api_name="webcam",
+                  validator=sessions.make_stream_claim(webcam_frame), **WEBCAM_SLOT)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import time
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
 
 from stylize import images
+from stylize.limits import BUDGET, run_bytes, run_shapes
 from stylize.losses import style_layer_weights
 from stylize.networks import FeatureNetwork
 from stylize.optimize import LossNotFinite, checked_pictures, stylize_pictures
@@ -17,7 +20,7 @@ from stylize.settings import DEFAULT_PRESET, preset
 from stylize.weights import loss_weights
 
 from . import hosting, sessions
-from .components import MaskEditor, Preview, Upload, control_component, with_request
+from .components import MaskEditor, Preview, ResultFile, Upload, control_component, with_request
 from .controls import (BY_NAME, CONTROL_NAMES, PRESET_CONTROLS, SIZE_SLIDER, clamped, controls_from_settings,
                        preset_values, settings_from_controls, strength_style_log)
 from .masks import mask_from_editor
@@ -35,38 +38,41 @@ def make_run(network: FeatureNetwork):
 
     def run(*inputs):
         *values, request = inputs
-        named = dict(zip(RUN_INPUTS, values))
-        key = sessions.session_key(request)
-        try:
-            if key in sessions.cancelled:  # Stop was pressed while this run waited: give the slot straight back
-                sessions.cancelled.discard(key)
-                yield gr.skip(), message_html("Cancelled before it started."), gr.skip(), gr.skip(), gr.skip(), \
-                    gr.skip()
-                return
-            sessions.started.add(key)
-            yield from stream(key, named)
-        finally:
-            sessions.waiting.pop(key, None)
-            sessions.started.discard(key)
+        yield from stream(sessions.session_key(request), hosting.client_address(request),
+                          getattr(request, "session_hash", None), dict(zip(RUN_INPUTS, values)))
 
-    def stream(key, named):
+    def stream(key, client, session_hash, named):
+        # Every way out releases the claim: finishing, an error, a refusal, Stop, the page closing (close()).
+        claim = sessions.runs.start(client, session_hash, None)
+        if claim is None:  # Stop was pressed while this run waited: give the slot straight back
+            yield gr.skip(), message_html("Cancelled before it started."), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        try:
+            with contextlib.ExitStack() as held:  # what optimize reserves is given back however it ends
+                yield from optimize(claim, key, named, held)
+        finally:
+            sessions.runs.finish(claim)
+
+    def optimize(claim, key, named, held):
         if named["content"] is None or named["style"] is None:
             raise gr.Error("Upload a content photo and a style painting first (or pick an example below).")
         try:
             paintings = [named[name] for name in ("style", "second_style") if named[name] is not None]
             settings = settings_from_controls(named, two_styles=len(paintings) == 2)  # the style weight: Strength's
             content, styles = checked_pictures(named["content"], paintings, settings)  # unless set by hand
-            hosting.check_budget(settings, content.shape[:2])
-            mask = mask_from_editor(named["mask_value"], content.shape[:2])
+            hosting.check_budget(settings, content.shape[:2], [style.shape[:2] for style in styles])
+            shapes = run_shapes(settings, content.shape[:2], [style.shape[:2] for style in styles])
+            held.enter_context(BUDGET.reserve(run_bytes(*shapes), "this run", shapes[0]))  # shared with other tabs
+            mask = decoded_mask(named["mask_value"], content.shape[:2])
         except ValueError as error:
-            raise gr.Error(str(error)) from None
-        session = sessions.running[key] = sessions.Session(loss_weights(settings, network))
+            raise gr.Error(hosting.public(error)) from None
+        claim.wanted = claim.applied = loss_weights(settings, network)
         record, shown_at, state = None, 0.0, ""
         run_steps = stylize_pictures(content, styles, settings.replace(preview_every=1), network=network, mask=mask,
-                                     steer=lambda: session.weights)
+                                     steer=claim.steering)
         try:
             for record in run_steps:
-                if session.stop.is_set():
+                if claim.stop.is_set():
                     break
                 if record.elapsed > hosting.MAX_SECONDS:
                     state = (f"Stopped at step {record.step}: this server's limit of "
@@ -79,23 +85,23 @@ def make_run(network: FeatureNetwork):
         except LossNotFinite as error:  # keep the last picture whose loss was finite, as Stop would
             record, state = error.last, f"Stopped: {error}."
         except ValueError as error:
-            raise gr.Error(str(error)) from None
+            raise gr.Error(hosting.public(error)) from None
         except MemoryError:
             raise gr.Error("this run ran out of memory: choose a smaller size or style scale") from None
         finally:
             run_steps.close()
-            sessions.running.pop(key, None)
         if record is None:
             return
         if not state:
             state = f"Stopped at step {record.step}: the picture so far is kept." if not record.done else "Done."
         before = images.to_uint8(images.resize(content, record.image.shape[:2]))
+        comparison = (hosting.save_picture(before, key, "before"), hosting.save_picture(record.image, key, "after"))
         # The weights as steered; previewing every step was the page's business, not the picture's.
         path = hosting.save_result(record.image, record.settings.replace(preview_every=settings.preview_every),
                                    network, key)
         history = hosting.add_to_history(path, named["history"])
-        yield (record.image, status_html(record, state), (before, record.image),
-               gr.update(value=path, visible=True), history, history)
+        yield (record.image, status_html(record, state), comparison, gr.update(value=path, visible=True), history,
+               history)
 
     return with_request(run, RUN_INPUTS)
 
@@ -109,7 +115,7 @@ def make_steer(network: FeatureNetwork):
             try:
                 style_log = strength_style_log(strength, preset_name, normalize, network)
             except ValueError as error:
-                raise gr.Error(str(error)) from None
+                raise gr.Error(hosting.public(error)) from None
         sessions.steer(style_log, content_log, tv_log, request)
 
     return steer
@@ -150,7 +156,7 @@ def make_restore(network: FeatureNetwork):
             settings, extra = settings_from_png(path)  # checks the header before reading anything
             picture = images.to_uint8(images.load_image(path, "result", SIZE_SLIDER[1]))
         except ValueError as error:
-            raise gr.Error(str(error)) from None
+            raise gr.Error(hosting.public(error)) from None
         values, notes = clamped(controls_from_settings(settings, network))
         # The file name and the recipe's text come from strangers: escaped, as this goes into gr.HTML.
         message = (f"Restored the settings of {html.escape(Path(path).name)}"
@@ -159,6 +165,21 @@ def make_restore(network: FeatureNetwork):
         return [picture, message_html(message), *values.values()]
 
     return restore
+
+
+def decoded_mask(value: dict | None, shape: tuple[int, int]):
+    """The mask editor's layers (undecoded, from MaskEditor) decoded inside the run's slot, one at a time and each
+    straight to the photo's size, then made into the mask."""
+    layers = []
+    for index, source in enumerate((value or {}).get("layers") or []):
+        if source is None:
+            continue
+        with images.open_image(source, f"mask layer {index}") as opened:
+            if "A" not in opened.getbands() and "transparency" not in opened.info:
+                # Without alpha, black paint and untouched canvas look the same: guessing would lose strokes.
+                raise ValueError(f"mask layer {index} has no transparency but must be RGBA: paint it again")
+            layers.append(np.asarray(opened.convert("RGBA").resize((shape[1], shape[0]))))
+    return mask_from_editor({"layers": layers}, shape)
 
 
 def mask_background(content):
@@ -208,7 +229,8 @@ def optimize_tab(network: FeatureNetwork, content: Upload, style: Upload) -> Non
             download = gr.DownloadButton("Download PNG (lossless, with settings)", visible=False)
             history = gr.Gallery(label="This session's results (click to restore)", columns=4, height=220,
                                  allow_preview=False, elem_id="history")
-            restore_file = gr.File(label="Drop a result PNG to restore its settings", file_types=[".png"], height=100)
+            restore_file = ResultFile(label="Drop a result PNG to restore its settings", file_types=[".png"],
+                                      height=100)
 
     inputs = dict(content=content, style=style, second_style=second_style, mask_value=mask_editor,
                   history=history_state, **controls)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import threading
 from typing import Sequence
 
 from . import images
@@ -43,9 +46,17 @@ def check_sizes(settings: Settings, content: tuple[int, int], styles: list[tuple
                              f"of at least {needed} px there (size, start size or style scale), or crop it")
 
 
-# Resident memory per output pixel while optimizing, beyond the loaded process: bench/speed.py measured 1.80 GB
-# at 512x341 and 3.53 GB at 1024x683 with the balanced preset (float32 was within 3% of bfloat16).
-BYTES_PER_PIXEL = 3300
+# A run's peak resident memory beyond the loaded process, fitted to bench/memory.py (balanced preset, offline VGG16,
+# 4:3 photos; figures in the README's "Hosting safely"): 217 MB above the loaded process at 128 px, 819 MB at
+# 512 px, 1625 MB at 768 px. The least-squares line is 153 MB + 3486 B/px; these round it up to lie above every
+# measured peak (the fixed part: TensorFlow's workspace, the traced step, the instant start's networks).
+FIXED_BYTES = 220 * 2**20
+BYTES_PER_PIXEL = 3500
+# One fast-network call's peak beyond the loaded process (bench/memory.py --fast, 4:3 photos): the Instant network
+# 36 MB at 512 px and 283 MB at 2048 px, a built-in style 65 MB and 1033 MB; these lie above both at a square.
+FAST_FIXED_BYTES = 64 * 2**20
+FAST_BYTES_PER_PIXEL = 350
+DECODE_BYTES = 3 * images.MAX_PIXELS  # the largest upload decoded (8-bit RGB) before it is shrunk to the size used
 # Computing a painting's Gram matrices is a forward pass only; it holds block1's two 64-channel float32 maps
 # (512 B/px) and the layers read at once, plus TensorFlow's scratch: 1000 B/px is an upper estimate.
 STYLE_BYTES_PER_PIXEL = 1000
@@ -91,20 +102,88 @@ def _read_number(path: str) -> int | None:
     return int(lines[0]) if lines and lines[0].strip().isdigit() else None
 
 
+def run_shapes(settings: Settings, content: tuple[int, int], styles: Sequence[tuple[int, int]]) -> tuple:
+    """What run_bytes counts for a run on decoded pictures of these shapes: (output, paintings at their style
+    scale, paintings for histogram matching)."""
+    return (images.scaled_shape(*content, settings.size),
+            [images.scaled_shape(*shape, style_size(settings.size, settings)) for shape in styles],
+            list(styles) if settings.colors == "histogram" else [])
+
+
+def run_bytes(shape: tuple[int, int], style_shapes: Sequence[tuple[int, int]] = (),
+              histogram_shapes: Sequence[tuple[int, int]] = ()) -> int:
+    """A run's peak resident memory beyond the loaded process: the fixed part, the optimized picture at shape,
+    each painting's Gram pass at its scaled shape, and histogram matching at the decoded paintings' shapes."""
+    return int(FIXED_BYTES + shape[0] * shape[1] * BYTES_PER_PIXEL
+               + sum(h * w for h, w in style_shapes) * STYLE_BYTES_PER_PIXEL
+               + sum(h * w for h, w in histogram_shapes) * HISTOGRAM_BYTES_PER_PIXEL)
+
+
+def fast_bytes(side: int, decode: bool = True) -> int:
+    """A fast-network call's peak at longer side side (a square, the worst aspect), with an upload's decode."""
+    return int(FAST_FIXED_BYTES + FAST_BYTES_PER_PIXEL * side * side + (DECODE_BYTES if decode else 0))
+
+
+def fitting_side(shape: tuple[int, int], needed: int, available: float) -> int:
+    """The longer side at which a picture of shape's aspect would fit in available bytes (the rest scaled alike)."""
+    scale = max(0.0, (available - FIXED_BYTES) / max(1, needed - FIXED_BYTES))
+    return int(math.sqrt(scale * shape[0] * shape[1]) * max(shape) / math.sqrt(shape[0] * shape[1]))
+
+
 def check_memory(shape: tuple[int, int], style_shapes: Sequence[tuple[int, int]] = (),
                  histogram_shapes: Sequence[tuple[int, int]] = ()) -> None:
-    """Refuse, before any work, a run that would not fit in the free memory: the optimized picture at shape,
-    each painting's Gram pass at its scaled shape, and histogram matching at the decoded paintings' shapes."""
+    """Refuse, before any work, a run that would not fit in the free memory (run_bytes)."""
     if gpu_present():
         return  # GPU memory is another budget; TensorFlow reports its own out-of-memory error there
     available = available_memory()
     if available is None:
         return  # no reliable figure: let the run try
-    output = shape[0] * shape[1] * BYTES_PER_PIXEL
-    needed = (output + sum(h * w for h, w in style_shapes) * STYLE_BYTES_PER_PIXEL
-              + sum(h * w for h, w in histogram_shapes) * HISTOGRAM_BYTES_PER_PIXEL)
-    if needed > available:
-        fits = int(math.sqrt(available * output / needed / BYTES_PER_PIXEL * max(shape) / min(shape)))
-        raise ValueError(f"a {shape[1]}x{shape[0]} picture needs about {needed / 2**30:.1f} GB but this machine has "
-                         f"{available / 2**30:.1f} GB free: choose a size of at most {fits} px"
+    needed = run_bytes(shape, style_shapes, histogram_shapes)
+    if needed > available:  # no figures in the message: a stranger learns nothing about the machine from it
+        raise ValueError(f"a {shape[1]}x{shape[0]} picture needs more memory than this machine has free: choose a "
+                         f"size of at most {fitting_side(shape, needed, available)} px"
                          + (" or a smaller style scale" if style_shapes else ""))
+
+
+class MemoryBudget:
+    """One process-wide pool of memory that every heavy job (an optimizer run, a fast-tab call, a webcam frame)
+    reserves its estimated peak from before it starts, and gives back when it ends.
+
+    The pool is STYLIZE_MEMORY_BUDGET_MB, else 90% of the memory free when it is first used (the loaded process
+    already counted out), so jobs running side by side can't add up past what the machine has.
+    """
+
+    def __init__(self, total: int | None = None):
+        self.total = total
+        self.reserved = 0
+        self._lock = threading.Lock()
+        self._sized = total is not None
+
+    def _size(self) -> int | None:
+        if not self._sized:
+            configured = os.environ.get("STYLIZE_MEMORY_BUDGET_MB")
+            free = available_memory()
+            self.total = int(float(configured) * 2**20) if configured else (None if free is None else int(0.9 * free))
+            self._sized = True
+        return self.total
+
+    @contextlib.contextmanager
+    def reserve(self, needed: int, what: str = "this job", shape: tuple[int, int] | None = None):
+        """Hold needed bytes for the block; ValueError, before any work, when they are not there."""
+        with self._lock:
+            total = self._size()
+            if total is not None and self.reserved + needed > total:
+                if needed > total:
+                    hint = f": choose a size of at most {fitting_side(shape, needed, total)} px" if shape else ""
+                    raise ValueError(f"{what} needs more memory than this server has{hint}")
+                raise ValueError(f"{what} needs more memory than is free while other visitors' work runs: try "
+                                 "again in a minute, or choose a smaller size")
+            self.reserved += needed
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.reserved -= needed
+
+
+BUDGET = MemoryBudget()  # the process's one pool

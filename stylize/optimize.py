@@ -12,7 +12,7 @@ import numpy as np
 from . import color, images
 from .fast.instant import instant_stylize
 from .images import ImageSource
-from .limits import check_memory, check_sizes, decode_sides, style_size
+from .limits import check_memory, check_sizes, decode_sides, run_shapes, style_size
 from .losses import style_layer_weights
 from .networks import FeatureNetwork, load_network
 from .objective import build_objective
@@ -98,10 +98,7 @@ def checked_pictures(content: ImageSource, style: ImageSource | Sequence[ImageSo
         raise ValueError(f"style_blend has {len(settings.style_blend)} weights but there are {len(styles)} "
                          "style images: give one weight per style image")
     check_sizes(settings, content.shape[:2], [picture.shape[:2] for picture in styles])
-    check_memory(images.scaled_shape(*content.shape[:2], settings.size),
-                 [images.scaled_shape(*picture.shape[:2], style_size(settings.size, settings))
-                  for picture in styles], [picture.shape[:2] for picture in styles] if settings.colors == "histogram"
-                 else [])
+    check_memory(*run_shapes(settings, content.shape[:2], [picture.shape[:2] for picture in styles]))
     if settings.colors == "histogram":
         styles = [color.match_histogram(picture, content) for picture in styles]
     return content, styles

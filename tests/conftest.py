@@ -97,7 +97,7 @@ def _launched(network, **launch_options):
     import app
     from studio import hosting
     demo = hosting.configure_queue(app.build_app(network))
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, max_file_size=hosting.MAX_UPLOAD, **launch_options)
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **(hosting.launch_options() | launch_options))
     try:
         yield demo, url
     finally:

@@ -102,3 +102,29 @@ def test_webcam_works_out_of_the_box_with_a_builtin_style():
     assert stylized.shape == (240, 320, 3) and np.abs(stylized.astype(float) - frame).mean() > 20
     with pytest.raises(Exception, match="style index must be 0 to 25"):
         fast_tabs.webcam_frame(frame, fast_tabs.BUILTIN, None, 1.0, "99")
+
+
+def test_fast_tabs_decode_uploads_at_the_size_they_use(pictures, monkeypatch):
+    sides, load = [], fast_tabs.images.load_image
+
+    def spy(source, what="image", max_side=None):
+        if not isinstance(source, np.ndarray):  # an array is already decoded
+            sides.append(max_side)
+        return load(source, what, max_side)
+
+    monkeypatch.setattr(fast_tabs.images, "load_image", spy)
+    fast_tabs.apply_builtin(str(pictures / "content.png"), "0", 1.0, 160)
+    fast_tabs.webcam_frame(str(pictures / "content.png"), fast_tabs.BUILTIN, None, 1.0, "0")
+    assert sides == [160, fast_tabs.WEBCAM_SIZE]  # never the upload's own size (50 MP would be 600 MB of floats)
+
+
+def test_the_webcam_makes_the_paintings_style_code_once_per_upload(pictures, stand_in_folder, monkeypatch):
+    monkeypatch.setenv(instant.MODEL_ENV, str(stand_in_folder))
+    monkeypatch.setattr(fast_tabs, "_style_codes", BoundedCache(4))
+    model = instant.load_instant()
+    made, style_code = [], type(model).style_code
+    monkeypatch.setattr(type(model), "style_code", lambda self, *args: made.append(1) or style_code(self, *args))
+    frame = np.full((240, 320, 3), 200, np.uint8)
+    for _ in range(5):
+        fast_tabs.webcam_frame(frame, fast_tabs.INSTANT, str(pictures / "style.jpg"), 1.0)
+    assert len(made) == 1  # not one per frame, and the painting is not hashed per frame either

@@ -17,7 +17,7 @@ import app
 import hostile
 from stylize.cli import transfer as cli
 from stylize import images, networks
-from studio import components, fast_tabs
+from studio import components, fast_tabs, uploads
 from studio.controls import CONTROL_NAMES
 
 ROOT = Path(__file__).parent.parent
@@ -138,19 +138,25 @@ def test_api_lists_named_endpoints_only(client):
     assert not [name for name in endpoints if name.startswith(("/lambda", "/steer_", "/stop", "/preset"))]
 
 
-def test_webcam_frames_and_mask_layers_are_checked_before_decoding(files):
+def test_webcam_frames_and_mask_layers_are_checked_before_decoding(files, monkeypatch, tmp_path):
+    monkeypatch.setattr(uploads, "allowed_roots", lambda: (files["cmyk.jpg"].parent,))  # as if uploaded
     frame = components.Frame(sources=["webcam"], streaming=True)
     with pytest.raises(gr.Error, match="webcam frame is larger than 50 megapixels"):
         frame.preprocess(FileData(path=str(files["header-40000x40000.png"])))
-    assert frame.preprocess(FileData(path=str(files["cmyk.jpg"]))) is not None
+    (files["cmyk.jpg"].parent / "frame-3mp.png").write_bytes(hostile.png_header_only(2000, 1500))
+    with pytest.raises(gr.Error, match="webcam frame is 2000x1500 .* but must be at most 2 megapixels"):
+        frame.preprocess(FileData(path=str(files["cmyk.jpg"].parent / "frame-3mp.png")))
+    assert frame.preprocess(FileData(path=str(files["cmyk.jpg"]))) == str(files["cmyk.jpg"])  # still undecoded
     editor = components.MaskEditor(type="numpy", image_mode="RGBA")
     layer = FileData(path=str(files["sixteen-bit.png"]))
     too_many = editor.data_model(background=None, layers=[layer] * (components.MAX_MASK_LAYERS + 1), composite=None)
     with pytest.raises(gr.Error, match=f"at most {components.MAX_MASK_LAYERS}"):
         editor.preprocess(too_many)
     bomb = editor.data_model(background=None, layers=[FileData(path=str(files["header-144mp.png"]))], composite=None)
-    with pytest.raises(gr.Error, match="mask layer 2 is larger than 50 megapixels"):
+    with pytest.raises(gr.Error, match="mask layer 0 is larger than 50 megapixels"):
         editor.preprocess(bomb)
+    assert editor.preprocess(editor.data_model(background=None, layers=[layer], composite=None))["layers"] == \
+        [str(files["sixteen-bit.png"])]  # header read, pixels not
 
 
 def test_a_data_url_is_refused_by_its_length_before_decoding(monkeypatch):

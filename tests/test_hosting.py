@@ -26,6 +26,18 @@ def controls(seed_controls):
     return functools.partial(seed_controls, steps=2)
 
 
+@pytest.fixture
+def visitor(monkeypatch):
+    """visitor(url, n): a client seen as visitor n, as behind a Space's proxy (each claim is per client)."""
+    monkeypatch.setattr(hosting, "BEHIND_PROXY", True)
+    return lambda url, number: Client(url, verbose=False, headers={"X-Forwarded-For": f"10.0.0.{number}"})
+
+
+def as_page(client) -> object:
+    """The gr.Request the page's Stop or close sends for client's session."""
+    return type("Request", (), {"session_hash": client.session_hash})()
+
+
 def name_of(item) -> str:
     """A gallery item's file name, however gradio_client hands it over (a dict, a path, or a pair)."""
     image = item.get("image", item) if isinstance(item, dict) else item
@@ -33,9 +45,9 @@ def name_of(item) -> str:
     return Path(image if isinstance(image, str) else image[0]).name
 
 
-def test_two_clients_at_once_see_only_their_own_results(server, pictures, controls):
+def test_two_clients_at_once_see_only_their_own_results(server, pictures, controls, visitor):
     _, url = server
-    clients = [Client(url, verbose=False) for _ in range(2)]
+    clients = [visitor(url, index + 1) for index in range(2)]
     results = [None, None]
 
     def work(index):
@@ -55,48 +67,52 @@ def test_two_clients_at_once_see_only_their_own_results(server, pictures, contro
     assert downloads[0] != downloads[1] and all(len(name) == len("stylized-") + 16 + 4 for name in downloads)
 
 
-def test_one_waiting_run_per_session_and_stop_drops_it(server, pictures, controls):
+def test_one_waiting_run_per_client_and_stop_drops_it(server, pictures, controls, visitor):
     _, url = server
-    client = Client(url, verbose=False)
+    client = visitor(url, 1)
     running = client.submit(*pictures, *controls(steps=200), api_name="/stylize")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not running.outputs():
         time.sleep(0.1)
     with pytest.raises(Exception, match="You already have a run waiting or running"):
         client.predict(*pictures, *controls(), api_name="/stylize")
-    other = Client(url, verbose=False).submit(*pictures, *controls(), api_name="/stylize")  # another visitor may
-    key = client.session_hash
-    sessions.stop(type("Request", (), {"session_hash": key})())  # what the page's Stop does for this session
+    with pytest.raises(Exception, match="You already have a run waiting or running"):  # another session, same client
+        visitor(url, 1).predict(*pictures, *controls(), api_name="/stylize")
+    other = visitor(url, 2).submit(*pictures, *controls(), api_name="/stylize")  # another visitor may
+    sessions.stop(as_page(client))  # what the page's Stop does for this session
     assert "Stopped at step" in running.result()[1]
     assert "Done." in other.result()[1]
-    assert key not in sessions.waiting
+    assert sessions.runs.waiting() == 0 and "Done." in client.predict(*pictures, *controls(), api_name="/stylize")[1]
 
 
-def test_stop_while_waiting_cancels_the_run_when_its_turn_comes(server, pictures, controls):
+def test_stop_while_waiting_cancels_the_run_when_its_turn_comes(server, pictures, controls, visitor):
     _, url = server
-    busy, waiting = Client(url, verbose=False), Client(url, verbose=False)
+    busy, waiting = visitor(url, 1), visitor(url, 2)
     first = busy.submit(*pictures, *controls(steps=100), api_name="/stylize")
     while not first.outputs():
         time.sleep(0.1)
     queued = waiting.submit(*pictures, *controls(), api_name="/stylize")
-    time.sleep(0.5)
-    sessions.stop(type("Request", (), {"session_hash": waiting.session_hash})())
-    sessions.stop(type("Request", (), {"session_hash": busy.session_hash})())
+    deadline = time.monotonic() + 30
+    while sessions.runs.waiting("10.0.0.2") == 0 and time.monotonic() < deadline:  # its claim is in
+        time.sleep(0.1)
+    sessions.stop(as_page(waiting))
+    sessions.stop(as_page(busy))
     assert "Cancelled before it started" in queued.result()[1]
     assert "Stopped at step" in first.result()[1]
 
 
-def test_a_full_queue_gets_a_clear_message(launch_app, pictures, monkeypatch, controls):
+def test_a_full_queue_gets_a_clear_message(launch_app, pictures, monkeypatch, controls, visitor):
     monkeypatch.setattr(hosting, "QUEUE_SIZE", 1)
     with launch_app() as (_, url):
-        first = Client(url, verbose=False).submit(*pictures, *controls(steps=60), api_name="/stylize")
+        owner = visitor(url, 1)
+        first = owner.submit(*pictures, *controls(steps=60), api_name="/stylize")
         while not first.outputs():
             time.sleep(0.1)
-        Client(url, verbose=False).submit(*pictures, *controls(), api_name="/stylize")  # waits: the queue is full
+        visitor(url, 2).submit(*pictures, *controls(), api_name="/stylize")  # waits: the queue is full
         time.sleep(0.5)
         with pytest.raises(Exception, match="Queue is full"):
-            Client(url, verbose=False).predict(*pictures, *controls(), api_name="/stylize")
-        first.cancel()
+            visitor(url, 3).predict(*pictures, *controls(), api_name="/stylize")
+        sessions.stop(as_page(owner))
 
 
 def test_the_work_budget_refuses_before_running_and_the_time_limit_keeps_the_picture(server, pictures,
@@ -126,8 +142,13 @@ def test_previews_leave_no_files_and_the_session_folder_goes_when_the_page_close
     assert demo.delete_cache == (hosting.CACHE_SWEEP, hosting.CACHE_AGE)
     folder = hosting.folders[client.session_hash]
     assert folder.is_dir() and folder.parent == hosting.RESULTS_DIR
-    sessions.end_session(type("Request", (), {"session_hash": client.session_hash})())
+    names = {path.name for path in folder.glob("*")}
+    assert len(names) == 3 and any(name.startswith("before-") for name in names)  # the PNG and the comparison
+    assert {path.name for path in cache.rglob("*") if path.name in names} == names  # Gradio copied them
+    sessions.end_session(as_page(client))
     assert not folder.exists() and final[3]["value"]
+    assert not [path for path in cache.rglob("*") if path.name in names]  # and its copies went with the page
+    assert hosting.RESULTS_DIR.stat().st_mode & 0o777 == 0o700
 
 
 def test_old_results_are_pruned(tmp_path, monkeypatch):
@@ -141,3 +162,71 @@ def test_old_results_are_pruned(tmp_path, monkeypatch):
     new.write_bytes(b"x")
     hosting.prune_results()
     assert new.exists()
+
+
+def test_the_work_budget_counts_style_scale_a_second_painting_lbfgs_and_the_steps_overhead():
+    from stylize.settings import preset
+    tiny = preset("seed", size=128, steps=5000)  # 5000 Adam steps at 128 px ran about 600 s: over the budget
+    assert hosting.run_work(tiny, (96, 128)) > hosting.MAX_WORK
+    with pytest.raises(ValueError, match="megapixel-steps but this server allows"):
+        hosting.check_budget(tiny, (96, 128))
+    adam = preset("seed", size=512, steps=100)
+    lbfgs = adam.replace(optimizer="lbfgs")
+    assert hosting.run_work(lbfgs, (384, 512)) > 1.3 * hosting.run_work(adam, (384, 512))  # its line search
+    one = hosting.run_work(adam, (384, 512), [(512, 512)])
+    assert hosting.run_work(adam, (384, 512), [(512, 512)] * 2) > one > hosting.run_work(adam, (384, 512))
+    big_strokes = adam.replace(style_scale=4.0)  # the painting's pass at 16x the output's pixels
+    assert hosting.run_work(big_strokes, (384, 512), [(512, 512)]) - hosting.run_work(adam, (384, 512)) > \
+        10 * (one - hosting.run_work(adam, (384, 512)))
+
+
+def test_steering_reweights_at_most_every_few_seconds_and_keeps_the_latest(monkeypatch):
+    from stylize.weights import LossWeights
+    clock = [100.0]
+    monkeypatch.setattr(sessions.time, "monotonic", lambda: clock[0])
+    first, second, third, fourth = (LossWeights(10.0 ** n, 1.0, 0.0) for n in range(4))
+    claim = sessions.Claim("10.0.0.1", "page")
+    claim.wanted = claim.applied = first
+    claim.wanted = second
+    assert claim.steering() is second  # the first change applies at once
+    claim.wanted = third
+    clock[0] += 1
+    claim.wanted = fourth  # moved again within the pause: the latest wins when it ends
+    assert claim.steering() is second
+    clock[0] += sessions.STEER_SECONDS
+    assert claim.steering() is fourth and claim.steering() is fourth
+
+
+def test_the_optimizer_the_fast_tabs_and_the_webcam_draw_on_one_memory_budget(server, pictures, controls,
+                                                                              monkeypatch, make_picture):
+    from stylize import limits
+    from studio import fast_tabs
+    _, url = server
+    monkeypatch.setattr(limits.BUDGET, "total", 4 * 2**30)
+    monkeypatch.setattr(limits.BUDGET, "_sized", True)
+    photo = (make_picture(48, 64, 1) * 255).astype(np.uint8)
+    busy = "needs more memory than is free while other visitors' work runs"
+    with limits.BUDGET.reserve(4 * 2**30 - limits.fast_bytes(128, decode=False) // 2, "another visitor's run"):
+        with pytest.raises(Exception, match=busy):
+            Client(url, verbose=False).predict(*pictures, *controls(), api_name="/stylize")
+        with pytest.raises(Exception, match=busy):
+            fast_tabs.apply_builtin(photo, "0", 1.0, 128)
+        with pytest.raises(Exception, match=busy):
+            fast_tabs.webcam_frame(photo, fast_tabs.BUILTIN, None, 1.0, "0")
+    assert limits.BUDGET.reserved == 0
+    assert fast_tabs.apply_builtin(photo, "0", 1.0, 128)[0].shape == (96, 128, 3)
+    assert "Done." in Client(url, verbose=False).predict(*pictures, *controls(), api_name="/stylize")[1]
+
+
+def test_old_copies_in_gradios_cache_are_pruned_and_the_history_forgets_pruned_results(tmp_path, monkeypatch):
+    monkeypatch.setattr(hosting, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(hosting, "get_upload_folder", lambda: str(tmp_path / "gradio"))
+    (tmp_path / "gradio" / "abc").mkdir(parents=True)
+    ours, theirs = tmp_path / "gradio" / "abc" / "after-0123456789abcdef.webp", tmp_path / "gradio" / "abc" / "x.webp"
+    ours.write_bytes(b"x")
+    theirs.write_bytes(b"x")  # a thumbnail made at start-up, say: not ours to delete
+    hosting.prune_results(now=ours.stat().st_mtime + hosting.CACHE_AGE + 1)
+    assert not ours.exists() and theirs.exists()
+    kept = tmp_path / "kept.png"
+    kept.write_bytes(b"x")
+    assert hosting.add_to_history(str(kept), [str(tmp_path / "pruned.png"), str(kept)]) == [str(kept), str(kept)]

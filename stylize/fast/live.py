@@ -18,14 +18,15 @@ _styles = BoundedCache(8)  # each painting's style code (embedding), computed on
 
 def stylize_frame(model: keras.Model | BuiltinStyle | InstantModel | BundledNetworks, frame: np.ndarray | None, *,
                   style: np.ndarray | None = None, strength: float = 1.0, size: int | None = None,
-                  style_size: int = STYLE_SIZE,
+                  style_size: int = STYLE_SIZE, style_code=None,
                   precision: str = "float32") -> np.ndarray | None:
     """One webcam frame (uint8 HxWx3, as Gradio streams it) stylised: uint8, or None for a None frame.
 
     model is a trained transformation network (load_transformer), a BuiltinStyle, or the instant network
     (load_instant, which also needs style). size scales the frame's longer side first, which sets the frame
     rate: the output has the scaled size. strength is the instant network's own (see instant_stylize); for
-    the others it blends stylised and original pixels. precision applies to trained networks only.
+    the others it blends stylised and original pixels. precision applies to trained networks only. style_code
+    (model.style_code's) replaces style where the caller keeps it: hashing a painting per frame costs time.
     """
     if frame is None:  # Gradio sends None before the camera starts and after it stops
         return None
@@ -41,9 +42,10 @@ def stylize_frame(model: keras.Model | BuiltinStyle | InstantModel | BundledNetw
             picture = tf.image.resize(picture, shape, method="bilinear", antialias=True)
     batch = picture[None]
     if isinstance(model, (InstantModel, BundledNetworks)):
-        if style is None:
+        if style_code is None and style is None:
             raise ValueError("the instant network needs a style picture: pass style=")
-        return images.to_uint8(model.apply(picture.numpy(), _style_code(model, style, style_size), strength))
+        code = style_code if style_code is not None else _style_code(model, style, style_size)
+        return images.to_uint8(model.apply(picture.numpy(), code, strength))
     if isinstance(model, BuiltinStyle):
         stylized = model(batch[0].numpy())[None]
     else:

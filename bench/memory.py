@@ -1,0 +1,94 @@
+"""Peak memory of one optimizer run by output size, each in a fresh process: what limits.py's formula is fitted to.
+
+    python bench/memory.py [--sizes 128,256,384,512] [--network vgg16-hed] [--preset balanced] [--steps 3]
+    python bench/memory.py --fast [--sizes 512,1024,2048]
+
+For each size a child process loads the network, notes its resident memory (VmRSS), runs the preset on a 4:3
+photo and a square painting (style scale 1) with few steps per scale (the peak comes in the first full-size
+step), and reports the peak resident memory above that base (ru_maxrss). Prints a Markdown table and the
+least-squares fit peak = fixed + per-pixel x output pixels. With --fast, the same for one call of the Instant
+network (bundled) and of a built-in style, each size in a fresh process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+
+import numpy as np
+
+
+def measure(size: int, network_name: str, preset_name: str, steps: int) -> dict:
+    from stylize import load_network, preset
+    from stylize.optimize import stylize
+
+    network = load_network(network_name)
+    with open("/proc/self/status") as status:
+        base = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) * 1024
+    rng = np.random.default_rng(0)
+    photo = rng.uniform(0, 1, (3 * size // 4, size, 3)).astype(np.float32)
+    painting = rng.uniform(0, 1, (size, size, 3)).astype(np.float32)
+    settings = preset(preset_name, size=size, steps=steps, coarse_steps=min(steps, 2))
+    for _ in stylize(photo, painting, settings, network=network):
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {"size": size, "pixels": photo.shape[0] * photo.shape[1], "base": base, "peak": peak}
+
+
+def measure_fast(size: int, kind: str) -> dict:
+    from stylize import fast
+
+    rng = np.random.default_rng(0)
+    photo = rng.uniform(0, 1, (3 * size // 4, size, 3)).astype(np.float32)
+    painting = rng.uniform(0, 1, (256, 256, 3)).astype(np.float32)
+    small = photo[:48, :64]
+    run = ((lambda picture: fast.instant_stylize(picture, painting, size=max(picture.shape[:2])))
+           if kind == "instant" else (lambda picture: fast.builtin_stylize(picture, "0")))
+    run(small)  # the networks loaded
+    with open("/proc/self/status") as status:
+        base = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) * 1024
+    run(photo)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {"size": size, "pixels": photo.shape[0] * photo.shape[1], "base": base, "peak": peak, "kind": kind}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="128,256,384,512")
+    parser.add_argument("--network", default="vgg16-hed")
+    parser.add_argument("--preset", default="balanced")
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--fast", action="store_true")
+    parser.add_argument("--kind", default="")
+    parser.add_argument("--child", type=int)
+    arguments = parser.parse_args()
+    if arguments.child:
+        print(json.dumps(measure_fast(arguments.child, arguments.kind) if arguments.kind else
+                         measure(arguments.child, arguments.network, arguments.preset, arguments.steps)))
+        return
+    for kind in ("instant", "builtin") if arguments.fast else ("",):
+        table([json.loads(subprocess.run(
+            [sys.executable, __file__, "--child", str(size), "--network", arguments.network, "--preset",
+             arguments.preset, "--steps", str(arguments.steps), "--kind", kind],
+            capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
+            for size in [int(side) for side in arguments.sizes.split(",")]],
+            f"{kind or arguments.preset}, {'one call' if kind else arguments.network}, 4:3 photo")
+
+
+def table(rows: list[dict], title: str) -> None:
+    print(f"{title}\n")
+    print("| output | pixels | base (MB) | peak (MB) | above base (MB) |\n|---|---|---|---|---|")
+    for row in rows:
+        print(f"| {row['size']} px | {row['pixels']} | {row['base'] / 2**20:.0f} | {row['peak'] / 2**20:.0f} | "
+              f"{(row['peak'] - row['base']) / 2**20:.0f} |")
+    pixels = np.array([row["pixels"] for row in rows], float)
+    above = np.array([row["peak"] - row["base"] for row in rows], float)
+    per_pixel, fixed = np.polyfit(pixels, above, 1)
+    print(f"\nfit: above base = {fixed / 2**20:.0f} MB + {per_pixel:.0f} B x output pixels\n")
+
+
+if __name__ == "__main__":
+    main()
