@@ -46,12 +46,13 @@ def check_sizes(settings: Settings, content: tuple[int, int], styles: list[tuple
                              f"of at least {needed} px there (size, start size or style scale), or crop it")
 
 
-# A run's peak resident memory beyond the loaded process, fitted to bench/memory.py (balanced preset, offline VGG16,
-# 4:3 photos; figures in the README's "Hosting safely"): 217 MB above the loaded process at 128 px, 819 MB at
-# 512 px, 1625 MB at 768 px. The least-squares line is 153 MB + 3486 B/px; these round it up to lie above every
-# measured peak (the fixed part: TensorFlow's workspace, the traced step, the instant start's networks).
-FIXED_BYTES = 220 * 2**20
-BYTES_PER_PIXEL = 3500
+# A run's peak resident memory beyond the loaded process, fitted to bench/memory.py (balanced preset, 4:3 photos;
+# figures in the README's "Hosting safely"): offline VGG16 217 MB above the loaded process at 128 px, 819 MB at
+# 512 px, 1625 MB at 768 px (least squares 153 MB + 3486 B/px); ImageNet VGG19, deeper, 346 MB at 256 px, 830 MB
+# at 512 px, 1712 MB at 768 px (163 MB + 3654 B/px). These lie above every measured peak of both networks (the
+# fixed part: TensorFlow's workspace, the traced step, the instant start's networks).
+FIXED_BYTES = 200 * 2**20
+BYTES_PER_PIXEL = 3700
 # One fast-network call's peak beyond the loaded process (bench/memory.py --fast, 4:3 photos): the Instant network
 # 36 MB at 512 px and 283 MB at 2048 px, a built-in style 65 MB and 1033 MB; these lie above both at a square.
 FAST_FIXED_BYTES = 64 * 2**20
