@@ -50,9 +50,14 @@ class WeightsRefused(ValueError):
     """The weights file is not what it must be: a forbidden name, a wrong shape or hash, a truncated storage."""
 
 
+def keras_models_folder() -> Path:
+    """Where Keras keeps downloaded weights: $KERAS_HOME/models (default ~/.keras/models)."""
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models"
+
+
 def cache_path() -> Path:
-    """Where the decoded weights live: beside Keras' own downloads, under $KERAS_HOME (default ~/.keras)."""
-    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models" / CACHED_NAME
+    """Where the decoded weights live: beside Keras' own downloads."""
+    return keras_models_folder() / CACHED_NAME
 
 
 # --- reading torch's legacy format without torch ------------------------------------------------------------------

