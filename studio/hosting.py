@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import re
@@ -141,16 +142,20 @@ def public(error: BaseException | str) -> str:
 def public_note(network: FeatureNetwork) -> str:
     """Where the network's weights came from, without the server's paths: visitors can't act on them (the server
     log has the full note)."""
-    if network.name == "vgg16-hed" and "instead" in network.note:  # the fallback: its note names the cache path
-        return "ImageNet VGG19 weights are not available on this server, so the offline VGG16 network is used."
-    return network.source  # where the weights came from; never a path (networks.py keeps paths in note alone)
+    return network.source  # never a path: networks.py keeps paths in note alone
+
+
+def session_folder(key: str) -> Path:
+    """The session's own results folder, under a random name, made on first use."""
+    folder = folders.setdefault(key, RESULTS_DIR / secrets.token_hex(8))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def save_result(picture: np.ndarray, settings: Settings, network: FeatureNetwork, key: str = "default") -> str:
     """Write the finished picture as a lossless PNG that remembers its settings, in the session's own folder
     under a random name (two users finishing in the same second must not overwrite each other); returns the path."""
-    folder = folders.setdefault(key, RESULTS_DIR / secrets.token_hex(8))
-    path = folder / f"stylized-{secrets.token_hex(8)}.png"
+    path = session_folder(key) / f"stylized-{secrets.token_hex(8)}.png"
     images.save_png(path, picture, recipe_text(settings, {"network": network.label}))
     prune_results()
     return str(path)
@@ -159,9 +164,7 @@ def save_result(picture: np.ndarray, settings: Settings, network: FeatureNetwork
 def save_picture(picture: np.ndarray, key: str, stem: str) -> str:
     """A picture shown beside the result (the comparison's two sides), as a file of the session's own, under a
     random name: Gradio's copy keeps that name, so closing the page finds and deletes it too."""
-    folder = folders.setdefault(key, RESULTS_DIR / secrets.token_hex(8))
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{stem}-{secrets.token_hex(8)}.webp"
+    path = session_folder(key) / f"{stem}-{secrets.token_hex(8)}.webp"
     Image.fromarray(picture).save(path, "WEBP", quality=90)
     return str(path)
 
@@ -178,21 +181,15 @@ def prune_results(now: float | None = None) -> None:
     """Delete results older than CACHE_AGE, and the folders they leave empty: API clients never close a page,
     so their sessions never end."""
     now = now or time.time()
-    for path in RESULTS_DIR.glob("*/*"):
+    # Gradio's copies of them too: it sweeps only copies made by the page's own components, not those made for a
+    # session's copy of a component (the download button made visible, the history, the comparison).
+    copies = (copy for pattern in RESULT_NAMES for copy in Path(get_upload_folder()).glob(f"*/{pattern}"))
+    for path in itertools.chain(RESULTS_DIR.glob("*/*"), copies):
         try:
             if now - path.stat().st_mtime > CACHE_AGE:
                 path.unlink()
         except OSError:
             pass  # another thread pruned it first
-    # Gradio's copies of them too: it sweeps only copies made by the page's own components, not those made for a
-    # session's copy of a component (the download button made visible, the history, the comparison).
-    for pattern in RESULT_NAMES:
-        for copy in Path(get_upload_folder()).glob(f"*/{pattern}"):
-            try:
-                if now - copy.stat().st_mtime > CACHE_AGE:
-                    copy.unlink()
-            except OSError:
-                pass
     for key, folder in list(folders.items()):
         if folder.is_dir() and not any(folder.iterdir()):
             folders.pop(key, None)
