@@ -7,6 +7,7 @@ from pathlib import Path
 import gradio as gr
 
 from stylize.networks import FeatureNetwork, load_network
+from stylize.optimize import warm_up
 from studio import hosting, sessions
 from studio.components import Upload
 from studio.fast_tabs import instant_tab, styles_tab, webcam_tab
@@ -61,6 +62,7 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
 def main() -> None:
     network = load_network(os.environ.get("STYLIZE_NETWORK", "auto"))
     print(f"Network: {network.label}" + (f" — {network.note}" if network.note else ""), file=sys.stderr)
+    print(f"Compiled the optimizer's step in {warm_up(network):.1f} s", file=sys.stderr)  # not in any visitor's time
     demo = build_app(network)
     hosting.configure_queue(demo)
     demo.launch(**hosting.launch_options(), css=CSS, theme=THEME,

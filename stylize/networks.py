@@ -48,6 +48,7 @@ class FeatureNetwork:
     source: str = ""  # where its weights came from, without server paths: the page shows it to visitors
     _variants: BoundedCache = field(default_factory=BoundedCache, repr=False)  # precision -> FeatureNetwork
     style_cache: BoundedCache = field(default_factory=lambda: BoundedCache(8), repr=False)  # objective.style_targets
+    traced: BoundedCache = field(default_factory=BoundedCache, repr=False)  # optimizers' compiled steps, by name
 
     @property
     def label(self) -> str:

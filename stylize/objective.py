@@ -29,30 +29,41 @@ class Objective:
         self.scales = scales
         self.mask = None if mask is None else tf.constant(mask[None, :, :, None], tf.float32)
         self.base = None if base is None else tf.constant(base[None], tf.float32)
-        # Variables, not constants, so a run can be re-weighted between steps without retracing.
-        self.style_weight = tf.Variable(weights.style, dtype=tf.float32, trainable=False)
-        self.content_weight = tf.Variable(weights.content, dtype=tf.float32, trainable=False)
-        self.tv_weight = tf.Variable(weights.tv, dtype=tf.float32, trainable=False)
+        equal = {name: 1.0 / len(style_targets) for name in style_targets}  # the seed's, as style_loss's default
+        self.layer_tensors = {name: tf.constant(weight, tf.float32)
+                              for name, weight in (layer_weights or equal).items()}
+        self.set_weights(weights)
 
     def compose(self, x):
         """The picture shown for optimized pixels x (x itself without a mask)."""
         return x if self.mask is None else self.base + self.mask * (x - self.base)
 
     def __call__(self, x: tf.Tensor) -> dict[str, tf.Tensor]:
-        image = self.compose(x)
-        features = self.network(image)
-        grams = gram_matrices(features, self.network.style_layers)
-        return weighted_sum({"style": style_loss(grams, self.style_targets, self.layer_weights),
-                             "content": content_loss(features, self.content_targets),
-                             "tv": total_variation_loss(image)},
-                            {"style": self.style_weight * self.scales.style,
-                             "content": self.content_weight * self.scales.content,
-                             "tv": self.tv_weight * self.scales.tv})
+        return losses_of(self.network, x, self.arguments())
+
+    def arguments(self) -> dict:
+        """Everything the losses need besides the pixels, as tensors: a function traced once per network takes
+        them as arguments (not captured), so every scale and every run reuses its trace (see optimizers.py)."""
+        return {"content": self.content_targets, "style": self.style_targets, "layers": self.layer_tensors,
+                "weights": self.term_weights, "mask": self.mask, "base": self.base}
 
     def set_weights(self, weights: LossWeights) -> None:
-        self.style_weight.assign(weights.style)
-        self.content_weight.assign(weights.content)
-        self.tv_weight.assign(weights.tv)
+        """New loss weights from the next evaluation on (steering)."""
+        self.weights = weights
+        self.term_weights = {"style": tf.constant(weights.style * self.scales.style, tf.float32),
+                             "content": tf.constant(weights.content * self.scales.content, tf.float32),
+                             "tv": tf.constant(weights.tv * self.scales.tv, tf.float32)}
+
+
+def losses_of(network: FeatureNetwork, x: tf.Tensor, arguments: dict) -> dict[str, tf.Tensor]:
+    """The weighted loss terms of optimized pixels x, given Objective.arguments()."""
+    mask, base = arguments["mask"], arguments["base"]
+    image = x if mask is None else base + mask * (x - base)
+    features = network(image)
+    grams = gram_matrices(features, network.style_layers)
+    return weighted_sum({"style": style_loss(grams, arguments["style"], arguments["layers"]),
+                         "content": content_loss(features, arguments["content"]),
+                         "tv": total_variation_loss(image)}, arguments["weights"])
 
 
 def style_targets(network: FeatureNetwork, style: np.ndarray) -> dict[str, tf.Tensor]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
+import tensorflow as tf
 
 from . import color, images
 from .fast.instant import instant_stylize
@@ -16,7 +17,8 @@ from .limits import check_memory, check_sizes, decode_sides, run_shapes, style_s
 from .losses import style_layer_weights
 from .networks import FeatureNetwork, load_network
 from .objective import build_objective
-from .optimizers import make_optimizer
+from .optimizers import make_optimizer, traced_losses_and_gradient
+from .pace import Plan
 from .settings import STRENGTH_MIDDLE, Settings
 from .weights import LossWeights, loss_weights
 
@@ -30,12 +32,13 @@ class Progress:
     image: np.ndarray  # uint8 HxWx3, the current picture (smaller than the output during coarse scales)
     losses: dict[str, float]  # style, content, tv, total of the last step's input; empty before the first step
     elapsed: float  # seconds since the run started
-    fraction: float = 0.0  # share of the run's work done, steps weighted by their pixel count
+    fraction: float = 0.0  # share of the run done: of its time budget, or of its steps weighted by pixel count
     network: str = ""  # label of the network in use
     notes: tuple[str, ...] = field(default=())  # things the user should know (fallback network, steering)
-    eta: float | None = None  # seconds left, from the pace since the first step; None until there is a pace
+    eta: float | None = None  # seconds left at the pace measured so far (stylize/pace.py); None until there is one
     weights: LossWeights | None = None  # the loss weights in use (steering moves them)
-    settings: Settings | None = None  # the run's settings with the weights in use: what reproduces this picture
+    settings: Settings | None = None  # the run's settings with the weights in use and, under a time budget, the
+    # steps it took at each scale: what reproduces this picture
     steered_at: int | None = None  # the step at which steering last changed the weights; None: never
 
     @property
@@ -66,23 +69,7 @@ class LossNotFinite(ValueError):
 
 
 Steer = Callable[[], "LossWeights | None"]
-# A step's cost grows with its pixel count, plus a fixed part (measured: 0.15, 0.25 and 0.42 s a step at 256, 362
-# and 512 px), so progress and time left are measured in work, not steps.
-STEP_OVERHEAD = 0.15  # a step's fixed cost, as a share of a full-size step's
-
-
-def work_done(settings: Settings) -> np.ndarray:
-    """The share of the run's work done after each step, from 0 before the first to 1 after the last."""
-    costs = [STEP_OVERHEAD + (side / settings.size) ** 2 for side, steps in settings.schedule() for _ in range(steps)]
-    return np.concatenate([[0.0], np.cumsum(costs) / sum(costs)])
-
-
-def seconds_left(elapsed: float, fraction: float, since: tuple[float, float] | None) -> float | None:
-    """Time left at the pace since `since` (elapsed, fraction) of the first step: the one-off start-up (style
-    targets, tracing) before it would otherwise inflate the estimate. None without a pace or when done."""
-    if since is None or not since[1] < fraction < 1:
-        return None
-    return (elapsed - since[0]) / (fraction - since[1]) * (1 - fraction)
+clock = time.perf_counter  # what a run's time is measured with (tests replace it)
 
 
 def checked_pictures(content: ImageSource, style: ImageSource | Sequence[ImageSource],
@@ -123,36 +110,38 @@ def stylize_pictures(content: np.ndarray, styles: list[np.ndarray], settings: Se
                      steer: Steer | None = None) -> Iterator[Progress]:
     """stylize() on the pictures checked_pictures returned for these settings: the app and the command line check
     their uploads first (to refuse them before queueing or loading a network), then hand them over as they are."""
-    start = time.perf_counter()
+    plan = Plan(settings, clock)
     network = network or load_network(settings.network, settings.weights_path)
     weights = loss_weights(settings, network)
     model = network.in_precision(settings.precision)
     layer_weights = (style_layer_weights(network.style_layers, settings.layer_emphasis)
                      if settings.layer_emphasis else None)  # None: equal weights, exactly as the seed
     network_notes = (network.note,) if network.note else ()
-    total = settings.total_steps
-    done_by_step = work_done(settings)
     optimizer = make_optimizer(settings)
-    steered_at, first_step = None, None
+    steered_at = None
 
-    def record(step: int, x: np.ndarray, losses: dict) -> Progress:
+    def record(step: int, x: np.ndarray, losses: dict, done: bool = False) -> Progress:
         picture = objective.compose(x[None])[0].numpy() if objective.mask is not None else x
         if settings.colors == "luminance":
             picture = color.keep_luminance(picture, scaled_content)
-        elapsed, fraction = time.perf_counter() - start, float(done_by_step[step])
-        effective, notes = settings, network_notes
+        effective, notes = settings.as_run(plan.ran) if plan.timed and step else settings, network_notes
         if steered_at is not None:  # the notes say it too, for callers that read only the notes
-            effective = settings.replace(style_weight=weights.style, content_weight=weights.content,
-                                         tv_weight=weights.tv)
+            effective = effective.replace(style_weight=weights.style, content_weight=weights.content,
+                                          tv_weight=weights.tv)
             notes += (describe_steering(steered_at, weights),)
+        # Under a budget the total is the plan's, re-estimated as the pace is measured; done only at the end.
+        total = step if done else max(plan.planned_steps(), step + 1)
         return Progress(step=step, total=total, image=images.to_uint8(picture),
-                        losses={k: float(v) for k, v in losses.items()}, elapsed=elapsed, fraction=fraction,
-                        network=network.label, notes=notes, eta=seconds_left(elapsed, fraction, first_step),
-                        weights=weights, settings=effective, steered_at=steered_at)
+                        losses={k: float(v) for k, v in losses.items()}, elapsed=plan.elapsed(),
+                        fraction=1.0 if done else plan.fraction(), network=network.label, notes=notes,
+                        eta=None if done or not step else plan.seconds_left(), weights=weights, settings=effective,
+                        steered_at=steered_at)
 
-    step = 0
+    step, last_scale = 0, max(index for index in range(len(plan.sides)) if plan.most[index] > 0)
     picture = None  # the optimized pixels, float HxWx3 at the current scale
-    for side, steps in settings.schedule():
+    for index, side in enumerate(plan.sides):
+        if not plan.worth_entering(index) and index != last_scale:
+            continue
         shape = images.scaled_shape(*content.shape[:2], side)
         scaled_content = images.resize(content, shape, settings.antialias)
         scaled_styles = [images.resize_longer_side(painting, style_size(side, settings), settings.antialias)
@@ -162,32 +151,46 @@ def stylize_pictures(content: np.ndarray, styles: list[np.ndarray], settings: Se
                                     layer_weights, scaled_mask, settings.normalize)
         picture = (initial_picture(settings, scaled_content, scaled_styles[0]) if picture is None
                    else images.resize(picture, shape, antialias=False))
+        plan.enter(index)
         if step == 0:
             last_good = record(0, picture, {})
             yield last_good
-        remaining = steps
-        while remaining:
-            steps_run = optimizer.steps(objective, picture, remaining)
+        while plan.wants_step():
+            steps_run = optimizer.steps(objective, picture, plan.steps_left_here())
             try:
                 for losses in steps_run:
                     step += 1
-                    remaining -= 1
                     if losses and not math.isfinite(float(losses["total"])):
                         raise LossNotFinite(step, float(losses["total"]), last_good)
-                    if first_step is None:  # the pace is measured from here: start-up is behind us
-                        first_step = (time.perf_counter() - start, float(done_by_step[step]))
-                    if step % settings.preview_every == 0 or step == total:
-                        last_good = record(step, optimizer.current_picture(), losses)
+                    plan.stepped(float(losses["total"]) if losses else math.nan)
+                    final = index == last_scale and not plan.wants_step()
+                    if step % settings.preview_every == 0 or final:
+                        last_good = record(step, optimizer.current_picture(), losses, done=final)
                         yield last_good
-                    steered = steer() if steer and remaining else None
+                    if final or not plan.wants_step():
+                        break
+                    steered = steer() if steer else None
                     if steered is not None and steered != weights:
                         weights, steered_at = steered, step
                         objective.set_weights(weights)
+                        plan.reweighted()
                         if optimizer.restart_when_reweighted:
                             break  # continue from the current picture with a fresh optimizer state
             finally:
                 steps_run.close()
             picture = optimizer.current_picture()
+
+
+def warm_up(network: FeatureNetwork, precision: str = "auto") -> float:
+    """Trace the optimizer's step for the network in a precision, on two small pictures, and return the seconds it
+    took: part of loading, so that no run's time budget pays for compiling (0.4-2 s a trace on a CPU)."""
+    started = time.perf_counter()
+    model = network.in_precision(precision)
+    for side in (32, 48):  # two sizes: the trace is generalised to any size (reduce_retracing)
+        picture = np.full((side, side, 3), 0.5, np.float32)
+        objective = build_objective(model, picture, [picture], LossWeights(1.0, 1.0, 1.0))
+        traced_losses_and_gradient(model)(tf.constant(picture[None]), objective.arguments())
+    return time.perf_counter() - started
 
 
 def initial_picture(settings: Settings, content: np.ndarray, style: np.ndarray) -> np.ndarray:

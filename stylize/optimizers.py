@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import queue
-import threading
 from abc import ABC, abstractmethod
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
-import scipy.optimize
+from scipy.optimize import _lbfgsb  # L-BFGS-B's compiled routine; see lbfgsb_iterates
 import tensorflow as tf
 
-from .objective import Objective
+from .networks import FeatureNetwork
+from .objective import Objective, losses_of
 from .settings import Settings
 
 
@@ -64,9 +63,9 @@ class Adam(PixelOptimizer):
         learning_rate, beta_1, beta_2, epsilon = self.learning_rate, self.BETA_1, self.BETA_2, self.EPSILON
 
         @tf.function(autograph=False)  # plain Python, nothing to convert
-        def step():
+        def step(arguments):  # an argument, so steering's new weights reach the traced step
             with tf.GradientTape() as tape:
-                losses = objective(image)
+                losses = losses_of(objective.network, image, arguments)
             gradient = tape.gradient(losses["total"], image)
             local_step = tf.cast(iterations + 1, tf.float32)
             alpha = learning_rate * tf.sqrt(1 - beta_2 ** local_step) / (1 - beta_1 ** local_step)
@@ -80,7 +79,7 @@ class Adam(PixelOptimizer):
 
         try:
             for _ in range(count):
-                yield step()
+                yield step(objective.arguments())
         finally:
             self._carried = int(iterations.numpy()), [tf.convert_to_tensor(v) for v in moments]
 
@@ -91,12 +90,8 @@ LBFGS_MEMORY = 5
 
 
 class LBFGS(PixelOptimizer):
-    """L-BFGS-B (scipy) on the pixels, with the [0, 1] box as bounds instead of clipping.
-
-    scipy's loop blocks, so it runs in a thread that hands each iteration over a queue; closing the steps
-    generator makes the next callback stop the optimizer. Converged early, the remaining steps repeat the
-    final picture and losses.
-    """
+    """L-BFGS-B (scipy's) on the pixels, with the [0, 1] box as bounds instead of clipping; one step per iteration.
+    Converged early, the remaining steps repeat the final picture and losses."""
 
     # Its curvature memory describes the objective it was built on.
     restart_when_reweighted = True
@@ -110,60 +105,75 @@ class LBFGS(PixelOptimizer):
     def steps(self, objective: Objective, picture: np.ndarray, count: int) -> Iterator[dict[str, tf.Tensor]]:
         shape = (1, *picture.shape)
         self._current = picture
-
-        @tf.function(autograph=False)
-        def losses_and_gradient(image):
-            with tf.GradientTape() as tape:
-                tape.watch(image)
-                losses = objective(image)
-            return losses, tape.gradient(losses["total"], image)
-
+        losses_and_gradient, arguments = traced_losses_and_gradient(objective.network), objective.arguments()
         last = {}
 
         def value_and_gradient(x: np.ndarray):
-            losses, gradient = losses_and_gradient(tf.constant(x.reshape(shape), tf.float32))
+            losses, gradient = losses_and_gradient(tf.constant(x.reshape(shape), tf.float32), arguments)
             last["losses"] = losses
             return float(losses["total"]), gradient.numpy().astype(np.float64).ravel()
 
-        handover: queue.Queue = queue.Queue()
-        resume = threading.Semaphore(0)  # the worker waits here after each iteration until the next is asked for
-        stop = threading.Event()
+        iterates = lbfgsb_iterates(value_and_gradient, picture.astype(np.float64).ravel(), LBFGS_MEMORY,
+                                   max_iterations=count, max_evaluations=3 * count)
+        losses = {}
+        for _ in range(count):
+            x = next(iterates, None)
+            if x is not None:  # None: converged, and the last picture stands
+                self._current, losses = x.astype(np.float32).reshape(picture.shape), last["losses"]
+            yield losses
 
-        def callback(intermediate_result):
-            handover.put(("step", intermediate_result.x.astype(np.float32).reshape(picture.shape), last["losses"]))
-            resume.acquire()
-            if stop.is_set():
-                raise StopIteration
 
-        def run():
-            try:
-                scipy.optimize.minimize(value_and_gradient, picture.astype(np.float64).ravel(), jac=True,
-                                        method="L-BFGS-B", bounds=scipy.optimize.Bounds(0.0, 1.0), callback=callback,
-                                        options={"maxiter": count, "maxfun": count * 3, "maxcor": LBFGS_MEMORY})
-                handover.put(("done", None, None))
-            except BaseException as error:  # surfaced in the consumer's thread
-                handover.put(("error", error, None))
+# L-BFGS-B's defaults in scipy.optimize.minimize: ftol 2.2e-9 as a multiple of machine epsilon, gtol, line-search steps.
+FACTR, PGTOL, MAX_LINE_SEARCH = 1e7, 1e-5, 20
 
-        worker = threading.Thread(target=run, daemon=True, name="lbfgs")
-        worker.start()
-        try:
-            losses, finished = {}, False
-            for step in range(count):
-                if not finished:
-                    if step:
-                        resume.release()  # only now compute the next iteration: nothing runs while the caller works
-                    kind, payload, step_losses = handover.get()
-                    if kind == "error":
-                        raise payload
-                    if kind == "done":  # converged early: the remaining steps report the final picture
-                        finished = True
-                    else:
-                        self._current, losses = payload, step_losses
-                yield losses
-        finally:
-            stop.set()
-            resume.release()
-            worker.join()
+
+def lbfgsb_iterates(value_and_gradient: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
+                    memory: int, max_iterations: int, max_evaluations: int) -> Iterator[np.ndarray]:
+    """Yield L-BFGS-B's iterates (x, updated in place: copy it) for f, ∇f = value_and_gradient(x), every variable
+    in [0, 1]; stops after max_iterations, once more than max_evaluations were made, or when converged.
+
+    This is scipy.optimize.minimize(method="L-BFGS-B")'s own loop around the same compiled routine (setulb), with
+    the same defaults and the same iterates (tests/test_optimizers.py compares them). minimize first builds each
+    variable's bounds in Python loops: 1-3.5 s a call at 512 px (590k variables), at every scale of every run, which
+    a 15 s budget can't spare; here one vectorised box. Driven as a generator, it also needs no thread.
+    """
+    n = x0.size
+    x = np.clip(np.asarray(x0, np.float64), 0.0, 1.0)
+    f, g = np.array(0.0, np.float64), np.zeros(n, np.float64)
+    lower, upper, both_bounded = np.zeros(n), np.ones(n), np.full(n, 2, np.int32)
+    work = np.zeros(2 * memory * n + 5 * n + 11 * memory * memory + 8 * memory, np.float64)
+    integer_work = np.zeros(3 * n, np.int32)
+    task, line_task = np.zeros(2, np.int32), np.zeros(2, np.int32)
+    logical_state, integer_state, float_state = np.zeros(4, np.int32), np.zeros(44, np.int32), np.zeros(29)
+    iterations = evaluations = 0
+    while iterations < max_iterations:
+        _lbfgsb.setulb(memory, x, lower, upper, both_bounded, f, g, FACTR, PGTOL, work, integer_work, task,
+                       logical_state, integer_state, float_state, MAX_LINE_SEARCH, line_task)
+        if task[0] == 3:  # it wants f and g at x
+            value, gradient = value_and_gradient(x)
+            f, g = np.array(value, np.float64), np.asarray(gradient, np.float64)
+            evaluations += 1
+        elif task[0] == 1:  # a new iterate
+            iterations += 1
+            yield x
+            if evaluations > max_evaluations:
+                return
+        else:  # converged, or it can't make progress
+            return
+
+
+def traced_losses_and_gradient(network: FeatureNetwork):
+    """The losses and their gradient for a network, traced once and kept with it: a trace took 0.4-0.9 s at each
+    scale of each run (bench/speed.py), a tenth of a quick run. Shapes are generalised after the second size seen
+    (reduce_retracing), so every later scale and run reuses the same graph; a mask is a second trace."""
+    def losses_and_gradient(image, arguments):
+        with tf.GradientTape() as tape:
+            tape.watch(image)
+            losses = losses_of(network, image, arguments)
+        return losses, tape.gradient(losses["total"], image)
+
+    return network.traced.get_or_make("losses_and_gradient", lambda: tf.function(
+        losses_and_gradient, autograph=False, reduce_retracing=True))
 
 
 def make_optimizer(settings: Settings) -> PixelOptimizer:

@@ -12,7 +12,8 @@ from .images import read_png_text
 from .settings import SIZE_RANGE, Settings
 
 RECIPE_KEY = "stylize"  # the PNG text chunk holding the JSON recipe
-FORMAT_VERSION = 2  # bump when the JSON's layout changes (2: normalize, strength); readers ignore unknown fields
+FORMAT_VERSION = 3  # bump when the JSON's layout changes (2: normalize, strength; 3: seconds, scale_steps);
+# readers ignore unknown fields, and a recipe without seconds ran exact steps
 NO_RECIPE = "this PNG was not made by the studio: it has no settings in its metadata"
 MAX_PIXELS = SIZE_RANGE[1] ** 2  # no result is larger; reading a PNG's text decodes it, so bigger ones are refused
 UNTRUSTED = ("weights_path",)  # a file path chosen by the PNG's author is never opened on this machine

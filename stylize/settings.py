@@ -25,6 +25,7 @@ STYLE_SCALE_RANGE = (0.1, 4.0)
 STRENGTH_RANGE = (0.0, 10.0)
 STRENGTH_MIDDLE = 5.0  # the default: the calibrated balance of style and content (weights.NORMALIZED_WEIGHTS)
 
+SECONDS_RANGE = (5.0, 3600.0)  # a time budget: the shortest gives the instant start and a few steps
 SEED_STEPS = 200
 
 
@@ -41,11 +42,15 @@ class Settings:
     content_weight: float | None = None  # None: the default (normalised terms' or, for the raw formula, the network's)
     tv_weight: float | None = None  # None: the default, as content_weight; total variation smooths pixel noise
     size: int = 512  # longer side of the output, in pixels; the style image is scaled to the same longer side
-    steps: int = 70  # optimizer steps at the full size
+    seconds: float | None = None  # a time budget: the engine plans its steps to end within it (stylize/pace.py);
+    # None runs exactly the steps below. The presets but seed set it; any step field given to preset() clears it.
+    steps: int = 70  # optimizer steps at the full size (without a time budget)
+    scale_steps: tuple[int, ...] = ()  # steps at each scale, smallest first, as a planned run took them (its
+    # recipe replays them exactly); () takes coarse_steps and steps
     optimizer: str = "lbfgs"  # "lbfgs" (Gatys et al.'s choice: fewest steps to a given loss) or "adam" (the seed's)
     learning_rate: float = 0.02  # Adam's step size, in pixel units of [0, 1]
     start_size: int | None = 256  # coarse-to-fine: first scale's longer side; None (or >= size): full size only
-    coarse_steps: int = 20  # steps at each scale below the full size
+    coarse_steps: int = 20  # steps at each scale below the full size (with a time budget: the most it takes)
     precision: str = "auto"  # "bfloat16" runs the network in mixed precision (about 1.8x faster on CPU)
     antialias: bool = True  # antialias when shrinking inputs; the seed program did not
     init: str = "instant"  # the starting picture, one of INITS: the instant network's carried the most painting
@@ -82,6 +87,8 @@ class Settings:
                 check_range(name, value, WEIGHT_RANGE)
         check_range("size", self.size, SIZE_RANGE, integer=True)
         check_range("steps", self.steps, STEPS_RANGE, integer=True)
+        if self.seconds is not None:
+            check_range("seconds", self.seconds, SECONDS_RANGE)
         check_range("learning_rate", self.learning_rate, LEARNING_RATE_RANGE)
         check_range("preview_every", self.preview_every, PREVIEW_EVERY_RANGE, integer=True)
         check_range("style_scale", self.style_scale, STYLE_SCALE_RANGE)
@@ -91,43 +98,88 @@ class Settings:
         for name in ("size", "steps", "seed", "preview_every", "coarse_steps", "start_size"):
             if getattr(self, name) is not None:  # a recipe's 5.0 is a whole number: store it as 5, which range() takes
                 object.__setattr__(self, name, int(getattr(self, name)))
+        if self.seconds is not None:
+            object.__setattr__(self, "seconds", float(self.seconds))
+        self._check_scale_steps()
+
+    def _check_scale_steps(self) -> None:
+        if not isinstance(self.scale_steps, (list, tuple)):
+            raise ValueError(f"scale_steps is {self.scale_steps!r} but must be a list of step counts, one per scale")
+        object.__setattr__(self, "scale_steps", tuple(self.scale_steps))  # JSON gives back a list
+        if not self.scale_steps:
+            return
+        for count in self.scale_steps:
+            check_range("scale_steps count", count, (0, STEPS_RANGE[1]), integer=True)
+        object.__setattr__(self, "scale_steps", tuple(int(count) for count in self.scale_steps))
+        sides = self.sides()
+        if len(self.scale_steps) != len(sides):
+            raise ValueError(f"scale_steps has {len(self.scale_steps)} counts but these settings have {len(sides)} "
+                             f"scales ({', '.join(map(str, sides))} px): give one count per scale")
+        if sum(self.scale_steps) == 0:
+            raise ValueError("scale_steps are all 0 but at least one step must run")
+        if self.seconds is not None:
+            raise ValueError(f"scale_steps and seconds are both set but a run takes either exact steps or a time "
+                             "budget: leave one out")
 
     def replace(self, **changes) -> Settings:
         """A copy with some fields changed, validated like any other."""
         return dataclasses.replace(self, **changes)
 
-    def schedule(self) -> list[tuple[int, int]]:
-        """(longer side, steps) for each scale, smallest first: from start_size up by sqrt(2), then the full size."""
+    def sides(self) -> list[int]:
+        """The longer side of each scale, smallest first: from start_size up by sqrt(2), then the full size."""
         sizes = []
         if self.start_size is not None and self.coarse_steps > 0:
             side = float(self.start_size)
             while round(side) < self.size:
                 sizes.append(round(side))
                 side *= math.sqrt(2)
-        return [(side, self.coarse_steps) for side in sizes] + [(self.size, self.steps)]
+        return sizes + [self.size]
+
+    def schedule(self) -> list[tuple[int, int]]:
+        """(longer side, steps) for each scale, smallest first; with a time budget the steps are each scale's most
+        (the full size's: as many as fit), as the run's plan decides (stylize/pace.py)."""
+        sides = self.sides()
+        if self.scale_steps:
+            return list(zip(sides, self.scale_steps))
+        last = STEPS_RANGE[1] if self.seconds is not None else self.steps
+        return [(side, self.coarse_steps) for side in sides[:-1]] + [(self.size, last)]
 
     @property
     def total_steps(self) -> int:
+        """The steps the run takes; with a time budget the most it could (the plan takes as many as fit)."""
         return sum(steps for _, steps in self.schedule())
 
+    def as_run(self, scale_steps: list[int]) -> Settings:
+        """These settings as the exact steps a run took at each scale: what reproduces its picture."""
+        counts = list(scale_steps) + [0] * (len(self.sides()) - len(scale_steps))
+        return self.replace(seconds=None, scale_steps=tuple(counts))
 
-# Presets: field overrides on top of Settings' defaults, which are "balanced". The instant start carried more of
-# the painting at equal time than the photo or the palette start did (bench/quality.py, README). "seed" is the
-# reference program (the TensorFlow tutorial's loop), exactly: tests/seed_reference.py checks it side by side.
+
+# Presets: field overrides on top of Settings' defaults. quick, balanced and best are time budgets on the machine
+# that runs them (from the click to the last picture); the instant start carried more of the painting at equal
+# time than the photo or the palette start did (bench/quality.py, README). "seed" is the reference program (the
+# TensorFlow tutorial's loop), exactly: tests/seed_reference.py checks it side by side.
 PRESETS: dict[str, dict] = {
     "seed": {"optimizer": "adam", "steps": SEED_STEPS, "start_size": None, "coarse_steps": 0, "precision": "float32",
              "init": "content", "antialias": False, "normalize": False},
-    "quick": {"coarse_steps": 15, "steps": 25},
-    "balanced": {},
-    "best": {"start_size": 128, "steps": 150, "precision": "float32"},
+    "quick": {"seconds": 15.0, "start_size": None},  # at the full size from the instant start: each scale costs
+    # its targets and a first step of two evaluations, which 15 s on a CPU without bfloat16 can't spare (README)
+    "balanced": {"seconds": 60.0},
+    "best": {"seconds": 180.0, "start_size": 128, "precision": "float32"},
 }
 DEFAULT_PRESET = "balanced"
+STEP_FIELDS = ("steps", "coarse_steps", "scale_steps")  # giving one runs exact steps instead of the preset's time
 
 
 def preset(name: str, **overrides) -> Settings:
-    """Settings for a named preset, with any field overridden; raises ValueError for an unknown name."""
+    """Settings for a named preset, with any field overridden; raises ValueError for an unknown name.
+
+    Exact steps override a preset's time budget: preset("balanced", steps=40) runs 40 steps, however long."""
     check_choice("preset", name, tuple(PRESETS))
-    return Settings(**{**PRESETS[name], **overrides})
+    fields = {**PRESETS[name], **overrides}
+    if "seconds" not in overrides and any(field in overrides for field in STEP_FIELDS):
+        fields["seconds"] = None
+    return Settings(**fields)
 
 
 def check_choice(name: str, value, allowed: tuple) -> None:

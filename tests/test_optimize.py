@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 import seed_reference
-from stylize import PRESETS, Settings, preset, stylize
+from stylize import PRESETS, Settings, images, preset, stylize
 from stylize.objective import style_targets
 
 
@@ -161,15 +161,6 @@ def test_instant_start_at_strength_zero_is_the_photo_itself(content, style):
     assert stylised.shape == content.shape and np.abs(stylised - content).mean() > 0.02
 
 
-def test_time_left_follows_the_pace_since_the_first_step():
-    from stylize.optimize import seconds_left
-    # 40 s for the 15% since step 1, so 75% more takes 200 s; start-up before step 1 (10 s) is left out.
-    assert seconds_left(50.0, 0.25, (10.0, 0.10)) == pytest.approx(200.0)
-    assert seconds_left(50.0, 0.25, (0.0, 0.0)) == pytest.approx(150.0)
-    assert seconds_left(50.0, 0.25, None) is None  # no pace yet
-    assert seconds_left(50.0, 1.0, (10.0, 0.10)) is None  # done
-
-
 def test_records_carry_time_left_weights_and_the_settings_in_use(random_vgg19, content, style):
     from stylize.weights import LossWeights
     from stylize.weights import loss_weights
@@ -190,3 +181,29 @@ def test_records_carry_time_left_weights_and_the_settings_in_use(random_vgg19, c
     assert (after.settings.style_weight, after.settings.content_weight, after.settings.tv_weight) == (3.0, 2.0, 0.5)
     assert after.settings.replace(style_weight=None, content_weight=None, tv_weight=None) == settings
     assert after.steering_note.startswith("Weights changed at step 3: style 3,")
+
+
+def test_a_time_budget_ends_in_time_and_its_recipe_replays_the_picture(random_vgg19, content, style, monkeypatch,
+                                                                       tmp_path):
+    import itertools
+    from stylize import optimize
+    from stylize.recipe import recipe_text, settings_from_png
+    ticks = itertools.count()
+    monkeypatch.setattr(optimize, "clock", lambda: next(ticks) * 0.05)  # every look at the clock: 50 ms later
+    settings = Settings(size=64, start_size=32, coarse_steps=3, seconds=6.0, preview_every=1, init="content")
+    records = list(stylize(content, style, settings, network=random_vgg19))
+    last = records[-1]
+    assert last.done and sum(r.done for r in records) == 1 and 5.0 < last.elapsed <= 6.0
+    assert last.image.shape == (48, 64, 3) and last.step > 6
+    assert all(r.total > r.step for r in records[:-1]) and last.total == last.step
+    assert last.settings.seconds is None and sum(last.settings.scale_steps) == last.step
+    assert last.settings.scale_steps[-1] >= 1 and all(n <= 3 for n in last.settings.scale_steps[:-1])
+    # The result's PNG recipe runs exactly those steps again, with no clock: the same picture
+    path = tmp_path / "result.png"
+    images.save_png(path, last.image, recipe_text(last.settings))
+    replayed_settings = settings_from_png(path)[0]
+    assert replayed_settings == last.settings
+    monkeypatch.setattr(optimize, "clock", lambda: 0.0)
+    replay = list(stylize(content, style, replayed_settings.replace(preview_every=1000), network=random_vgg19))
+    assert replay[-1].step == last.step
+    np.testing.assert_array_equal(replay[-1].image, last.image)

@@ -46,3 +46,31 @@ def test_adam_carries_its_moments_to_the_next_scale(random_vgg19, content, style
     fresh = first_step_change(Adam(0.02))
     assert fresh == pytest.approx(0.02, rel=0.05)
     assert first_step_change(carried) < 0.9 * fresh
+
+
+@pytest.mark.parametrize("memory, iterations", [(5, 12), (3, 40)])
+def test_our_lbfgsb_loop_takes_exactly_scipy_minimizes_iterates(memory, iterations):
+    import scipy.optimize
+    from stylize.optimizers import lbfgsb_iterates
+    rng = np.random.default_rng(1)
+    scale, target = rng.uniform(0.5, 3.0, 60), rng.uniform(-0.5, 1.5, 60)  # some optima outside the box
+
+    def value_and_gradient(x):
+        difference = x - target
+        return float(np.sum(scale * difference ** 2 + 0.1 * difference ** 4)), 2 * scale * difference + 0.4 * difference ** 3
+
+    theirs = []
+    scipy.optimize.minimize(value_and_gradient, np.full(60, 0.5), jac=True, method="L-BFGS-B",
+                            bounds=scipy.optimize.Bounds(0.0, 1.0), options={"maxiter": iterations, "maxcor": memory},
+                            callback=lambda intermediate_result: theirs.append(intermediate_result.x.copy()))
+    ours = [x.copy() for x in lbfgsb_iterates(value_and_gradient, np.full(60, 0.5), memory, iterations, 10 ** 6)]
+    assert len(ours) == len(theirs) >= 5
+    for mine, scipys in zip(ours, theirs):
+        np.testing.assert_array_equal(mine, scipys)
+    assert ours[-1].min() == 0.0 and ours[-1].max() == 1.0  # the box holds where the optimum lies outside it
+
+
+def test_lbfgsb_makes_no_iterate_where_it_has_already_converged():
+    from stylize.optimizers import lbfgsb_iterates
+    flat = list(lbfgsb_iterates(lambda x: (0.0, np.zeros_like(x)), np.full(8, 0.5), 5, 10, 100))
+    assert flat == []  # a zero gradient has converged at the start: no iterate

@@ -26,7 +26,7 @@ def test_recipe_holds_every_field_and_says_who_made_it():
     text = recipe_text(Settings(), {"seed": 3})
     recipe = json.loads(text[RECIPE_KEY])
     assert recipe["software"] == "stylize" and text["Software"] == "stylize"
-    assert recipe["format"] == 2
+    assert recipe["format"] == 3
     everything_but_the_local_path = {k: v for k, v in dataclasses.asdict(Settings()).items() if k != "weights_path"}
     assert recipe["settings"] == json.loads(json.dumps(everything_but_the_local_path))
     assert "weights_path" not in recipe_text(Settings(weights_path="/home/me/vgg19.h5"))[RECIPE_KEY]

@@ -1,5 +1,6 @@
 """Settings validate themselves and say what is wrong."""
 
+import re
 import pytest
 
 from stylize import PRESETS, Settings, preset
@@ -35,4 +36,31 @@ def test_seed_preset_is_the_reference_program():
 def test_presets_override_and_accept_overrides():
     assert set(PRESETS) == {"seed", "quick", "balanced", "best"}
     assert preset("quick", size=256).size == 256
-    assert preset("best").total_steps > preset("quick").total_steps
+    assert [preset(name).seconds for name in ("seed", "quick", "balanced", "best")] == [None, 15.0, 60.0, 180.0]
+
+
+def test_exact_steps_override_a_presets_time_budget():
+    assert preset("balanced", steps=40).seconds is None and preset("balanced", steps=40).total_steps == 80
+    assert preset("quick", scale_steps=[7]).schedule() == [(512, 7)]
+    assert preset("balanced", steps=40, seconds=30.0).seconds == 30.0  # both given: the time, steps at most
+    assert preset("balanced", size=256).seconds == 60.0
+
+
+def test_a_run_as_its_steps_reproduces_it():
+    ran = preset("balanced").as_run([5, 3])  # stopped at the second scale: the full size took none
+    assert ran.seconds is None and ran.scale_steps == (5, 3, 0) and ran.total_steps == 8
+    assert ran.schedule() == [(256, 5), (362, 3), (512, 0)]
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"scale_steps": (1, 2)}, "scale_steps has 2 counts but these settings have 3 scales (256, 362, 512 px)"),
+    ({"scale_steps": (0, 0, 0)}, "scale_steps are all 0 but at least one step must run"),
+    ({"scale_steps": (1, -2, 3)}, "scale_steps count is -2 but must be from 0 to 5000"),
+    ({"scale_steps": "7"}, "scale_steps is '7' but must be a list of step counts, one per scale"),
+    ({"scale_steps": (1, 2, 3), "seconds": 30.0}, "scale_steps and seconds are both set"),
+    ({"seconds": 2.0}, "seconds is 2 but must be from 5 to 3600"),
+    ({"seconds": "60"}, "seconds is '60' but must be a number from 5 to 3600"),
+])
+def test_bad_step_counts_and_budgets_are_explained(fields, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Settings(**fields)
