@@ -33,6 +33,7 @@ from PIL import Image, ImageDraw
 
 from stylize import images, load_network, preset, stylize
 from stylize.losses import gram_matrix
+from stylize.optimize import warm_up
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "images"
@@ -192,6 +193,9 @@ def main(argv=None):
         paintings = {Path(p).stem: load(p) for p in arguments.paintings}
     methods = split_methods(arguments.methods)
     network = load_network(arguments.network) if any(m != "instant" for m in methods) else None
+    for method in methods:  # compiled now, as the app does at start: no run's time budget pays for it
+        if method != "instant":
+            warm_up(network, preset_with_overrides(method, arguments.size).precision)
     print(f"# {arguments.size} px, network {network.label if network else '-'}, "
           f"{len(photos)} photos x {len(paintings)} paintings", flush=True)
     judges = {name: load_network(name) for name in arguments.gram_networks.split(",") if name}

@@ -1,180 +1,159 @@
-"""Speed benchmark: the seed loop against each preset on one photo and painting, all scored by the same objective.
+"""Speed benchmark: each preset's time budget kept, its picture judged, and how soon it matches the seed loop.
 
-    python bench/speed.py [--content PHOTO --style PAINTING] [--size 512] [--network vgg16-hed|vgg19]
-                          [--methods seed:normalize=true,quick,balanced,best]
+    python bench/speed.py [--content PHOTO --style PAINTING] [--size 512] [--precision auto|float32]
+                          [--presets quick,balanced,best] [--every 5] [--network auto] [--save DIR]
 
-Prints a Markdown table: seconds per step at each size, wall time until the full-size objective (the normalised
-loss terms with the default weights, evaluated on the full-size uint8 picture, evaluation time excluded) reaches
-what the baseline (the first method, by default the seed loop on the same objective) has after its steps,
-the time until the picture reaches the baseline's final style match (bench/quality.py) and its content keep
-then, objective at equal wall time, time to the first preview, and peak resident memory during each run.
+First the seed loop (the reference program: Adam, 200 full-size steps, float32), then each preset, on one photo
+and painting at --size, the network loaded and its step compiled (warm_up, as the app and the command line do
+before a run) and, untimed, two steps at the size in each precision (a served app's later visitors find the
+size's kernels made; the first visitor's first run is a few seconds slower to start). Prints, per method:
+
+- total: seconds from the call to the last picture, and the steps it took at each scale;
+- the judged picture at the end (bench/quality.py): style match (Magenta's style embedding) and content keep
+  (Sobel correlation), plus Gram match on the other network (a judge the run does not optimize);
+- the time until the picture first reaches the seed loop's final style match, and its share of the seed loop's time;
+- the worst error of the time left shown from the 5th step on, as a share of the true time left;
+- style match every --every seconds: the quality-against-time curve.
+
+--precision float32 runs the presets in float32 (the seed loop is float32 anyway): what a CPU without bfloat16
+runs; with ONEDNN_MAX_CPU_ISA=AVX2 in the environment this machine also computes like a CPU without AVX-512.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import threading
+import platform
 import time
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
-from stylize import images, load_network, preset
-from stylize.objective import build_objective
-from stylize.weights import loss_weights
-from stylize.optimize import stylize
+from stylize import images, load_network, preset, stylize
+from stylize.networks import resolve_precision
+from stylize.optimize import warm_up
 
 import quality  # beside this script
-from quality import preset_with_overrides, split_methods
 
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "images"
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-BUDGETS = (20.0, 60.0)  # "objective at equal wall time" is read at these seconds
+EARLY_STEPS = 25  # every record this early is judged, to time the seed loop's style match finely
 
 
-class PeakMemory:
-    """Samples this process's resident memory in a thread; peak() is the largest seen since start()."""
-
-    def __init__(self):
-        self._peak, self._running = 0, False
-
-    @staticmethod
-    def _rss() -> int:
-        with open("/proc/self/status") as status:
-            return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS"))
-
-    def _sample(self):
-        while self._running:
-            self._peak = max(self._peak, self._rss())
-            time.sleep(0.05)
-
-    def __enter__(self):
-        self._peak, self._running = self._rss(), True
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_):
-        self._running = False
-        self._thread.join()
-
-    def peak(self) -> int:
-        return self._peak
+def cpu_name() -> str:
+    """The CPU's model and whether it computes bfloat16 natively, for labelling every figure."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            lines = cpuinfo.read().splitlines()
+        model = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+        flags = next(line.split(":", 1)[1].split() for line in lines if line.startswith("flags"))
+    except (OSError, StopIteration):
+        return platform.processor() or "unknown CPU"
+    isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    bf16 = " with bfloat16" if "avx512_bf16" in flags or "amx_bf16" in flags else ""
+    mimic = os.environ.get("ONEDNN_MAX_CPU_ISA")
+    return f"{model}, {os.cpu_count()} cores, {isa}{bf16}" + (f", ONEDNN_MAX_CPU_ISA={mimic}" if mimic else "")
 
 
-def run_method(name, settings, content, style, network, score, evaluate_every):
-    """Run one method; return its trajectory [(run seconds, objective)], step times per size, and figures."""
-    trajectory, step_times, first_preview, first_step_preview = [], {}, None, None
-    run_seconds, previous_step_end = 0.0, None
-    with PeakMemory() as memory:
-        generator = stylize(content, style, settings.replace(preview_every=1), network=network)
-        while True:
-            started = time.perf_counter()
-            try:
-                record = next(generator)
-            except StopIteration:
-                break
-            spent = time.perf_counter() - started
-            run_seconds += spent
-            side = max(record.image.shape[:2])
-            if record.step == 0:
-                first_preview = run_seconds
-            else:
-                if first_step_preview is None:
-                    first_step_preview = run_seconds
-                # The first step of each size includes tracing: left out of the per-step figure.
-                if previous_step_end == side:
-                    step_times.setdefault(side, []).append(spent)
-                previous_step_end = side
-            at_full_size = side == settings.size
-            if record.done or (record.step and record.step % evaluate_every == 0) or (
-                    at_full_size and record.step % max(1, evaluate_every // 2) == 0):
-                trajectory.append((run_seconds, *score(record.image)))
-    return {"name": name, "trajectory": trajectory, "step_times": step_times, "first_preview": first_preview,
-            "first_step_preview": first_step_preview, "peak": memory.peak(), "total": run_seconds,
-            "picture": record.image}
+def timed_run(settings, photo, painting, network) -> dict:
+    """Run once; every record's arrival time (from the call), time left, step and picture."""
+    records = []
+    started = time.perf_counter()
+    for record in stylize(photo, painting, settings.replace(preview_every=1), network=network):
+        records.append((time.perf_counter() - started, record))
+    return {"records": records, "total": records[-1][0], "last": records[-1][1]}
 
 
-def time_to_reach(trajectory, target):
-    return next((seconds for seconds, objective, *_ in trajectory if objective <= target), None)
+def judged(run: dict, photo, painting, every: float) -> list[tuple[float, float, np.ndarray]]:
+    """(seconds, style match, picture) for the records worth judging: the first EARLY_STEPS, the first after each
+    `every` seconds, and the last."""
+    chosen, next_mark = [], 0.0
+    for index, (seconds, record) in enumerate(run["records"]):
+        if record.step <= EARLY_STEPS or seconds >= next_mark or index == len(run["records"]) - 1:
+            chosen.append((seconds, quality.style_match(record.image, photo, painting), record.image))
+            while next_mark <= seconds:
+                next_mark += every
+    return chosen
 
 
-def objective_at(trajectory, seconds):
-    reached = [objective for at, objective, *_ in trajectory if at <= seconds]
-    return min(reached) if reached else None
+def worst_time_left_error(run: dict) -> float | None:
+    """The largest |shown - true| / true time left over the records from the 5th step to the one before last."""
+    errors = [abs(record.eta - (run["total"] - seconds)) / (run["total"] - seconds)
+              for seconds, record in run["records"]
+              if record.step >= 5 and not record.done and record.eta is not None and run["total"] > seconds]
+    return max(errors) if errors else None
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--content", default=str(ASSETS / "content_landscape.png"))
-    parser.add_argument("--style", default=str(ASSETS / "style_swirls.png"))
+    parser.add_argument("--content", default=str(SHARED / "tubingen.jpg" if SHARED.is_dir()
+                                                 else ASSETS / "content_landscape.png"))
+    parser.add_argument("--style", default=str(SHARED / "starry_night.jpg" if SHARED.is_dir()
+                                               else ASSETS / "style_swirls.png"))
     parser.add_argument("--size", type=int, default=512)
-    parser.add_argument("--network", default="vgg16-hed", help="vgg16-hed (offline, default) or vgg19")
-    parser.add_argument("--methods", default="seed:normalize=true,quick,balanced,balanced:precision=float32,best",
-                        help="presets, each optionally with :field=value,... overrides; the first is the baseline")
+    parser.add_argument("--precision", default="auto", help="auto (each preset's own: bfloat16 where the CPU has it, "
+                        "best float32) or float32")
+    parser.add_argument("--presets", default="quick,balanced,best")
+    parser.add_argument("--every", type=float, default=5.0, help="seconds between points of the quality curve")
+    parser.add_argument("--network", default="auto")
+    parser.add_argument("--gram-network", default="vgg16-hed", help="the other network judging by Gram match")
     parser.add_argument("--save", metavar="DIR", help="write each method's final picture here")
     arguments = parser.parse_args(argv)
 
     network = load_network(arguments.network)
-    # Every method gets the same pictures, already at the output size: then all of them minimize exactly
-    # the same objective (the seed's own resize would alias a large painting; the presets' would not).
-    content = images.resize_longer_side(images.load_image(arguments.content, "content image"), arguments.size)
-    style = images.resize_longer_side(images.load_image(arguments.style, "style image"), arguments.size)
-    reference = preset("seed", size=arguments.size, normalize=True)
-    objective = build_objective(network, content, style, loss_weights(reference, network), normalize=True)
-    evaluate = tf.function(lambda image: objective(image)["total"])
-    photo, painting = images.to_uint8(content), images.to_uint8(style)
+    judge = load_network(arguments.gram_network)
+    photo = images.to_uint8(images.resize_longer_side(quality.load(arguments.content).astype(np.float32) / 255.0,
+                                                      arguments.size))
+    painting = quality.load(arguments.style)
+    methods = [("seed", preset("seed", size=arguments.size))]
+    forced = {"precision": arguments.precision} if arguments.precision != "auto" else {}  # else each preset's own
+    methods += [(name, preset(name, size=arguments.size, **forced)) for name in arguments.presets.split(",") if name]
+    for precision in sorted({settings.precision for _, settings in methods}):
+        warm_up(network, precision)
+        list(stylize(photo, painting, preset("balanced", size=arguments.size, precision=precision, steps=2,
+                                             start_size=None), network=network))
+    print(f"# {cpu_name()}; {network.label}; {photo.shape[1]}x{photo.shape[0]} px; "
+          f"{Path(arguments.content).name} x {Path(arguments.style).name}; presets in "
+          f"{resolve_precision(arguments.precision)}", flush=True)
 
-    def score(picture: np.ndarray) -> tuple[float, float, float]:
-        """(objective, style match, content keep) of a uint8 picture at any scale."""
-        full = picture.astype(np.float32) / 255.0
-        if full.shape[:2] != content.shape[:2]:
-            full = images.resize(full, content.shape[:2], antialias=False)
-        return (float(evaluate(tf.constant(full[None]))), quality.style_match(picture, photo, painting),
-                quality.content_keep(picture, photo))
-
-    print(f"# {network.label}, {arguments.size} px, {os.cpu_count()} CPU cores, "
-          f"{Path(arguments.content).name} + {Path(arguments.style).name}", flush=True)
     results = []
-    for name in split_methods(arguments.methods):
-        settings = preset_with_overrides(name, arguments.size)
-        result = run_method(name, settings, content, style, network, score,
-                            evaluate_every=10 if settings.optimizer == "adam" else 2)
-        results.append(result)
-        print(f"{name}: {result['total']:.1f} s, final objective {result['trajectory'][-1][1]:.4g}", flush=True)
+    for name, settings in methods:
+        run = timed_run(settings, photo, painting, network)
+        run["name"], run["precision"] = name, resolve_precision(settings.precision)
+        run["curve"] = judged(run, photo, painting, arguments.every)
+        picture = run["last"].image
+        run["keep"] = quality.content_keep(picture, photo)
+        run["gram"] = quality.gram_match(picture, photo, painting, judge)
+        results.append(run)
+        print(f"{name}: {run['total']:.1f} s, {run['last'].settings.steps_text()}, style match "
+              f"{run['curve'][-1][1]:.2f}", flush=True)
         if arguments.save:
-            images.save_png(Path(arguments.save) / f"{name.replace(':', '-').replace(',', '-')}.png", result["picture"])
+            images.save_png(Path(arguments.save) / f"{name}.png", picture)
 
     seed = results[0]
-    _, target, target_match, _ = seed["trajectory"][-1]
-    print(f"\nBaseline {seed['name']}: objective {target:.4g}, style match {target_match:.2f}")
-    print("| method | s/step by size | time to baseline's objective | vs baseline | time to its style match "
-          "(content keep then) | objective at " + " | objective at ".join(f"{b:.0f} s" for b in BUDGETS)
-          + " | final objective | final style match / content keep | total | first preview "
-            "| first stylized preview | peak memory |")
-    print("|---" * (11 + len(BUDGETS)) + "|")
-    for result in results:
-        per_size = ", ".join(f"{side}px {statistics.median(times):.2f}" for side, times in
-                             sorted(result["step_times"].items()))
-        reach = time_to_reach(result["trajectory"], target)
-        ratio = f"{reach / time_to_reach(seed['trajectory'], target):.0%}" if reach else "not reached"
-        matched = next(((at, keep) for at, _, match, keep in result["trajectory"] if match >= target_match), None)
-        at_match = f"{matched[0]:.1f} s ({matched[1]:.2f})" if matched else "not reached"
-        at_budgets = " | ".join(_fmt(objective_at(result["trajectory"], b)) for b in BUDGETS)
-        _, final, match, keep = result["trajectory"][-1]
-        print(f"| {result['name']} | {per_size} | {_fmt_s(reach)} | {ratio} | {at_match} | {at_budgets} | "
-              f"{final:.4g} | {match:.2f} / {keep:.2f} | {result['total']:.1f} s | {result['first_preview']:.2f} s | "
-              f"{result['first_step_preview']:.2f} s | {result['peak'] / 2**30:.2f} GB |")
-
-
-def _fmt(value):
-    return "—" if value is None else f"{value:.4g}"
-
-
-def _fmt_s(value):
-    return "not reached" if value is None else f"{value:.1f} s"
+    target = seed["curve"][-1][1]
+    print(f"\nThe seed loop's final style match: {target:.2f}, in {seed['total']:.1f} s.\n")
+    print(f"| method | precision | total | steps | style match / content keep at the end | Gram match "
+          f"({judge.label}) | time to the seed loop's style match | share of its time | time left, worst error "
+          "from step 5 |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for run in results:
+        reached = next((seconds for seconds, match, _ in run["curve"] if match >= target), None)
+        error = worst_time_left_error(run)
+        print(f"| {run['name']} | {run['precision']} | {run['total']:.1f} s | {run['last'].settings.steps_text()} | "
+              f"{run['curve'][-1][1]:.2f} / {run['keep']:.2f} | {run['gram']:.2f} | "
+              + (f"{reached:.1f} s | {reached / seed['total']:.0%}" if reached is not None else "not reached | —")
+              + f" | {'—' if error is None else f'{error:.0%}'} |")
+    marks = [mark for mark in (5, 10, 15, 30, 45, 60, 90, 120, 180, 240) if mark <= max(r["total"] for r in results)]
+    print("\nStyle match against time (the last judged picture by then):\n")
+    print("| method | " + " | ".join(f"{mark} s" for mark in marks) + " | end |")
+    print("|---" * (len(marks) + 2) + "|")
+    for run in results:
+        cells = []
+        for mark in marks:
+            before = [match for seconds, match, _ in run["curve"] if seconds <= mark]
+            cells.append(f"{before[-1]:.2f}" if before and mark <= run["total"] + arguments.every else "")
+        print(f"| {run['name']} | " + " | ".join(cells) + f" | {run['curve'][-1][1]:.2f} |")
 
 
 if __name__ == "__main__":

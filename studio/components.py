@@ -133,6 +133,8 @@ def control_component(control: Control, value) -> gr.components.Component:
         return gr.Number(precision=0, minimum=control.bounds[0], maximum=control.bounds[1], **shown)
     if control.widget == "checkbox":
         return gr.Checkbox(**shown)
+    if control.widget == "textbox":
+        return gr.Textbox(max_lines=1, max_length=int(control.bounds[1]), **shown)
     raise ValueError(f"control {control.name} has widget {control.widget!r}, which the page can't show")
 
 

@@ -7,12 +7,21 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from stylize.networks import FeatureNetwork, resolve_precision
-from stylize.settings import (DEFAULT_PRESET, INITS, LAYER_EMPHASIS_RANGE, OPTIMIZERS, PRECISIONS, PRESETS, SEED_RANGE,
-                              STEPS_RANGE, STRENGTH_RANGE, STYLE_SCALE_RANGE, Settings, preset)
+from stylize.settings import (DEFAULT_PRESET, INITS, LAYER_EMPHASIS_RANGE, OPTIMIZERS, PRECISIONS, PRESETS, SECONDS_RANGE,
+                              SEED_RANGE, STEPS_RANGE, STRENGTH_RANGE, STYLE_SCALE_RANGE, Settings, preset)
 from stylize.weights import LossWeights, loss_weights
+
+from .status import format_seconds
 
 # The CPU-friendly part of Settings' size range; the command line takes the rest.
 SIZE_SLIDER = (128, 2048)
+MAX_SCALE_STEPS_TEXT = 200  # the steps-per-scale box's limit: no run has more scales than fit (16 to 4096 px: 17)
+TIME_SLIDER = (SECONDS_RANGE[0], 600.0)  # a server's own limit may be lower (hosting.MAX_SECONDS)
+# The presets are times on whatever machine runs them: true here by construction (stylize/pace.py plans to fit).
+PRESET_INFO = ("time from the click to the last picture, on this server: "
+               + ", ".join(f"{name} {format_seconds(fields['seconds'])}" for name, fields in PRESETS.items()
+                           if fields.get("seconds"))
+               + f"; seed = the original program ({PRESETS['seed']['steps']} steps, however long they take)")
 
 
 @dataclass(frozen=True)
@@ -20,7 +29,7 @@ class Control:
     """One control: what the page shows (widget, label, range) and how its value maps onto Settings and back."""
 
     name: str  # the run handler's parameter and the API's name for it
-    widget: str  # "slider", "radio", "dropdown", "number" or "checkbox"
+    widget: str  # "slider", "radio", "dropdown", "number", "checkbox" or "textbox"
     label: str
     to_settings: Callable[[Any], dict]  # the control's value -> the Settings fields it sets
     from_settings: Callable[[Settings, LossWeights], Any]  # Settings (and the weights they mean) -> the value
@@ -49,9 +58,7 @@ CONTROLS: tuple[Control, ...] = (
     # is the only one that shrinks without antialiasing, and every field the others set has a control of its own.
     Control("preset_name", "dropdown", "Preset", lambda value: {},
             lambda settings, weights: "seed" if not settings.antialias else DEFAULT_PRESET,
-            choices=tuple(PRESETS),
-            info="512 px on 2 CPU cores: quick ≈ 25 s, balanced ≈ 45 s, best ≈ 2.5 min; "
-                 "seed = the original program"),
+            choices=tuple(PRESETS), info=PRESET_INFO),
     Control("strength", "slider", "Style strength", lambda value: {"strength": float(value)},
             lambda settings, weights: settings.strength, STRENGTH_RANGE, 0.5,
             info="0 the photo · 10 the painting; can be moved during a run", elem_id="strength"),
@@ -63,8 +70,8 @@ CONTROLS: tuple[Control, ...] = (
     weight_control("style", "Style weight (log10)", (-5, 5), 1e-5, info="counts when not from Strength"),
     weight_control("content", "Content weight (log10)", (-3, 8), 1e-3),
     weight_control("tv", "Smoothness (TV weight, log10)", (-3, 4), 1e-3),
-    Control("steps", "slider", "Steps (at full size)", lambda value: {"steps": int(value)},
-            lambda settings, weights: settings.steps, STEPS_RANGE, 1),
+    Control("steps", "slider", "Steps at full size", lambda value: {"steps": int(value)},
+            lambda settings, weights: settings.steps, STEPS_RANGE, 1, info="with exact steps"),
     Control("size", "slider", "Output size (longer side, px)", lambda value: {"size": int(value)},
             lambda settings, weights: settings.size, SIZE_SLIDER, 16),
     Control("optimizer", "radio", "Optimizer", lambda value: {"optimizer": value},
@@ -75,7 +82,8 @@ CONTROLS: tuple[Control, ...] = (
     Control("start_size", "slider", "Coarse-to-fine start size (0: off)",
             lambda value: {"start_size": int(value) or None},
             lambda settings, weights: settings.start_size or 0, (0, 1024), 16),
-    Control("coarse_steps", "slider", "Steps per coarse scale", lambda value: {"coarse_steps": int(value)},
+    Control("coarse_steps", "slider", "Steps per coarse scale (the most, with a time budget)",
+            lambda value: {"coarse_steps": int(value)},
             lambda settings, weights: settings.coarse_steps, (0, 200), 1),
     Control("init", "radio", "Start from", lambda value: {"init": value},
             lambda settings, weights: settings.init, choices=INITS),
@@ -96,13 +104,25 @@ CONTROLS: tuple[Control, ...] = (
     Control("normalize", "checkbox", "Normalised loss terms", lambda value: {"normalize": bool(value)},
             lambda settings, weights: settings.normalize,
             info="off: the raw formula of the seed and of older results"),
+    # Added last, so API clients that pass the controls above by position keep working.
+    Control("seconds", "slider", "Time (seconds)", lambda value: {"seconds": float(value)},
+            lambda settings, weights: settings.seconds or PRESETS[DEFAULT_PRESET]["seconds"], TIME_SLIDER, 5,
+            info="from the click to the last picture: the run plans its steps to fit", elem_id="seconds"),
+    Control("exact_steps", "checkbox", "Exact steps instead of time", lambda value: {},
+            lambda settings, weights: settings.seconds is None,
+            info="runs the steps below (or a restored result's), however long", elem_id="exact-steps"),
+    Control("scale_steps", "textbox", "Steps per scale, smallest first (exact steps)",
+            lambda value: {"scale_steps": parse_scale_steps(value)},
+            lambda settings, weights: ", ".join(map(str, settings.scale_steps)),
+            info="a restored result's, which replay it exactly; empty: from the sliders", elem_id="scale-steps",
+            bounds=(0, MAX_SCALE_STEPS_TEXT)),
 )
 CONTROL_NAMES = tuple(control.name for control in CONTROLS)  # the order the run handler and the API take them in
 BY_NAME = {control.name: control for control in CONTROLS}
 # What choosing a preset moves: the fields presets set, and the weights (seed's are raw, the others normalised;
 # the style weight goes back to Strength's).
-PRESET_CONTROLS = ("steps", "optimizer", "precision", "start_size", "coarse_steps", "init", "style_from_strength",
-                   "content_log", "tv_log", "normalize")
+PRESET_CONTROLS = ("seconds", "exact_steps", "scale_steps", "steps", "optimizer", "precision", "start_size",
+                   "coarse_steps", "init", "style_from_strength", "content_log", "tv_log", "normalize")
 
 
 def settings_from_controls(values: Mapping[str, Any], two_styles: bool) -> Settings:
@@ -114,7 +134,25 @@ def settings_from_controls(values: Mapping[str, Any], two_styles: bool) -> Setti
         fields["style_blend"] = ()
     if values["style_from_strength"]:  # left to the server, which scales the default by Strength
         fields["style_weight"] = None
+    if values["exact_steps"] or values["preset_name"] == "seed":  # seed is the reference program: its steps
+        fields["seconds"] = None
+    else:
+        fields["scale_steps"] = ()
     return preset(values["preset_name"], **fields)
+
+
+def parse_scale_steps(text: str | None) -> tuple[int, ...]:
+    """'8, 4, 17' -> (8, 4, 17); empty -> (); ValueError saying what to write for anything else."""
+    text = str(text or "")
+    if len(text) > MAX_SCALE_STEPS_TEXT:
+        raise ValueError(f"steps per scale are {len(text)} characters but must be at most {MAX_SCALE_STEPS_TEXT}: "
+                         "one whole number per scale, like 8, 4, 17")
+    parts = [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
+    try:
+        return tuple(int(part) for part in parts)
+    except ValueError:
+        raise ValueError(f"steps per scale are {text[:40]!r} but must be whole numbers separated by commas, "
+                         "like 8, 4, 17 (or empty)") from None
 
 
 def controls_from_settings(settings: Settings, network: FeatureNetwork) -> dict[str, Any]:

@@ -111,6 +111,13 @@ def run_work(settings: Settings, shape: tuple[int, int], style_shapes: list[tupl
 
 
 def check_budget(settings: Settings, shape: tuple[int, int], style_shapes: list[tuple[int, int]] = ()) -> None:
+    """Refuse a run that asks for more than this server allows: more time than MAX_SECONDS, or (exact steps) more
+    work than MAX_WORK. A time budget bounds its own work: the plan ends the run within it."""
+    if settings.seconds is not None:
+        if settings.seconds > MAX_SECONDS:
+            raise ValueError(f"this run asks for {settings.seconds:g} s but this server allows {MAX_SECONDS:g} s per "
+                             "run: choose less time")
+        return
     work = run_work(settings, shape, style_shapes)
     if work > MAX_WORK:
         raise ValueError(f"this run is {work:.0f} megapixel-steps but this server allows {MAX_WORK:.0f} per run: "
@@ -122,9 +129,9 @@ def limits_text() -> str:
         return max(1, round(MAX_WORK / (megapixels * LBFGS_EVALUATIONS + STEP_OVERHEAD) / 50) * 50)
 
     seconds = f"{MAX_SECONDS / 60:g} min" if MAX_SECONDS >= 60 else f"{MAX_SECONDS:g} s"
-    return (f"**Limits on this server:** {MAX_WORK:g} megapixel-steps per run (about {steps_at(0.197)} steps at "
-            f"512 px or {steps_at(0.79)} at 1024 px), at most {seconds} per run, one run per visitor at a time. "
-            f"Precision *auto* means {resolve_precision('auto')} here.")
+    return (f"**Limits on this server:** at most {seconds} per run; with exact steps, {MAX_WORK:g} megapixel-steps "
+            f"(about {steps_at(0.197)} steps at 512 px or {steps_at(0.79)} at 1024 px); one run per visitor at a "
+            f"time. Precision *auto* means {resolve_precision('auto')} here.")
 
 
 SERVER_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w.~$@+-]+){2,}[\\/]?")  # two or more segments: /tmp/x, C:\\a\\b

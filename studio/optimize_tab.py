@@ -14,6 +14,7 @@ from stylize import images
 from stylize.limits import BUDGET, run_bytes, run_shapes
 from stylize.losses import style_layer_weights
 from stylize.networks import FeatureNetwork
+from stylize import optimize as engine
 from stylize.optimize import LossNotFinite, checked_pictures, stylize_pictures
 from stylize.recipe import settings_from_png
 from stylize.settings import DEFAULT_PRESET, preset
@@ -54,6 +55,7 @@ def make_run(network: FeatureNetwork):
             sessions.runs.finish(claim)
 
     def optimize(claim, key, named, held):
+        started = engine.clock()  # the run's time counts from here: its turn came, the uploads not yet decoded
         if named["content"] is None or named["style"] is None:
             raise gr.Error("Upload a content photo and a style painting first (or pick an example below).")
         try:
@@ -69,7 +71,7 @@ def make_run(network: FeatureNetwork):
         claim.wanted = claim.applied = loss_weights(settings, network)
         record, shown_at, state = None, 0.0, ""
         run_steps = stylize_pictures(content, styles, settings.replace(preview_every=1), network=network, mask=mask,
-                                     steer=claim.steering)
+                                     steer=claim.steering, started=started)
         try:
             for record in run_steps:
                 if claim.stop.is_set():
@@ -93,7 +95,8 @@ def make_run(network: FeatureNetwork):
         if record is None:
             return
         if not state:
-            state = f"Stopped at step {record.step}: the picture so far is kept." if not record.done else "Done."
+            state = (f"Stopped at step {record.step}: the picture so far is kept." if not record.done
+                     else f"Done: {record.settings.steps_text()}.")
         before = images.to_uint8(images.resize(content, record.image.shape[:2]))
         comparison = (hosting.save_picture(before, key, "before"), hosting.save_picture(record.image, key, "after"))
         # The weights as steered; previewing every step was the page's business, not the picture's.
@@ -204,7 +207,7 @@ def optimize_tab(network: FeatureNetwork, content: Upload, style: Upload) -> Non
         run_button = gr.Button("Stylize", variant="primary")
         stop_button = gr.Button("Stop", variant="stop")
     with gr.Row():
-        place("preset_name", "strength", "steps", "size")
+        place("preset_name", "strength", "seconds", "size")
     with gr.Accordion("Style and colour", open=False):
         with gr.Row():
             second_style = Upload(label="Second style (optional)", type="filepath", image_mode=None, height=200,
@@ -219,8 +222,10 @@ def optimize_tab(network: FeatureNetwork, content: Upload, style: Upload) -> Non
     with gr.Accordion("Advanced", open=False):
         with gr.Row():  # Strength sets the style weight unless it is set by hand; all of them steer a run too
             place("style_from_strength", "style_log", "content_log", "tv_log")
+        with gr.Row():  # time is the usual choice; exact steps override it, and replay a restored result
+            place("exact_steps", "steps", "coarse_steps", "scale_steps")
         with gr.Row():
-            place("optimizer", "precision", "start_size", "coarse_steps")
+            place("optimizer", "precision", "start_size")
         with gr.Row():
             place("init", "seed", "normalize")
     with gr.Row():
@@ -247,6 +252,13 @@ def optimize_tab(network: FeatureNetwork, content: Upload, style: Upload) -> Non
     weights = [controls[name] for name in ("style_log", "content_log", "tv_log")]
     controls["style_log"].input(steer_style_by_hand, weights, controls["style_from_strength"], **PAGE_ONLY)
     gr.api(steer_weights, api_name="steer", queue=False)
+    # Choosing a time means time; moving a step slider means exact steps, from the sliders; a change of scales
+    # leaves a restored result's per-scale steps behind.
+    controls["seconds"].input(lambda: False, None, controls["exact_steps"], **PAGE_ONLY)
+    for name in ("steps", "coarse_steps"):
+        controls[name].input(lambda: (True, ""), None, [controls["exact_steps"], controls["scale_steps"]], **PAGE_ONLY)
+    for name in ("start_size", "size"):
+        controls[name].input(lambda: "", None, controls["scale_steps"], **PAGE_ONLY)
     run = make_run(network)
     run_button.click(run, [inputs[name] for name in RUN_INPUTS],
                      [output, status, comparison, download, history, history_state], show_progress="hidden",

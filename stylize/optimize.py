@@ -40,6 +40,7 @@ class Progress:
     settings: Settings | None = None  # the run's settings with the weights in use and, under a time budget, the
     # steps it took at each scale: what reproduces this picture
     steered_at: int | None = None  # the step at which steering last changed the weights; None: never
+    budget: float | None = None  # the run's time budget in seconds; None: it runs exact steps (total is exact)
 
     @property
     def done(self) -> bool:
@@ -101,16 +102,18 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], se
     asked before every step for new loss weights (None: keep them), so a run can be re-weighted as it goes.
     Closing the generator stops the run at its next step.
     """
+    started = clock()  # a time budget counts decoding the pictures too
     content, styles = checked_pictures(content, style, settings)
-    yield from stylize_pictures(content, styles, settings, network=network, mask=mask, steer=steer)
+    yield from stylize_pictures(content, styles, settings, network=network, mask=mask, steer=steer, started=started)
 
 
 def stylize_pictures(content: np.ndarray, styles: list[np.ndarray], settings: Settings, *,
                      network: FeatureNetwork | None = None, mask: np.ndarray | None = None,
-                     steer: Steer | None = None) -> Iterator[Progress]:
+                     steer: Steer | None = None, started: float | None = None) -> Iterator[Progress]:
     """stylize() on the pictures checked_pictures returned for these settings: the app and the command line check
-    their uploads first (to refuse them before queueing or loading a network), then hand them over as they are."""
-    plan = Plan(settings, clock)
+    their uploads first (to refuse them before queueing or loading a network), then hand them over as they are.
+    started (optimize.clock()'s reading at the click) is when a time budget and the elapsed time count from."""
+    plan = Plan(settings, clock, started)
     network = network or load_network(settings.network, settings.weights_path)
     weights = loss_weights(settings, network)
     model = network.in_precision(settings.precision)
@@ -135,7 +138,7 @@ def stylize_pictures(content: np.ndarray, styles: list[np.ndarray], settings: Se
                         losses={k: float(v) for k, v in losses.items()}, elapsed=plan.elapsed(),
                         fraction=1.0 if done else plan.fraction(), network=network.label, notes=notes,
                         eta=None if done or not step else plan.seconds_left(), weights=weights, settings=effective,
-                        steered_at=steered_at)
+                        steered_at=steered_at, budget=settings.seconds)
 
     step, last_scale = 0, max(index for index in range(len(plan.sides)) if plan.most[index] > 0)
     picture = None  # the optimized pixels, float HxWx3 at the current scale
@@ -163,11 +166,12 @@ def stylize_pictures(content: np.ndarray, styles: list[np.ndarray], settings: Se
                     if losses and not math.isfinite(float(losses["total"])):
                         raise LossNotFinite(step, float(losses["total"]), last_good)
                     plan.stepped(float(losses["total"]) if losses else math.nan)
-                    final = index == last_scale and not plan.wants_step()
+                    more = plan.wants_step()  # asked once: the answer can change as time passes
+                    final = index == last_scale and not more
                     if step % settings.preview_every == 0 or final:
                         last_good = record(step, optimizer.current_picture(), losses, done=final)
                         yield last_good
-                    if final or not plan.wants_step():
+                    if not more:
                         break
                     steered = steer() if steer else None
                     if steered is not None and steered != weights:

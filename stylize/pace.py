@@ -43,15 +43,16 @@ class Plan:
     Without a time budget it takes exactly the settings' steps. With one (settings.seconds), each scale below the
     full size has a deadline at its share of the budget and the full size ends at the budget; a step is taken when
     the pace measured at this scale (the median of its last steps, the first left out: it evaluates twice) says
-    it ends before the deadline. Time counts from the Plan's creation: the click, with the network loaded.
+    it ends before the deadline. Time counts from `started` (the click, by the same clock), else from now.
     """
 
-    def __init__(self, settings: Settings, clock: Callable[[], float] = time.perf_counter):
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.perf_counter,
+                 started: float | None = None):
         self.settings, self.clock = settings, clock
         self.sides = settings.sides()
         self.most = [steps for _, steps in settings.schedule()]  # exact counts, or each scale's cap under a budget
         self.budget = settings.seconds
-        self.start = clock()
+        self.start = clock() if started is None else started  # the click, when the caller knows when it was
         self.ran: list[int] = []  # steps taken at each scale entered so far
         self._durations: list[float] = []  # this scale's step times, the first (set-up) one included
         self._losses: list[float] = []  # this scale's losses since it was entered or re-weighted
@@ -134,7 +135,8 @@ class Plan:
         if len(window) <= PLATEAU_WINDOW:
             return False
         limit = FULL_PLATEAU if self.scale == len(self.sides) - 1 else COARSE_PLATEAU
-        return (window[0] - window[-1]) / PLATEAU_WINDOW <= limit * abs(window[-1])
+        # Written so that a NaN (an optimizer with no losses to report: converged at once) counts as a plateau.
+        return not (window[0] - window[-1]) / PLATEAU_WINDOW > limit * abs(window[-1])
 
     def wants_step(self) -> bool:
         """Whether the current scale takes another step."""

@@ -114,7 +114,8 @@ class Settings:
         sides = self.sides()
         if len(self.scale_steps) != len(sides):
             raise ValueError(f"scale_steps has {len(self.scale_steps)} counts but these settings have {len(sides)} "
-                             f"scales ({', '.join(map(str, sides))} px): give one count per scale")
+                             f"scales ({', '.join(map(str, sides))} px): give one count per scale, or a time "
+                             "budget (seconds) or steps instead")
         if sum(self.scale_steps) == 0:
             raise ValueError("scale_steps are all 0 but at least one step must run")
         if self.seconds is not None:
@@ -149,10 +150,16 @@ class Settings:
         """The steps the run takes; with a time budget the most it could (the plan takes as many as fit)."""
         return sum(steps for _, steps in self.schedule())
 
+    def steps_text(self) -> str:
+        """The steps at each scale, in words: '8 + 4 + 17 steps at 256, 362, 512 px'."""
+        scales = [(side, steps) for side, steps in self.schedule() if steps]
+        return (f"{' + '.join(str(steps) for _, steps in scales)} step{'s' if self.total_steps != 1 else ''} at "
+                f"{', '.join(str(side) for side, _ in scales)} px")
+
     def as_run(self, scale_steps: list[int]) -> Settings:
         """These settings as the exact steps a run took at each scale: what reproduces its picture."""
         counts = list(scale_steps) + [0] * (len(self.sides()) - len(scale_steps))
-        return self.replace(seconds=None, scale_steps=tuple(counts))
+        return self.replace(seconds=None, scale_steps=tuple(counts), steps=max(1, counts[-1]))  # steps: as shown
 
 
 # Presets: field overrides on top of Settings' defaults. quick, balanced and best are time budgets on the machine
@@ -176,10 +183,20 @@ def preset(name: str, **overrides) -> Settings:
 
     Exact steps override a preset's time budget: preset("balanced", steps=40) runs 40 steps, however long."""
     check_choice("preset", name, tuple(PRESETS))
-    fields = {**PRESETS[name], **overrides}
+    return overridden(Settings(**PRESETS[name]), **overrides)
+
+
+def overridden(base: Settings, **overrides) -> Settings:
+    """base with fields overridden, where time and steps exclude each other: a step field (steps, coarse_steps,
+    scale_steps) given without seconds means exact steps; seconds given means a time budget, whatever steps the base
+    (a result's recipe) took at each scale."""
+    fields = dict(overrides)
     if "seconds" not in overrides and any(field in overrides for field in STEP_FIELDS):
         fields["seconds"] = None
-    return Settings(**fields)
+    if fields.get("seconds") is not None or ({"steps", "coarse_steps"} & set(overrides)
+                                              and "scale_steps" not in overrides):
+        fields["scale_steps"] = ()
+    return base.replace(**fields)
 
 
 def check_choice(name: str, value, allowed: tuple) -> None:

@@ -59,7 +59,7 @@ def _seed_controls(steps: int = 6, size: int = 128, **changes) -> list:
     values = dict(preset_name="seed", strength=5.0, style_from_strength=False, style_log=-1.0, content_log=3.0,
                   tv_log=0.0, steps=steps, size=size, optimizer="adam", precision="float32", start_size=0,
                   coarse_steps=0, init="content", seed=0, style_scale=1.0, colors="style", layer_emphasis=0.0,
-                  blend=0.5, normalize=False)
+                  blend=0.5, normalize=False, seconds=60.0, exact_steps=True, scale_steps="")
     values.update(changes)
     return [None, None, *[values[name] for name in CONTROL_NAMES]]
 

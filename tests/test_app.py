@@ -23,11 +23,11 @@ def test_a_run_streams_pictures_then_a_comparison_and_a_png(client, pictures, co
                         *controls(), api_name="/stylize")
     job.result()
     updates = job.outputs()  # every streamed (picture, status, comparison, download)
-    intermediate = [u for u in updates if "Done." not in u[1]]
+    intermediate = [u for u in updates if "Done:" not in u[1]]
     assert len(intermediate) >= 2, updates
     assert "Step 0 / 6" in intermediate[0][1]
     final_picture, final_status, comparison, download, history = updates[-1]
-    assert "Done." in final_status and "Step 6 / 6" in final_status
+    assert "Done: 6 steps at 128 px." in final_status and "Step 6 / 6" in final_status
     before, after = comparison
     assert Image.open(before).size == Image.open(after).size == (128, 96)
     assert Image.open(download["value"]).format == "PNG"
@@ -56,7 +56,7 @@ def test_a_bad_setting_gets_a_clear_message_and_the_app_keeps_serving(client, pi
     assert reply.status_code == 400 and "Value 20 is less than minimum value 128" in reply.json()["detail"]
     result = client.predict(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
                             *controls(steps=2), api_name="/stylize")
-    assert "Done." in result[1]
+    assert "Done:" in result[1]
 
 
 def test_missing_upload_is_explained(client, pictures, controls):
@@ -83,6 +83,32 @@ def test_a_result_png_restores_its_settings(client, pictures, controls):
     named = dict(zip(CONTROL_NAMES, values))
     assert (named["steps"], named["size"], named["colors"], named["layer_emphasis"]) == (2, 160, "luminance", 0.5)
     assert named["style_log"] == pytest.approx(-1.0)
+
+
+def test_a_timed_run_keeps_its_time_and_its_png_restores_the_steps_it_took(client, pictures, controls):
+    job = client.submit(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
+                        *controls(preset_name="balanced", exact_steps=False, seconds=5.0, size=128, start_size=64,
+                                  coarse_steps=3, optimizer="lbfgs"), api_name="/stylize")
+    started = time.monotonic()
+    result = job.result()
+    assert time.monotonic() - started < 5.0 + 5.0  # the budget, plus the queue and the finished picture's files
+    statuses = [update[1] for update in job.outputs()]
+    assert any("of about" in status and "elapsed of 5 s" in status for status in statuses[1:-1]), statuses
+    settings = settings_from_png(result[3]["value"])[0]
+    assert settings.seconds is None and len(settings.scale_steps) == 3 and settings.scale_steps[-1] > 3  # 64-128 px
+    assert f"Done: {settings.steps_text()}." in result[1]
+    named = dict(zip(CONTROL_NAMES, client.predict(handle_file(result[3]["value"]), api_name="/restore")[2:]))
+    assert named["exact_steps"] is True and named["steps"] == settings.scale_steps[-1]
+    assert named["scale_steps"] == ", ".join(map(str, settings.scale_steps))
+
+
+def test_bad_steps_per_scale_are_explained(client, pictures, controls):
+    with pytest.raises(Exception, match="steps per scale are 'eight' but must be whole numbers"):
+        client.predict(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
+                       *controls(scale_steps="eight"), api_name="/stylize")
+    with pytest.raises(Exception, match="scale_steps has 2 counts but these settings have 1 scales"):
+        client.predict(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
+                       *controls(scale_steps="4, 4"), api_name="/stylize")
 
 
 def test_a_png_without_settings_is_explained(client, pictures):
@@ -136,7 +162,7 @@ def test_strength_alone_sets_the_style_weight_on_the_server(client, pictures, ra
         values = defaults | {"strength": strength, "size": 128, "steps": 2, "start_size": 0}
         result = client.predict(handle_file(str(pictures / "content.png")), handle_file(str(pictures / "style.jpg")),
                                 None, None, *[values[name] for name in CONTROL_NAMES], api_name="/stylize")
-        assert "Done." in result[1]
+        assert "Done:" in result[1]
         assert settings_from_png(result[3]["value"])[0].style_weight is None  # the recipe keeps it Strength's
     weak, strong = records[0.0][-1], records[10.0][-1]
     assert strong.weights.style / weak.weights.style == pytest.approx(10.0 ** (10 / 2.5), rel=1e-9)

@@ -77,6 +77,24 @@ def test_flags_override_the_preset():
     assert settings.steps == 7 and settings.style_weight == 0.5 and settings.optimizer == "lbfgs"
     strong = settings_from_arguments(parse_arguments(["a.png", "b.png", "-o", "c.png", "--strength", "8"]))
     assert strong.strength == 8.0 and strong.style_weight is None and strong.normalize
+    assert settings.seconds is None and strong.seconds == 60.0  # exact steps override the preset's time
+    assert settings_from_arguments(parse_arguments(["a.png", "b.png", "-o", "c.png", "--seconds", "20"])).seconds == 20
+
+
+def test_a_time_budget_is_kept_and_its_result_replays_exactly(files):
+    out, again = files / "timed.png", files / "again.png"
+    done = run_cli(files / "photo.png", files / "painting.jpg", "-o", out, "--size", "64", "--seconds", "6",
+                   "--start-size", "32", "--coarse-steps", "3", "--network", "vgg16-hed", "--init", "content")
+    assert done.returncode == 0, done.stderr
+    assert "the run takes at most 6 s" in done.stderr
+    seconds = float(done.stderr.split(" in ")[-1].split(" s:")[0])  # "Wrote ... (64x48) in 5.9 s: 3 + 3 + 40 ..."
+    assert seconds <= 6.0 + 0.5  # the final picture's writing comes after the budget
+    settings, _ = settings_from_png(out)
+    assert settings.seconds is None and len(settings.scale_steps) == 3 and settings.scale_steps[-1] > 0
+    assert f"{settings.steps_text()}" in done.stderr
+    replayed = run_cli(files / "photo.png", files / "painting.jpg", "-o", again, "--recipe", out)
+    assert replayed.returncode == 0, replayed.stderr
+    np.testing.assert_array_equal(np.asarray(Image.open(again)), np.asarray(Image.open(out)))
 
 
 def test_a_result_png_gives_its_settings_back(files):

@@ -25,6 +25,8 @@ def test_the_table_does_not_need_gradio():
     preset("balanced", strength=8.0, colors="histogram", layer_emphasis=-0.5, style_scale=1.5, seed=12,
            start_size=None, coarse_steps=0, init="palette", style_blend=(0.25, 0.75)),
     preset("quick", style_weight=3.0, content_weight=0.02, tv_weight=0.0, optimizer="adam", precision="float32"),
+    preset("balanced", seconds=25.0),
+    preset("balanced").as_run([8, 0, 17]),  # a timed run's result: the steps it took at each scale
 ])
 def test_settings_survive_a_trip_through_the_controls(random_vgg16, settings):
     values = controls_from_settings(settings, random_vgg16)
@@ -115,3 +117,17 @@ def test_strength_moves_the_style_weight_slider(random_vgg16):
 def test_the_weight_sliders_are_log10_of_the_weights():
     weights = controls.weights_from_sliders(1.0, 3.0, -1.0)
     assert (weights.style, weights.content, weights.tv) == pytest.approx((10.0, 1000.0, 0.1))
+
+
+def test_time_and_exact_steps_exclude_each_other_and_seed_is_always_exact(random_vgg16):
+    values = controls_from_settings(preset("balanced"), random_vgg16)
+    assert (values["seconds"], values["exact_steps"], values["scale_steps"]) == (60.0, False, "")
+    timed = settings_from_controls(values | {"seconds": 30.0, "steps": 9}, two_styles=False)
+    assert timed.seconds == 30.0 and timed.scale_steps == ()
+    exact = settings_from_controls(values | {"exact_steps": True, "steps": 9}, two_styles=False)
+    assert exact.seconds is None and exact.schedule()[-1] == (512, 9)
+    seed = settings_from_controls(controls_from_settings(preset("seed"), random_vgg16) | {"exact_steps": False},
+                                  two_styles=False)
+    assert seed == preset("seed").replace(style_weight=seed.style_weight, content_weight=seed.content_weight,
+                                          tv_weight=seed.tv_weight)
+    assert "quick 15 s, balanced 60 s, best 3 min" in BY_NAME["preset_name"].info

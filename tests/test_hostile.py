@@ -98,7 +98,7 @@ def test_api_stylize_works_or_says_one_line(name, files, client, run_controls):
 
     expected = hostile.EXPECTED[name]
     if expected is None:
-        assert "Done." in call()[1]
+        assert "Done:" in call()[1]
     else:
         assert expected in one_line_error(call)
 
@@ -121,7 +121,7 @@ def test_api_restore_works_or_says_one_line(name, files, client):
 def test_the_server_keeps_serving_after_all_that(files, client, run_controls):
     result = client.predict(handle_file(str(files["exif-rotated.jpg"])), handle_file(str(files["painting.png"])),
                             *run_controls(steps=2), api_name="/stylize")
-    assert "Done." in result[1] and Image.open(result[3]["value"]).size == (64, 128)  # the EXIF rotation applied
+    assert "Done:" in result[1] and Image.open(result[3]["value"]).size == (64, 128)  # the EXIF rotation applied
 
 
 def test_steering_refuses_non_finite_weights(client):

@@ -177,7 +177,7 @@ def test_twenty_joins_with_random_session_hashes_hold_one_place(server, uploaded
     assert kind == "complete", data  # the fast tabs never wait behind the optimizer
     sessions.stop(types.SimpleNamespace(session_hash=next(f"attack-{i}" for i, a in enumerate(answers)
                                                           if a.status_code == 200)))
-    assert "Done." in queued.result(timeout=120)[1]
+    assert "Done:" in queued.result(timeout=120)[1]
 
 
 def uploaded_files(references: list[dict]) -> list[dict]:

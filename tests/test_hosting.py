@@ -81,8 +81,8 @@ def test_one_waiting_run_per_client_and_stop_drops_it(server, pictures, controls
     other = visitor(url, 2).submit(*pictures, *controls(), api_name="/stylize")  # another visitor may
     sessions.stop(as_page(client))  # what the page's Stop does for this session
     assert "Stopped at step" in running.result()[1]
-    assert "Done." in other.result()[1]
-    assert sessions.runs.waiting() == 0 and "Done." in client.predict(*pictures, *controls(), api_name="/stylize")[1]
+    assert "Done:" in other.result()[1]
+    assert sessions.runs.waiting() == 0 and "Done:" in client.predict(*pictures, *controls(), api_name="/stylize")[1]
 
 
 def test_stop_while_waiting_cancels_the_run_when_its_turn_comes(server, pictures, controls, visitor):
@@ -126,7 +126,8 @@ def test_the_work_budget_refuses_before_running_and_the_time_limit_keeps_the_pic
     monkeypatch.setattr(hosting, "MAX_SECONDS", 0.0)
     result = client.predict(*pictures, *controls(steps=50), api_name="/stylize")
     assert "limit of 0 s per run was reached; the picture so far is kept" in result[1] and result[3]["value"]
-    assert "megapixel-steps per run" in hosting.limits_text() and "Precision *auto* means" in hosting.limits_text()
+    text = hosting.limits_text()
+    assert "megapixel-steps" in text and "at most 0 s per run" in text and "Precision *auto* means" in text
 
 
 def test_previews_leave_no_files_and_the_session_folder_goes_when_the_page_closes(server, pictures, controls):
@@ -215,7 +216,7 @@ def test_the_optimizer_the_fast_tabs_and_the_webcam_draw_on_one_memory_budget(se
             fast_tabs.webcam_frame(photo, fast_tabs.BUILTIN, None, 1.0, "0")
     assert limits.BUDGET.reserved == 0
     assert fast_tabs.apply_builtin(photo, "0", 1.0, 128)[0].shape == (96, 128, 3)
-    assert "Done." in Client(url, verbose=False).predict(*pictures, *controls(), api_name="/stylize")[1]
+    assert "Done:" in Client(url, verbose=False).predict(*pictures, *controls(), api_name="/stylize")[1]
 
 
 def test_old_copies_in_gradios_cache_are_pruned_and_the_history_forgets_pruned_results(tmp_path, monkeypatch):
@@ -230,3 +231,14 @@ def test_old_copies_in_gradios_cache_are_pruned_and_the_history_forgets_pruned_r
     kept = tmp_path / "kept.png"
     kept.write_bytes(b"x")
     assert hosting.add_to_history(str(kept), [str(tmp_path / "pruned.png"), str(kept)]) == [str(kept), str(kept)]
+
+
+def test_a_time_budget_is_held_to_the_servers_time_limit_not_its_work_limit(monkeypatch):
+    from stylize.settings import preset
+    monkeypatch.setattr(hosting, "MAX_SECONDS", 120.0)
+    monkeypatch.setattr(hosting, "MAX_WORK", 0.01)  # exact steps would be refused; a time budget bounds itself
+    hosting.check_budget(preset("balanced", size=1024), (768, 1024))
+    with pytest.raises(ValueError, match="this run asks for 180 s but this server allows 120 s per run: choose less"):
+        hosting.check_budget(preset("best"), (384, 512))
+    with pytest.raises(ValueError, match="megapixel-steps"):
+        hosting.check_budget(preset("balanced", steps=40), (384, 512))

@@ -1,6 +1,7 @@
 """Settings validate themselves and say what is wrong."""
 
 import re
+
 import pytest
 
 from stylize import PRESETS, Settings, preset

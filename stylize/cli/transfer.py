@@ -14,13 +14,17 @@ from .. import images, networks, optimize, quiet
 from ..errors import one_line
 from ..limits import decode_sides
 from ..recipe import recipe_text, settings_from_png
-from ..settings import (COLORS, DEFAULT_PRESET, INITS, NETWORKS, OPTIMIZERS, PRECISIONS, PRESETS, SIZE_RANGE,
-                        STEPS_RANGE, STRENGTH_MIDDLE, STRENGTH_RANGE, Settings, preset)
+from ..settings import (COLORS, DEFAULT_PRESET, INITS, NETWORKS, OPTIMIZERS, PRECISIONS, PRESETS, SECONDS_RANGE,
+                        SIZE_RANGE, STEPS_RANGE, STRENGTH_MIDDLE, STRENGTH_RANGE, Settings, overridden, preset)
 
 # Flags that map one-to-one onto Settings fields; their defaults come from the preset, not from here.
 SETTING_FLAGS = {
     "size": (int, f"longer side of the output in pixels ({SIZE_RANGE[0]}-{SIZE_RANGE[1]})"),
-    "steps": (int, f"optimizer steps at the full size ({STEPS_RANGE[0]}-{STEPS_RANGE[1]})"),
+    "seconds": (float, f"time budget in seconds ({SECONDS_RANGE[0]:g}-{SECONDS_RANGE[1]:g}): the run plans its steps "
+                       "to end within it (" + ", ".join(f"{name} {fields['seconds']:g}" for name, fields in
+                                                        PRESETS.items() if fields.get("seconds")) + ")"),
+    "steps": (int, f"exact optimizer steps at the full size ({STEPS_RANGE[0]}-{STEPS_RANGE[1]}) instead of a time "
+                   "budget"),
     "strength": (float, f"style strength, {STRENGTH_RANGE[0]:g} (the photo) to {STRENGTH_RANGE[1]:g} (the painting); "
                         f"default {STRENGTH_MIDDLE:g}"),
     "style_weight": (float, "raw weight of the style loss (default: set by --strength)"),
@@ -29,7 +33,7 @@ SETTING_FLAGS = {
     "optimizer": (str, "one of " + ", ".join(OPTIMIZERS)),
     "learning_rate": (float, "Adam's step size"),
     "start_size": (int, "coarse-to-fine: the first scale's longer side"),
-    "coarse_steps": (int, "steps at each scale below the full size"),
+    "coarse_steps": (int, "steps at each scale below the full size (with a time budget: the most)"),
     "precision": (str, "one of " + ", ".join(PRECISIONS)),
     "network": (str, "one of " + ", ".join(NETWORKS)),
     "init": (str, "the starting picture, one of " + ", ".join(INITS)),
@@ -69,8 +73,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
 def settings_from_arguments(arguments: argparse.Namespace) -> Settings:
     overrides = {name: getattr(arguments, name) for name in [*SETTING_FLAGS, "weights_path", "style_blend"]
                  if getattr(arguments, name) is not None}
-    if arguments.recipe:  # a result PNG's settings, then the flags on top
-        return settings_from_png(arguments.recipe)[0].replace(**overrides)
+    if arguments.recipe:  # a result PNG's settings (the steps it took at each scale), then the flags on top
+        return overridden(settings_from_png(arguments.recipe)[0], **overrides)
     return preset(arguments.preset, **overrides)
 
 
@@ -91,17 +95,24 @@ def run(arguments: argparse.Namespace) -> Path:
     precision = networks.resolve_precision(settings.precision)
     print(f"Precision: {precision}" + (" (auto: chosen for this machine's CPU/GPU)" if settings.precision == "auto"
                                         else ""), file=sys.stderr)
+    compiled = optimize.warm_up(network, settings.precision)  # loading's last part: not in the run's time budget
+    print(f"Compiled the optimizer's step in {compiled:.1f} s"
+          + (f"; the run takes at most {settings.seconds:g} s" if settings.seconds is not None else ""),
+          file=sys.stderr)
     if arguments.save_every:
         settings = settings.replace(preview_every=math.gcd(settings.preview_every, arguments.save_every))
-    metadata = recipe_text(settings, {"network": network.label, "content": Path(arguments.content).name,
-                                      "style": [Path(path).name for path in arguments.style]})
+    about = {"network": network.label, "content": Path(arguments.content).name,
+             "style": [Path(path).name for path in arguments.style]}
     # tqdm's own time left counts steps, but a coarse step costs a fraction of a full one: the engine's eta instead.
-    bar = tqdm(total=settings.total_steps, unit="step", disable=arguments.quiet, file=sys.stderr,
-               bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}, {rate_fmt}{postfix}]")
+    # Under a time budget the total is the plan's, re-estimated as the run measures its pace.
+    bar = tqdm(total=settings.total_steps if settings.seconds is None else None, unit="step", disable=arguments.quiet,
+               file=sys.stderr, bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}, {rate_fmt}{postfix}]")
     last, written = None, []
     try:
         with bar:
             for record in optimize.stylize_pictures(content, styles, settings, network=network, mask=mask):
+                if bar.total != record.total:
+                    bar.total = record.total
                 if record.losses:  # before the update, which redraws the bar with it
                     left = {"left": tqdm.format_interval(record.eta)} if record.eta is not None else {}
                     bar.set_postfix(loss=f"{record.losses['total']:.4g}", size=f"{record.image.shape[1]}px", **left,
@@ -110,18 +121,20 @@ def run(arguments: argparse.Namespace) -> Path:
                 if arguments.save_every and record.step and record.step % arguments.save_every == 0 \
                         and not record.done:
                     written.append(output.with_name(f"{output.stem}-step{record.step:04d}.png"))
-                    images.save_png(written[-1], record.image, metadata)
+                    images.save_png(written[-1], record.image, recipe_text(record.settings or settings, about))
                 last = record
     except optimize.LossNotFinite as error:  # keep the last good picture beside the output, which is not written
         kept = output.with_name(f"{output.stem}-step{error.last.step:04d}.png")
-        images.save_png(kept, error.last.image, metadata)
+        images.save_png(kept, error.last.image, recipe_text(error.last.settings or settings, about))
         raise ValueError(f"{error}; it is in {kept}") from None
     except KeyboardInterrupt:
         if written:
             raise KeyboardInterrupt(f"stopped: {len(written)} picture(s) written, the last {written[-1]}") from None
         raise
-    images.save_png(output, last.image, metadata)
-    print(f"Wrote {output} ({last.image.shape[1]}x{last.image.shape[0]}) in {last.elapsed:.1f} s", file=sys.stderr)
+    # The steps the run took at each scale: --recipe replays them exactly.
+    images.save_png(output, last.image, recipe_text(last.settings or settings, about))
+    print(f"Wrote {output} ({last.image.shape[1]}x{last.image.shape[0]}) in {last.elapsed:.1f} s: "
+          f"{(last.settings or settings).steps_text()}", file=sys.stderr)
     return output
 
 
