@@ -1,6 +1,8 @@
 """The README's pictures, made by the project from its own example images (assets/): results and each control.
 
-    python assets/make_readme_pictures.py [--size 384]   # about 8 minutes on 2 CPU cores
+    python assets/make_readme_pictures.py [--size 384]   # about 6 minutes on 2 CPU cores
+
+The presets side by side come from `python bench/speed.py --sheet` instead, which times them.
 """
 
 import argparse
@@ -9,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from stylize import images, load_network, preset, stylize
+from stylize import Settings, images, load_network, preset, stylize
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
@@ -17,7 +19,8 @@ OUT = ASSETS / "readme"
 
 
 def run(content, style, size, mask=None, preset_name="balanced", **changes):
-    settings = preset(preset_name, size=size, **changes)
+    # balanced's steps, not its time: the same pictures on any machine (they were made so, before time budgets)
+    settings = preset(preset_name, size=size, **{"steps": Settings().steps, **changes})
     return list(stylize(content, style, settings, network=NETWORK, mask=mask))[-1]
 
 
@@ -68,11 +71,7 @@ def main():
     ]
     labelled_row([c[0] for c in controls[:3]], [c[1] for c in controls[:3]], 220).save(OUT / "controls-1.png")
     labelled_row([c[0] for c in controls[3:]], [c[1] for c in controls[3:]], 220).save(OUT / "controls-2.png")
-    presets = [run(content, swirls, size, preset_name=name) for name in ("seed", "quick", "balanced", "best")]
-    labelled_row([r.image for r in presets], [f"{name}: {r.elapsed:.0f} s" for name, r in
-                                               zip(("seed", "quick", "balanced", "best"), presets)],
-                 220).save(OUT / "presets.png")
-    print(f"Wrote {OUT}/results.png, controls-1.png, controls-2.png, presets.png")
+    print(f"Wrote {OUT}/results.png, controls-1.png, controls-2.png")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from pathlib import Path
 import app
 from studio import hosting
 from stylize.networks import load_network
+from stylize.optimize import warm_up
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -27,7 +28,9 @@ def main():
     arguments = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    demo = app.build_app(load_network("auto"))
+    network = load_network("auto")
+    warm_up(network)  # as app.main does: the run's time is all steps
+    demo = app.build_app(network)
     demo.queue(max_size=hosting.QUEUE_SIZE, default_concurrency_limit=1)
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, css=app.CSS, theme=app.THEME)
     with sync_playwright() as playwright:
@@ -39,7 +42,7 @@ def main():
         page.wait_for_timeout(1000)
         page.get_by_role("button", name="Stylize").click()
         page.wait_for_function(
-            """(steps) => { const m = document.querySelector('.run-status')?.innerText.match(/Step (\\d+) \\//);
+            """(steps) => { const m = document.querySelector('.run-status')?.innerText.match(/Step (\\d+) (\\/|of)/);
                             return m && Number(m[1]) >= steps; }""", arg=arguments.wait_steps, timeout=300_000)
         page.evaluate("window.scrollTo(0, 0)")  # the click scrolls the page; show it from the title
         page.wait_for_timeout(300)

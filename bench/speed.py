@@ -1,7 +1,8 @@
 """Speed benchmark: each preset's time budget kept, its picture judged, and how soon it matches the seed loop.
 
     python bench/speed.py [--content PHOTO --style PAINTING] [--size 512] [--precision auto|float32]
-                          [--presets quick,balanced,best] [--every 5] [--network auto] [--save DIR]
+                          [--presets quick,balanced,best] [--every 5] [--network auto] [--save DIR] [--sheet FILE]
+                          [--seed-known MATCH,SECONDS]
 
 First the seed loop (the reference program: Adam, 200 full-size steps, float32), then each preset, on one photo
 and painting at --size, the network loaded and its step compiled (warm_up, as the app and the command line do
@@ -76,9 +77,11 @@ def judged(run: dict, photo, painting, every: float) -> list[tuple[float, float,
     return chosen
 
 
-def worst_time_left_error(run: dict) -> float | None:
-    """The largest |shown - true| / true time left over the records from the 5th step to the one before last."""
-    errors = [abs(record.eta - (run["total"] - seconds)) / (run["total"] - seconds)
+def worst_time_left_error(run: dict) -> tuple[float, int, float, float] | None:
+    """The largest |shown - true| / true time left over the records from the 5th step to the one before last, with
+    its step, the time left shown and the true one."""
+    errors = [(abs(record.eta - (run["total"] - seconds)) / (run["total"] - seconds), record.step, record.eta,
+               run["total"] - seconds)
               for seconds, record in run["records"]
               if record.step >= 5 and not record.done and record.eta is not None and run["total"] > seconds]
     return max(errors) if errors else None
@@ -98,6 +101,9 @@ def main(argv=None):
     parser.add_argument("--network", default="auto")
     parser.add_argument("--gram-network", default="vgg16-hed", help="the other network judging by Gram match")
     parser.add_argument("--save", metavar="DIR", help="write each method's final picture here")
+    parser.add_argument("--sheet", metavar="FILE", help="write the final pictures side by side, with their times")
+    parser.add_argument("--seed-known", metavar="MATCH,SECONDS", help="skip the seed loop (an exact run: its "
+                        "figures don't change) and use its final style match and time from an earlier run here")
     arguments = parser.parse_args(argv)
 
     network = load_network(arguments.network)
@@ -105,7 +111,7 @@ def main(argv=None):
     photo = images.to_uint8(images.resize_longer_side(quality.load(arguments.content).astype(np.float32) / 255.0,
                                                       arguments.size))
     painting = quality.load(arguments.style)
-    methods = [("seed", preset("seed", size=arguments.size))]
+    methods = [] if arguments.seed_known else [("seed", preset("seed", size=arguments.size))]
     forced = {"precision": arguments.precision} if arguments.precision != "auto" else {}  # else each preset's own
     methods += [(name, preset(name, size=arguments.size, **forced)) for name in arguments.presets.split(",") if name]
     for precision in sorted({settings.precision for _, settings in methods}):
@@ -130,9 +136,17 @@ def main(argv=None):
         if arguments.save:
             images.save_png(Path(arguments.save) / f"{name}.png", picture)
 
-    seed = results[0]
+    if arguments.sheet:
+        cells = [(f"{run['name']}: {run['total']:.0f} s", run["last"].image) for run in results]
+        quality.contact_sheet([(cpu_name(), cells)]).save(arguments.sheet)
+    if arguments.seed_known:
+        match, seconds = map(float, arguments.seed_known.split(","))
+        seed = {"total": seconds, "curve": [(seconds, match, None)]}
+    else:
+        seed = results[0]
     target = seed["curve"][-1][1]
-    print(f"\nThe seed loop's final style match: {target:.2f}, in {seed['total']:.1f} s.\n")
+    print(f"\nThe seed loop's final style match: {target:.2f}, in {seed['total']:.1f} s"
+          + (" (from an earlier run)" if arguments.seed_known else "") + ".\n")
     print(f"| method | precision | total | steps | style match / content keep at the end | Gram match "
           f"({judge.label}) | time to the seed loop's style match | share of its time | time left, worst error "
           "from step 5 |")
@@ -143,7 +157,8 @@ def main(argv=None):
         print(f"| {run['name']} | {run['precision']} | {run['total']:.1f} s | {run['last'].settings.steps_text()} | "
               f"{run['curve'][-1][1]:.2f} / {run['keep']:.2f} | {run['gram']:.2f} | "
               + (f"{reached:.1f} s | {reached / seed['total']:.0%}" if reached is not None else "not reached | —")
-              + f" | {'—' if error is None else f'{error:.0%}'} |")
+              + " | " + ("—" if error is None else "{:.0%} (step {}: {:.1f} s shown, {:.1f} s true)".format(*error))
+              + " |")
     marks = [mark for mark in (5, 10, 15, 30, 45, 60, 90, 120, 180, 240) if mark <= max(r["total"] for r in results)]
     print("\nStyle match against time (the last judged picture by then):\n")
     print("| method | " + " | ".join(f"{mark} s" for mark in marks) + " | end |")

@@ -30,6 +30,10 @@ PLATEAU_WINDOW = 5
 COARSE_PLATEAU = 0.02
 FULL_PLATEAU = 0.0005
 FINISH_SECONDS = 0.05  # after the last step: the final record and its picture
+# The full size's step count is decided again when it would miss the budget by more than this many steps or this
+# share of the budget: each re-decision moves the time left shown by a whole step.
+REPLAN_STEPS, REPLAN_SHARE = 1.0, 0.03
+PACE_WINDOW = 9  # a scale's pace is the median of its last steps: a step's time wavers by about 10% (bench/speed.py)
 
 
 def step_cost(side: int, size: int) -> float:
@@ -41,9 +45,10 @@ class Plan:
     """Decides, step by step, whether a run takes another step at its current scale, and says how long is left.
 
     Without a time budget it takes exactly the settings' steps. With one (settings.seconds), each scale below the
-    full size has a deadline at its share of the budget and the full size ends at the budget; a step is taken when
+    full size has a deadline at its share of the budget and the full size's is the budget; a step is taken when
     the pace measured at this scale (the median of its last steps, the first left out: it evaluates twice) says
-    it ends before the deadline. Time counts from `started` (the click, by the same clock), else from now.
+    it ends before the deadline; the full size takes the steps that end nearest the budget (_plan_end). Time
+    counts from `started` (the click, by the same clock), else from now.
     """
 
     def __init__(self, settings: Settings, clock: Callable[[], float] = time.perf_counter,
@@ -58,6 +63,7 @@ class Plan:
         self._losses: list[float] = []  # this scale's losses since it was entered or re-weighted
         self._paces: dict[int, float] = {}  # a scale's measured pace, by index, for the time left
         self._last = self.start
+        self._end: int | None = None  # under a budget, the full size's planned step count (see _plan_end)
 
     @property
     def timed(self) -> bool:
@@ -97,16 +103,28 @@ class Plan:
         self.ran[-1] += 1
         if len(self._durations) > 1:
             self._paces[self.scale] = self.pace()
+        if self.timed and self.scale == len(self.sides) - 1:
+            self._plan_end()
+
+    def _plan_end(self) -> None:
+        """Decide how many steps the full size takes in all: as many as end nearest the budget, before or after
+        it (a 2.5 s step would otherwise end a 15 s budget anywhere from 12.5 s on). Decided again only when the
+        steps decided would end further from the budget than REPLAN_STEPS or REPLAN_SHARE allow, so that the time
+        left shown doesn't flip by a whole step near the end as the pace wavers."""
+        pace, taken, now, budget = self.pace(), self.ran[-1], self.elapsed(), self.deadline(len(self.sides) - 1)
+        miss = abs(now + (self._end - taken) * pace - budget) if self._end is not None else math.inf
+        if miss > max(REPLAN_STEPS * pace, REPLAN_SHARE * budget):
+            self._end = taken + max(0, math.floor((budget - now) / pace + 0.5))
 
     def reweighted(self) -> None:
         """The loss weights changed: the loss before and after can't be compared for a plateau."""
         self._losses = []
 
     def pace(self) -> float:
-        """Seconds a step takes at the current scale: the median of its last five steps after the first; after
+        """Seconds a step takes at the current scale: the median of its last PACE_WINDOW steps after the first; after
         one step, the pace measured at another scale scaled by pixel count, else the first step's time over the
         evaluations it made."""
-        measured = self._durations[1:][-5:]
+        measured = self._durations[1:][-PACE_WINDOW:]
         if measured:
             return statistics.median(measured)
         if self._paces:
@@ -145,7 +163,11 @@ class Plan:
             return False
         if not self.timed or taken == 0:  # a scale entered takes at least one step
             return True
-        return not self.plateaued() and self.elapsed() + self.pace() <= self.deadline(self.scale)
+        if self.plateaued():
+            return False
+        if self.scale == len(self.sides) - 1:
+            return taken < self._end
+        return self.elapsed() + self.pace() <= self.deadline(self.scale)
 
     def steps_left_here(self) -> int:
         """The most steps the current scale may still take (the optimizer is asked for these)."""
@@ -163,12 +185,14 @@ class Plan:
             begins = now if index == self.scale else max(now, self.deadline(index - 1) if index else 0.0)
             here = self.ran[-1] if index == self.scale else 0
             fit = max(0, math.floor((self.deadline(index) - begins) / pace))
+            if index == self.scale == len(self.sides) - 1 and self._end is not None:
+                fit = self._end - here
             taken += min(self.most[index] - here, fit)
         return taken
 
     def seconds_left(self) -> float | None:
         """Seconds until the last picture. Under a budget: at the full size, the time the steps that still fit
-        take; before it, the budget less half a full-size step (the last one that doesn't fit), estimated.
+        take; before it, the budget (the plan ends within half a full-size step of it).
         Without one: the steps left at the pace of the steps so far (None until there is a pace)."""
         last = len(self.sides) - 1
         if self.timed:
@@ -176,10 +200,9 @@ class Plan:
             if not pace or math.isinf(pace):
                 return None
             now = self.elapsed()
-            if self.scale == last:
-                fit = min(self.steps_left_here(), max(0, math.floor((self.deadline(last) - now) / pace)))
-                return fit * pace + FINISH_SECONDS
-            return max(0.0, self.deadline(last) - pace / 2 - now)
+            if self.scale == last:  # asked before a step the plan has decided on: at least that one is left
+                return max(1, min(self.steps_left_here(), self._end - self.ran[-1])) * pace + FINISH_SECONDS
+            return max(0.0, self.deadline(last) - now)  # the run ends within half a step of it, either side
         if not self._paces and len(self._durations) < 2:
             return None
         pace = self._paces.get(self.scale) or self.pace()

@@ -66,4 +66,7 @@ def test_upload_stylize_watch_and_stop(url, uploads, tmp_path):
         # The page left the style weight to Strength, and the result's recipe kept it so.
         page.get_by_text("Advanced").click()
         assert page.locator("#style-from-strength input[type=checkbox]").is_checked()
+        # A timed run's recipe holds the steps it took at each scale: restored, they are exact steps to replay.
+        assert page.locator("#exact-steps input[type=checkbox]").is_checked()
+        assert page.locator("#scale-steps").locator("textarea, input").first.input_value().strip()
         browser.close()
