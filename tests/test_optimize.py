@@ -193,7 +193,7 @@ def test_a_time_budget_ends_in_time_and_its_recipe_replays_the_picture(random_vg
     settings = Settings(size=64, start_size=32, coarse_steps=3, seconds=6.0, preview_every=1, init="content")
     records = list(stylize(content, style, settings, network=random_vgg19))
     last = records[-1]
-    assert last.done and sum(r.done for r in records) == 1 and 5.0 < last.elapsed <= 6.0
+    assert last.done and sum(r.done for r in records) == 1 and 5.5 < last.elapsed <= 6.5  # nearest the budget
     assert last.image.shape == (48, 64, 3) and last.step > 6
     assert all(r.total > r.step for r in records[:-1]) and last.total == last.step
     assert last.settings.seconds is None and sum(last.settings.scale_steps) == last.step
