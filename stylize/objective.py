@@ -25,7 +25,6 @@ class Objective:
         self.network = network
         self.content_targets = content_targets
         self.style_targets = style_targets
-        self.layer_weights = layer_weights
         self.scales = scales
         self.mask = None if mask is None else tf.constant(mask[None, :, :, None], tf.float32)
         self.base = None if base is None else tf.constant(base[None], tf.float32)
@@ -36,7 +35,7 @@ class Objective:
 
     def compose(self, x):
         """The picture shown for optimized pixels x (x itself without a mask)."""
-        return x if self.mask is None else self.base + self.mask * (x - self.base)
+        return composed(x, self.mask, self.base)
 
     def __call__(self, x: tf.Tensor) -> dict[str, tf.Tensor]:
         return losses_of(self.network, x, self.arguments())
@@ -49,7 +48,6 @@ class Objective:
 
     def set_weights(self, weights: LossWeights) -> None:
         """New loss weights from the next evaluation on (steering)."""
-        self.weights = weights
         self.term_weights = {"style": tf.constant(weights.style * self.scales.style, tf.float32),
                              "content": tf.constant(weights.content * self.scales.content, tf.float32),
                              "tv": tf.constant(weights.tv * self.scales.tv, tf.float32)}
@@ -57,13 +55,17 @@ class Objective:
 
 def losses_of(network: FeatureNetwork, x: tf.Tensor, arguments: dict) -> dict[str, tf.Tensor]:
     """The weighted loss terms of optimized pixels x, given Objective.arguments()."""
-    mask, base = arguments["mask"], arguments["base"]
-    image = x if mask is None else base + mask * (x - base)
+    image = composed(x, arguments["mask"], arguments["base"])
     features = network(image)
     grams = gram_matrices(features, network.style_layers)
     return weighted_sum({"style": style_loss(grams, arguments["style"], arguments["layers"]),
                          "content": content_loss(features, arguments["content"]),
                          "tv": total_variation_loss(image)}, arguments["weights"])
+
+
+def composed(x, mask, base):
+    """Optimized pixels x shown through a mask: base + mask * (x - base); x itself without one."""
+    return x if mask is None else base + mask * (x - base)
 
 
 def style_targets(network: FeatureNetwork, style: np.ndarray) -> dict[str, tf.Tensor]:

@@ -163,8 +163,8 @@ def lbfgsb_iterates(value_and_gradient: Callable[[np.ndarray], tuple[float, np.n
 
 
 def traced_losses_and_gradient(network: FeatureNetwork):
-    """The losses and their gradient for a network, traced once and kept with it: a trace took 0.4-0.9 s at each
-    scale of each run (bench/speed.py), a tenth of a quick run. Shapes are generalised after the second size seen
+    """The losses and their gradient for a network, traced once and kept with it: a trace took 0.3-1 s at each
+    scale of each run (bfloat16, 256-512 px), a tenth of a quick run. Shapes are generalised after the second size seen
     (reduce_retracing), so every later scale and run reuses the same graph; a mask is a second trace."""
     def losses_and_gradient(image, arguments):
         with tf.GradientTape() as tape:

@@ -15,7 +15,7 @@ from .settings import Settings
 STEP_OVERHEAD = 0.15  # a step's fixed cost, as a share of a full-size step's
 
 # The scales below the full size share this part of a time budget, split equally; the full size takes the rest and
-# whatever they leave. Judged curves (bench/quality.py, style match against wall time, README "Time budgets"): a
+# whatever they leave. Judged curves (bench/quality.py, style match against wall time, README "Time, not steps"): a
 # coarse scale's style match rises over its first 4-6 steps and then barely moves, while the full size keeps
 # sharpening; a coarse scale that can't afford ENTRY_STEPS is skipped (the next one starts from the upsampled
 # picture), which is what keeps quick's 15 s for the full size on a slow CPU.
@@ -191,8 +191,8 @@ class Plan:
         return taken
 
     def seconds_left(self) -> float | None:
-        """Seconds until the last picture. Under a budget: at the full size, the time the steps that still fit
-        take; before it, the budget (the plan ends within half a full-size step of it).
+        """Seconds until the last picture. Under a budget: at the full size, the time the steps the plan still
+        takes (_plan_end); before it, the budget (the full size ends near it, before or after).
         Without one: the steps left at the pace of the steps so far (None until there is a pace)."""
         last = len(self.sides) - 1
         if self.timed:
@@ -202,10 +202,10 @@ class Plan:
             now = self.elapsed()
             if self.scale == last:  # asked before a step the plan has decided on: at least that one is left
                 return max(1, min(self.steps_left_here(), self._end - self.ran[-1])) * pace + FINISH_SECONDS
-            return max(0.0, self.deadline(last) - now)  # the run ends within half a step of it, either side
+            return max(0.0, self.deadline(last) - now)
         if not self._paces and len(self._durations) < 2:
             return None
-        pace = self._paces.get(self.scale) or self.pace()
+        pace = self.pace()
         size, here = self.settings.size, step_cost(self.sides[self.scale], self.settings.size)
         left = (self.most[self.scale] - self.ran[-1]) * pace
         left += sum(steps * pace * step_cost(side, size) / here
