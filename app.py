@@ -6,8 +6,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from stylize.networks import FeatureNetwork, load_network
-from stylize.optimize import warm_up
+from stylize.gatys.networks import FeatureNetwork, load_network
+from stylize.gatys.loop import warm_up
 from studio import hosting, sessions
 from studio.components import Upload
 from studio.fast_tabs import instant_tab, styles_tab, webcam_tab

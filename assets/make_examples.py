@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 # Only numpy and Pillow, no stylize import: the pictures must not change when the studio's code does, and it
-# writes PNGs with Pillow directly because stylize.images would pull in TensorFlow for a plain save.
+# writes PNGs with Pillow directly because stylize.core.images would pull in TensorFlow for a plain save.
 HERE = Path(__file__).resolve().parent
 SUPERSAMPLE = 2  # shapes are drawn at twice the size and shrunk, which antialiases Pillow's hard-edged polygons
 

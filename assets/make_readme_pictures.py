@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from stylize import Settings, images, load_network, preset, stylize
+from stylize import Settings, load_network, preset, stylize
+from stylize.core import images
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"

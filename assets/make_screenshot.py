@@ -11,8 +11,8 @@ from pathlib import Path
 
 import app
 from studio import hosting
-from stylize.networks import load_network
-from stylize.optimize import warm_up
+from stylize.gatys.loop import warm_up
+from stylize.gatys.networks import load_network
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

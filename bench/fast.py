@@ -22,8 +22,16 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from stylize.fast import (BuiltinStyle, apply_transformer, build_transformer, instant_stylize,
-                          load_bundled, load_instant, load_transformer, stylize_frame)
+from stylize.fast import (
+    BuiltinStyle,
+    apply_transformer,
+    build_transformer,
+    instant_stylize,
+    load_bundled,
+    load_instant,
+    load_transformer,
+    stylize_frame,
+)
 
 TARGET_SECONDS_512 = 0.5  # trained networks (an earlier issue's targets)
 TARGET_FPS = 5.0

@@ -23,7 +23,7 @@ import numpy as np
 
 def measure(size: int, network_name: str, preset_name: str, steps: int) -> dict:
     from stylize import load_network, preset
-    from stylize.optimize import stylize
+    from stylize.transfer import stylize
 
     network = load_network(network_name)
     with open("/proc/self/status") as status:

@@ -31,9 +31,10 @@ import numpy as np
 import scipy.ndimage
 from PIL import Image, ImageDraw
 
-from stylize import images, load_network, preset, stylize
-from stylize.losses import gram_matrix
-from stylize.optimize import warm_up
+from stylize import load_network, preset, stylize
+from stylize.core import images
+from stylize.gatys.loop import warm_up
+from stylize.gatys.losses import gram_matrix
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "images"

@@ -42,7 +42,7 @@ from studio import components, fast_tabs, hosting, sessions  # noqa: E402
 from studio.controls import CONTROL_NAMES  # noqa: E402
 from stylize import fast  # noqa: E402
 from stylize.fast.transformer import save_transformer  # noqa: E402
-from stylize.networks import load_network  # noqa: E402
+from stylize.gatys.networks import load_network  # noqa: E402
 
 
 def resident_mb() -> float:
@@ -154,7 +154,7 @@ def hostile_phase(demo, url: str, work: Path, controls: list, seconds: float) ->
     from gradio_client import Client, handle_file
 
     from bench.attacker import Attack
-    from stylize import limits
+    from stylize.core import limits
 
     hosting.BEHIND_PROXY = True  # visitors told apart by X-Forwarded-For, as behind a Space's proxy
     Image.fromarray(picture(64, 64, 9)).save(work / "secret.png")  # a server file the attacker asks for

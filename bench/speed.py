@@ -29,12 +29,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-from stylize import images, load_network, preset, stylize
-from stylize.networks import resolve_precision
-from stylize.optimize import warm_up
-
 import quality  # beside this script
+
+from stylize import load_network, preset, stylize
+from stylize.core import images
+from stylize.core.precision import resolve_precision
+from stylize.gatys.loop import warm_up
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "images"
 ASSETS = Path(__file__).resolve().parent.parent / "assets"

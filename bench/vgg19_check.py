@@ -18,9 +18,11 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from stylize import build_network, images, imagenet_vgg19, load_network
-from stylize.losses import gram_matrix
-from stylize.networks import CONTENT_LAYERS, STYLE_LAYERS, FeatureNetwork
+from stylize import build_network, load_network
+from stylize.core import images
+from stylize.gatys import imagenet_vgg19
+from stylize.gatys.losses import gram_matrix
+from stylize.gatys.networks import CONTENT_LAYERS, STYLE_LAYERS, FeatureNetwork
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from stylize import images
+from stylize.core import images
 
 MAX_JSON_BYTES = 2**20  # a request body that isn't an upload: the page's largest is a few kB
 MAX_UPLOAD_FILES = 4  # files in one /upload request: the page sends one at a time

@@ -10,7 +10,7 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from stylize import images
+from stylize.core import images
 
 from . import hosting, uploads
 from .controls import Control
@@ -44,7 +44,7 @@ def checked(make, *arguments):
 
 
 class Upload(gr.Image):
-    """An image upload handed over undecoded and confined, so stylize.images checks it with its messages."""
+    """An image upload handed over undecoded and confined, so stylize.core.images checks it with its messages."""
 
     is_template = True  # render as a plain gr.Image in the page
 

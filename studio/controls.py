@@ -6,10 +6,11 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from stylize.networks import FeatureNetwork, resolve_precision
-from stylize.settings import (DEFAULT_PRESET, INITS, LAYER_EMPHASIS_RANGE, OPTIMIZERS, PRECISIONS, PRESETS, SECONDS_RANGE,
+from stylize.core.precision import resolve_precision
+from stylize.gatys.networks import FeatureNetwork
+from stylize.core.settings import (DEFAULT_PRESET, INITS, LAYER_EMPHASIS_RANGE, OPTIMIZERS, PRECISIONS, PRESETS, SECONDS_RANGE,
                               SEED_RANGE, STEPS_RANGE, STRENGTH_RANGE, STYLE_SCALE_RANGE, Settings, preset)
-from stylize.weights import LossWeights, loss_weights
+from stylize.gatys.weights import LossWeights, loss_weights
 
 from .status import format_seconds
 

@@ -12,11 +12,13 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from stylize import fast, images
-from stylize.cache import BoundedCache
+from stylize import fast
+from stylize.core import images
+from stylize.core.cache import BoundedCache
 from stylize.fast.bundled import STYLE_AMOUNT_RANGE
 from stylize.fast.instant import STYLE_SIZE
-from stylize.limits import BUDGET, DECODE_MARGIN, fast_bytes
+from stylize.core.costs import fast_bytes
+from stylize.core.limits import BUDGET, DECODE_MARGIN
 
 from . import hosting, sessions
 from .components import Frame, Preview, Upload

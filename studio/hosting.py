@@ -20,11 +20,12 @@ import numpy as np
 from gradio.utils import get_upload_folder
 from PIL import Image
 
-from stylize import images
-from stylize.limits import style_size
-from stylize.networks import FeatureNetwork, resolve_precision
-from stylize.recipe import recipe_text
-from stylize.settings import Settings
+from stylize.core import images
+from stylize.core import costs
+from stylize.core.precision import resolve_precision
+from stylize.gatys.networks import FeatureNetwork
+from stylize.core.recipe import recipe_text
+from stylize.core.settings import Settings
 
 QUEUE_SIZE = 16  # jobs waiting beyond the running ones, all tabs together; more are turned away with a message
 MAX_RUNS = 6  # optimizer runs queued or running, all visitors together: the rest of the queue stays for the fast tabs
@@ -91,25 +92,6 @@ def events_by_client(request, concurrency_id: str) -> Counter:
                    if event.concurrency_id == concurrency_id)
 
 
-# What a step costs besides its output pixels, in output megapixels: L-BFGS evaluates the picture about 1.5 times
-# a step (its line search), and each step has a fixed cost (5000 steps at 128 px ran about 600 s, 0.12 s each).
-LBFGS_EVALUATIONS = 1.5
-STEP_OVERHEAD = 0.05
-
-
-def run_work(settings: Settings, shape: tuple[int, int], style_shapes: list[tuple[int, int]] = ()) -> float:
-    """A run's work in megapixel-steps, summed over its scales: what the time roughly follows. Each scale's
-    steps count their output pixels (times L-BFGS's evaluations) plus a step's overhead, and each painting's
-    pass at its style scale counts once (its Gram matrices are computed once per scale)."""
-    evaluations = LBFGS_EVALUATIONS if settings.optimizer == "lbfgs" else 1.0
-    work = 0.0
-    for side, steps in settings.schedule():
-        output = math.prod(images.scaled_shape(*shape, side)) / 1e6
-        paintings = sum(math.prod(images.scaled_shape(*style, style_size(side, settings))) for style in style_shapes)
-        work += steps * (output * evaluations + STEP_OVERHEAD) + paintings / 1e6
-    return work
-
-
 def check_budget(settings: Settings, shape: tuple[int, int], style_shapes: list[tuple[int, int]] = ()) -> None:
     """Refuse a run that asks for more than this server allows: more time than MAX_SECONDS, or (exact steps) more
     work than MAX_WORK. A time budget bounds its own work: the plan ends the run within it."""
@@ -118,7 +100,7 @@ def check_budget(settings: Settings, shape: tuple[int, int], style_shapes: list[
             raise ValueError(f"this run asks for {settings.seconds:g} s but this server allows {MAX_SECONDS:g} s per "
                              "run: choose less time")
         return
-    work = run_work(settings, shape, style_shapes)
+    work = costs.run_work(settings, shape, style_shapes)
     if work > MAX_WORK:
         raise ValueError(f"this run is {work:.0f} megapixel-steps but this server allows {MAX_WORK:.0f} per run: "
                          "choose fewer steps, a smaller output size or a smaller style scale")
@@ -126,7 +108,7 @@ def check_budget(settings: Settings, shape: tuple[int, int], style_shapes: list[
 
 def limits_text() -> str:
     def steps_at(megapixels: float) -> int:  # with L-BFGS, the default
-        return max(1, round(MAX_WORK / (megapixels * LBFGS_EVALUATIONS + STEP_OVERHEAD) / 50) * 50)
+        return max(1, round(MAX_WORK / (megapixels * costs.LBFGS_EVALUATIONS + costs.STEP_FIXED_MEGAPIXELS) / 50) * 50)
 
     seconds = f"{MAX_SECONDS / 60:g} min" if MAX_SECONDS >= 60 else f"{MAX_SECONDS:g} s"
     return (f"**Limits on this server:** at most {seconds} per run; with exact steps, {MAX_WORK:g} megapixel-steps "

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from stylize.images import resize, scaled_shape
+from stylize.core.images import resize, scaled_shape
 
 FEATHER_RANGE = (0.0, 0.25)  # blur radius as a fraction of the longer side; a quarter already blurs a stroke away
 # Blurring at full size costs seconds at 4096 px, but a blurred mask is smooth, so we blur on a coarser grid where

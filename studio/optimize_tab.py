@@ -10,15 +10,17 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from stylize import images
-from stylize.limits import BUDGET, run_bytes, run_shapes
-from stylize.losses import style_layer_weights
-from stylize.networks import FeatureNetwork
-from stylize import optimize as engine
-from stylize.optimize import LossNotFinite, checked_pictures, stylize_pictures
-from stylize.recipe import settings_from_png
-from stylize.settings import DEFAULT_PRESET, preset
-from stylize.weights import loss_weights
+from stylize.core import images
+from stylize.core.costs import run_bytes, run_shapes
+from stylize.core.limits import BUDGET
+from stylize.gatys.losses import style_layer_weights
+from stylize.gatys.networks import FeatureNetwork
+from stylize.gatys import loop as engine
+from stylize.gatys.loop import LossNotFinite, checked_pictures
+from stylize.transfer import stylize_pictures
+from stylize.core.recipe import settings_from_png
+from stylize.core.settings import DEFAULT_PRESET, preset
+from stylize.gatys.weights import loss_weights
 
 from . import hosting, sessions
 from .components import MaskEditor, Preview, ResultFile, Upload, control_component, with_request

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import gradio as gr
 
-from stylize.weights import LossWeights
+from stylize.gatys.weights import LossWeights
 
 from . import hosting
 from .controls import weights_from_sliders

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stylize.optimize import Progress
+from stylize.gatys.loop import Progress
 
 
 def status_html(record: Progress, state: str = "") -> str:

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from stylize.networks import build_network
+from stylize.gatys.networks import build_network
 
 
 def _make_picture(height: int, width: int, seed: int) -> np.ndarray:

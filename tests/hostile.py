@@ -70,7 +70,7 @@ def make_all(folder: Path, make_picture) -> dict[str, Path]:
         "animated.webp": encode(frames[0], "WEBP", save_all=True, append_images=frames[1:], duration=100),
         "exif-rotated.jpg": encode(rotated, "JPEG", exif=exif),
         "cmyk.jpg": encode(Image.fromarray(small).convert("CMYK"), "JPEG"),
-        "sixteen-bit.png": encode(Image.fromarray((small[..., 0].astype(np.uint16) * 257)), "PNG"),
+        "sixteen-bit.png": encode(Image.fromarray(small[..., 0].astype(np.uint16) * 257), "PNG"),
         "float-nan.tif": encode(Image.fromarray(nan_tiff, mode="F"), "TIFF"),
         "drawing.svg": b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><script>alert(1)</script>'
                        b'<rect width="64" height="64"/></svg>',

@@ -10,7 +10,7 @@ from PIL import Image
 
 from studio.controls import CONTROL_NAMES
 from studio.status import status_html
-from stylize.recipe import settings_from_png
+from stylize.core.recipe import settings_from_png
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_missing_upload_is_explained(client, pictures, controls):
 
 
 def test_status_line_reads_like_a_person_wrote_it():
-    from stylize.optimize import Progress
+    from stylize.gatys.loop import Progress
     record = Progress(step=50, total=200, image=np.zeros((2, 2, 3), np.uint8), losses={"total": 1234.5},
                       elapsed=50.0, fraction=0.25, eta=150.0)
     html = status_html(record)
@@ -143,10 +143,10 @@ def test_moving_strength_mid_run_steers_it_through_the_style_weight(client, pict
 def test_strength_alone_sets_the_style_weight_on_the_server(client, pictures, random_vgg16, monkeypatch):
     # Every control at the page's default but Strength, the style weight left to it (empty), as an API client that
     # sends only Strength would; only the size and step count shrink, to save CPU.
-    from stylize.fast import instant
-    from stylize.settings import DEFAULT_PRESET, preset
     from studio import optimize_tab
     from studio.controls import controls_from_settings
+    from stylize.core.settings import DEFAULT_PRESET, preset
+    from stylize.fast import instant
     monkeypatch.setenv(instant.MODEL_ENV, instant.BUNDLED)  # the default start, the instant picture, offline
     defaults = controls_from_settings(preset(DEFAULT_PRESET), random_vgg16)
     assert defaults["style_from_strength"] is True

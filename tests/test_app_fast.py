@@ -5,9 +5,9 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from stylize.cache import BoundedCache
-from stylize.fast import instant
 from studio import fast_tabs
+from stylize.core.cache import BoundedCache
+from stylize.fast import instant
 from stylize.fast.transformer import build_transformer, save_transformer
 
 

@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from stylize.cache import BoundedCache, picture_key
+from stylize.core.cache import BoundedCache, picture_key
 
 
 def test_the_least_recently_used_entry_goes_first():

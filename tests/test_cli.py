@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from stylize.cli.transfer import parse_arguments, settings_from_arguments
-from stylize.recipe import settings_from_png
+from stylize.core.recipe import settings_from_png
 
 ROOT = Path(__file__).parent.parent
 
@@ -111,8 +111,8 @@ def test_a_result_png_gives_its_settings_back(files):
 
 
 def test_the_bar_shows_the_engines_time_left_not_a_step_count(files, random_vgg16, monkeypatch, capsys):
-    from stylize import networks
     from stylize.cli import transfer
+    from stylize.gatys import networks
     monkeypatch.setattr(networks, "load_network", lambda *args, **kwargs: random_vgg16)
     status = transfer.main([str(files / "photo.png"), str(files / "painting.jpg"), "-o", str(files / "bar.png"),
                             "--preset", "seed", "--size", "64", "--start-size", "32", "--coarse-steps", "3",

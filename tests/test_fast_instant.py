@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from stylize.cli import instant as instant_cli
-from stylize.cache import BoundedCache
+from stylize.core.cache import BoundedCache
+from stylize.core.images import load_image, save_png
 from stylize.fast import instant
 from stylize.fast.instant import InstantUnavailable, instant_stylize, load_instant
-from stylize.images import load_image, save_png
 
 
 def test_loads_from_a_folder_once_and_keeps_the_content_size(stand_in_folder, content, style):

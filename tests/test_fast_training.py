@@ -7,10 +7,9 @@ import pytest
 from PIL import Image
 
 from stylize.cli import train as train_cli
-from stylize.fast.training import (NoTrainingImages, TrainSettings, center_square, preview_path, state_path,
-                                   train)
+from stylize.core.images import save_png
+from stylize.fast.training import NoTrainingImages, TrainSettings, center_square, preview_path, state_path, train
 from stylize.fast.transformer import apply_transformer, load_transformer
-from stylize.images import save_png
 
 TINY = TrainSettings(size=32, batch_size=2, steps=12, width=0.25, residual_blocks=1, preview_every=6,
                      checkpoint_every=6)

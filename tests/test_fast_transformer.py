@@ -3,8 +3,13 @@
 import numpy as np
 import pytest
 
-from stylize.fast.transformer import (apply_transformer, build_transformer, list_trained, load_transformer,
-                                      save_transformer)
+from stylize.fast.transformer import (
+    apply_transformer,
+    build_transformer,
+    list_trained,
+    load_transformer,
+    save_transformer,
+)
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +72,8 @@ def test_bfloat16_stays_close_to_float32(network, content):
 
 
 def test_auto_precision_runs_what_this_machine_resolves_it_to(network, content):
+    from stylize.core.precision import resolve_precision
     from stylize.fast.transformer import traced
-    from stylize.networks import resolve_precision
     assert traced(network, "auto") is traced(network, resolve_precision("auto"))  # no "mixed_auto" policy
     assert apply_transformer(network, content, precision="auto").shape == content.shape
 

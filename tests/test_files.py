@@ -6,7 +6,7 @@ import stat
 import numpy as np
 import pytest
 
-from stylize.files import atomic_path, write_atomically
+from stylize.core.files import atomic_path, write_atomically
 
 
 def test_atomic_path_replaces_the_target_from_a_temporary_beside_it(tmp_path):

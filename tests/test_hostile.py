@@ -8,17 +8,18 @@ import sys
 from pathlib import Path
 
 import gradio as gr
+import hostile
 import pytest
 from gradio.data_classes import FileData
 from gradio_client import handle_file
 from PIL import Image
 
 import app
-import hostile
-from stylize.cli import transfer as cli
-from stylize import images, networks
 from studio import components, fast_tabs, uploads
 from studio.controls import CONTROL_NAMES
+from stylize.cli import transfer as cli
+from stylize.core import images
+from stylize.gatys import networks
 
 ROOT = Path(__file__).parent.parent
 NAMES = list(hostile.EXPECTED)

@@ -8,6 +8,7 @@ import time
 import types
 from pathlib import Path
 
+import hostile
 import httpx
 import numpy as np
 import pytest
@@ -15,7 +16,6 @@ from gradio.utils import get_upload_folder
 from gradio_client import Client
 from PIL import Image
 
-import hostile
 from studio import bodies, components, hosting, sessions
 
 META = {"_type": "gradio.FileData"}

@@ -11,6 +11,7 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from studio import hosting, sessions
+from stylize.core import costs
 
 
 @pytest.fixture(scope="module")
@@ -166,23 +167,23 @@ def test_old_results_are_pruned(tmp_path, monkeypatch):
 
 
 def test_the_work_budget_counts_style_scale_a_second_painting_lbfgs_and_the_steps_overhead():
-    from stylize.settings import preset
+    from stylize.core.settings import preset
     tiny = preset("seed", size=128, steps=5000)  # 5000 Adam steps at 128 px ran about 600 s: over the budget
-    assert hosting.run_work(tiny, (96, 128)) > hosting.MAX_WORK
+    assert costs.run_work(tiny, (96, 128)) > hosting.MAX_WORK
     with pytest.raises(ValueError, match="megapixel-steps but this server allows"):
         hosting.check_budget(tiny, (96, 128))
     adam = preset("seed", size=512, steps=100)
     lbfgs = adam.replace(optimizer="lbfgs")
-    assert hosting.run_work(lbfgs, (384, 512)) > 1.3 * hosting.run_work(adam, (384, 512))  # its line search
-    one = hosting.run_work(adam, (384, 512), [(512, 512)])
-    assert hosting.run_work(adam, (384, 512), [(512, 512)] * 2) > one > hosting.run_work(adam, (384, 512))
+    assert costs.run_work(lbfgs, (384, 512)) > 1.3 * costs.run_work(adam, (384, 512))  # its line search
+    one = costs.run_work(adam, (384, 512), [(512, 512)])
+    assert costs.run_work(adam, (384, 512), [(512, 512)] * 2) > one > costs.run_work(adam, (384, 512))
     big_strokes = adam.replace(style_scale=4.0)  # the painting's pass at 16x the output's pixels
-    assert hosting.run_work(big_strokes, (384, 512), [(512, 512)]) - hosting.run_work(adam, (384, 512)) > \
-        10 * (one - hosting.run_work(adam, (384, 512)))
+    assert costs.run_work(big_strokes, (384, 512), [(512, 512)]) - costs.run_work(adam, (384, 512)) > \
+        10 * (one - costs.run_work(adam, (384, 512)))
 
 
 def test_steering_reweights_at_most_every_few_seconds_and_keeps_the_latest(monkeypatch):
-    from stylize.weights import LossWeights
+    from stylize.gatys.weights import LossWeights
     clock = [100.0]
     monkeypatch.setattr(sessions.time, "monotonic", lambda: clock[0])
     first, second, third, fourth = (LossWeights(10.0 ** n, 1.0, 0.0) for n in range(4))
@@ -200,14 +201,14 @@ def test_steering_reweights_at_most_every_few_seconds_and_keeps_the_latest(monke
 
 def test_the_optimizer_the_fast_tabs_and_the_webcam_draw_on_one_memory_budget(server, pictures, controls,
                                                                               monkeypatch, make_picture):
-    from stylize import limits
     from studio import fast_tabs
+    from stylize.core import limits
     _, url = server
     monkeypatch.setattr(limits.BUDGET, "total", 4 * 2**30)
     monkeypatch.setattr(limits.BUDGET, "_sized", True)
     photo = (make_picture(48, 64, 1) * 255).astype(np.uint8)
     busy = "needs more memory than is free while other visitors' work runs"
-    with limits.BUDGET.reserve(4 * 2**30 - limits.fast_bytes(128, decode=False) // 2, "another visitor's run"):
+    with limits.BUDGET.reserve(4 * 2**30 - costs.fast_bytes(128, decode=False) // 2, "another visitor's run"):
         with pytest.raises(Exception, match=busy):
             Client(url, verbose=False).predict(*pictures, *controls(), api_name="/stylize")
         with pytest.raises(Exception, match=busy):
@@ -234,7 +235,7 @@ def test_old_copies_in_gradios_cache_are_pruned_and_the_history_forgets_pruned_r
 
 
 def test_a_time_budget_is_held_to_the_servers_time_limit_not_its_work_limit(monkeypatch):
-    from stylize.settings import preset
+    from stylize.core.settings import preset
     monkeypatch.setattr(hosting, "MAX_SECONDS", 120.0)
     monkeypatch.setattr(hosting, "MAX_WORK", 0.01)  # exact steps would be refused; a time budget bounds itself
     hosting.check_budget(preset("balanced", size=1024), (768, 1024))

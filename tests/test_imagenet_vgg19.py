@@ -13,8 +13,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from stylize import imagenet_vgg19, networks
-from stylize.imagenet_vgg19 import WeightsRefused, read_legacy_torch, vgg19_kernels
+from stylize.gatys import imagenet_vgg19, networks
+from stylize.gatys.imagenet_vgg19 import WeightsRefused, read_legacy_torch, vgg19_kernels
 
 
 class _Tensor:

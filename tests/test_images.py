@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from stylize import images
+from stylize.core import images
 
 
 def encode(image: Image.Image, format="PNG", **options) -> bytes:

@@ -8,13 +8,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from stylize import transfer
 from stylize.cli import transfer as cli
-from stylize import limits, networks, optimize
-from stylize.networks import resolve_precision
-from stylize.weights import LossWeights
-from stylize.limits import available_memory, check_memory
-from stylize.optimize import LossNotFinite, stylize
-from stylize.settings import Settings, preset
+from stylize.core import costs, limits, precision
+from stylize.core.limits import available_memory, check_memory
+from stylize.core.precision import resolve_precision
+from stylize.core.settings import Settings, preset
+from stylize.gatys import loop, networks
+from stylize.gatys.loop import LossNotFinite
+from stylize.gatys.weights import LossWeights
+from stylize.transfer import stylize
 
 
 def write(path, text: str) -> str:
@@ -80,15 +83,15 @@ def test_a_loss_turning_nan_stops_the_run_keeping_the_last_good_picture(random_v
 
 
 def test_auto_precision_follows_the_cpu_flags(tmp_path, monkeypatch):
-    monkeypatch.setattr(networks, "gpu_present", lambda: False)
-    monkeypatch.setattr(networks, "CPUINFO", write(tmp_path / "amx", "flags\t\t: fpu sse avx2 amx_bf16 amx_tile\n"))
+    monkeypatch.setattr(precision, "gpu_present", lambda: False)
+    monkeypatch.setattr(precision, "CPUINFO", write(tmp_path / "amx", "flags\t\t: fpu sse avx2 amx_bf16 amx_tile\n"))
     assert resolve_precision("auto") == "bfloat16"
-    monkeypatch.setattr(networks, "CPUINFO", write(tmp_path / "zen3", "flags\t\t: fpu sse avx2 avx512f\n"))
+    monkeypatch.setattr(precision, "CPUINFO", write(tmp_path / "zen3", "flags\t\t: fpu sse avx2 avx512f\n"))
     assert resolve_precision("auto") == "float32"
     assert resolve_precision("bfloat16") == "bfloat16"  # asked for explicitly: as asked
-    monkeypatch.setattr(networks, "CPUINFO", str(tmp_path / "missing"))
+    monkeypatch.setattr(precision, "CPUINFO", str(tmp_path / "missing"))
     assert resolve_precision("auto") == "float32"
-    monkeypatch.setattr(networks, "gpu_present", lambda: True)
+    monkeypatch.setattr(precision, "gpu_present", lambda: True)
     assert resolve_precision("auto") == "bfloat16"
     assert preset("quick").precision == preset("balanced").precision == "auto"
     assert preset("seed").precision == "float32"
@@ -141,7 +144,7 @@ def test_an_input_is_never_overwritten_and_the_folder_is_checked_first(files, st
 
 
 def test_stop_after_save_every_names_what_was_written(files, stand_in, monkeypatch, capsys):
-    real = optimize.stylize_pictures
+    real = transfer.stylize_pictures
 
     def interrupted(*args, **kwargs):
         for record in real(*args, **kwargs):
@@ -149,7 +152,7 @@ def test_stop_after_save_every_names_what_was_written(files, stand_in, monkeypat
             if record.step == 4:
                 raise KeyboardInterrupt
 
-    monkeypatch.setattr(optimize, "stylize_pictures", interrupted)
+    monkeypatch.setattr(transfer, "stylize_pictures", interrupted)
     assert run_cli(files, "-o", files / "out.png", "--steps", "8", "--save-every", "2") == 130
     message = capsys.readouterr().err.strip().splitlines()[-1]
     assert message == f"stopped: 2 picture(s) written, the last {files / 'out-step0004.png'}"
@@ -157,13 +160,13 @@ def test_stop_after_save_every_names_what_was_written(files, stand_in, monkeypat
 
 
 def test_a_nan_run_exits_2_and_keeps_the_last_good_picture(files, stand_in, monkeypatch, capsys):
-    last = optimize.Progress(3, 8, np.zeros((48, 64, 3), np.uint8), {"total": 1.0}, 1.0)
+    last = loop.Progress(3, 8, np.zeros((48, 64, 3), np.uint8), {"total": 1.0}, 1.0)
 
     def failing(*args, **kwargs):
         yield last
         raise LossNotFinite(4, math.nan, last)
 
-    monkeypatch.setattr(optimize, "stylize_pictures", failing)
+    monkeypatch.setattr(transfer, "stylize_pictures", failing)
     assert run_cli(files, "-o", files / "out.png") == 2
     message = capsys.readouterr().err.strip().splitlines()[-1]
     assert message.startswith("error: the loss became nan at step 4") and message.endswith("out-step0003.png")
@@ -173,8 +176,8 @@ def test_a_nan_run_exits_2_and_keeps_the_last_good_picture(files, stand_in, monk
 def test_one_memory_budget_is_shared_by_every_job(monkeypatch):
     monkeypatch.setenv("STYLIZE_MEMORY_BUDGET_MB", "2048")
     budget = limits.MemoryBudget()
-    one_run = limits.run_bytes((384, 512))  # about 0.9 GB with the fixed part
-    assert limits.FIXED_BYTES < one_run < 2**30
+    one_run = costs.run_bytes((384, 512))  # about 0.9 GB with the fixed part
+    assert costs.MEMORY["optimize"].fixed < one_run < 2**30
     with budget.reserve(one_run, "this run"):
         with budget.reserve(one_run, "this run"):  # two fit side by side
             with pytest.raises(ValueError, match="^this run needs more memory than is free while other visitors' "
@@ -185,7 +188,7 @@ def test_one_memory_budget_is_shared_by_every_job(monkeypatch):
     assert budget.reserved == 0  # every way out gives it back
     with pytest.raises(ValueError, match=r"^this run needs more memory than this server has: choose a size of at "
                                          r"most \d+ px$"):
-        with budget.reserve(limits.run_bytes((1536, 2048)), "this run", (1536, 2048)):
+        with budget.reserve(costs.run_bytes((1536, 2048)), "this run", (1536, 2048)):
             pass
 
 
@@ -194,5 +197,5 @@ def test_the_memory_formula_lies_above_the_measured_peaks():
     for pixels, peak_mb in [(12288, 217), (49152, 301), (110592, 499), (196608, 819), (442368, 1625),
                             (49152, 346), (196608, 830), (442368, 1712)]:
         height = int((pixels * 3 / 4) ** 0.5)
-        estimate = limits.run_bytes((height, pixels // height))
+        estimate = costs.run_bytes((height, pixels // height))
         assert peak_mb * 2**20 <= estimate <= 1.3 * peak_mb * 2**20, (pixels, estimate / 2**20)

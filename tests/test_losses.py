@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from stylize.losses import content_loss, gram_matrix, style_loss, total_variation_loss, weighted_sum
+from stylize.gatys.losses import content_loss, gram_matrix, style_loss, total_variation_loss, weighted_sum
 
 
 def test_gram_matrix_of_hand_built_features():

@@ -5,8 +5,8 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from stylize.images import resize
 from studio.masks import mask_from_editor
+from stylize.core.images import resize
 
 
 def layer_with_square(height: int, width: int, top: int, left: int, side: int) -> np.ndarray:

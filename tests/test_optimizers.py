@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from stylize import Settings, images
-from stylize.weights import LossWeights
-from stylize.objective import build_objective
-from stylize.optimizers import LBFGS, Adam, make_optimizer
+from stylize import Settings
+from stylize.core import images
+from stylize.gatys.objective import build_objective
+from stylize.gatys.optimizers import LBFGS, Adam, make_optimizer
+from stylize.gatys.weights import LossWeights
 
 
 def objective_for(network, content, style):
@@ -51,7 +52,8 @@ def test_adam_carries_its_moments_to_the_next_scale(random_vgg19, content, style
 @pytest.mark.parametrize("memory, iterations", [(5, 12), (3, 40)])
 def test_our_lbfgsb_loop_takes_exactly_scipy_minimizes_iterates(memory, iterations):
     import scipy.optimize
-    from stylize.optimizers import lbfgsb_iterates
+
+    from stylize.gatys.optimizers import lbfgsb_iterates
     rng = np.random.default_rng(1)
     scale, target = rng.uniform(0.5, 3.0, 60), rng.uniform(-0.5, 1.5, 60)  # some optima outside the box
 
@@ -71,6 +73,6 @@ def test_our_lbfgsb_loop_takes_exactly_scipy_minimizes_iterates(memory, iteratio
 
 
 def test_lbfgsb_makes_no_iterate_where_it_has_already_converged():
-    from stylize.optimizers import lbfgsb_iterates
+    from stylize.gatys.optimizers import lbfgsb_iterates
     flat = list(lbfgsb_iterates(lambda x: (0.0, np.zeros_like(x)), np.full(8, 0.5), 5, 10, 100))
     assert flat == []  # a zero gradient has converged at the start: no iterate

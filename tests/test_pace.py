@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from stylize.pace import COARSE_PLATEAU, PLATEAU_WINDOW, REPLAN_SHARE, REPLAN_STEPS, Plan, step_cost
-from stylize.settings import Settings, preset
+from stylize.core.settings import Settings, preset
+from stylize.gatys.pace import COARSE_PLATEAU, PLATEAU_WINDOW, REPLAN_SHARE, REPLAN_STEPS, Plan, step_cost
 
 
 class Clock:

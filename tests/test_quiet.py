@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from stylize.errors import one_line
+from stylize.core.errors import one_line
 
 ROOT = Path(__file__).parent.parent
 # A native line written while held back, as TensorFlow's C++ start-up writes them; then --verbose, or not.
 PROGRAM = """
 import os, sys
 sys.argv.append("--verbose")  # what `pytest --verbose` leaves in sys.argv: no switch for the package
-from stylize import quiet
+from stylize.core import quiet
 with quiet.native_stderr_silenced():
     os.write(2, b"native start-up line\\n")
 print("after", flush=True)

@@ -6,9 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from stylize.images import png_bytes, read_png_text, save_png
-from stylize.recipe import NO_RECIPE, RECIPE_KEY, recipe_text, settings_from_png
-from stylize.settings import Settings, preset
+from stylize.core.images import png_bytes, read_png_text, save_png
+from stylize.core.recipe import NO_RECIPE, RECIPE_KEY, recipe_text, settings_from_png
+from stylize.core.settings import Settings, preset
 
 PIXELS = np.full((16, 16, 3), 0.5, np.float32)
 EXTRA = {"network_label": "VGG19 (ImageNet)", "seed": 7, "styles": ["Swirls – café"], "style_weights": [0.6, 0.4]}

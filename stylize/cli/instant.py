@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import one_line
+from ..core.errors import one_line
+from ..core.images import save_png
 from ..fast.bundled import BUILTIN_LOOKS, BundledUnavailable, builtin_stylize, load_bundled
 from ..fast.instant import BUNDLED, MODEL_ENV, STYLE_SIZE, InstantUnavailable, instant_stylize, load_instant
-from ..images import save_png
+from . import parsed
 
 
 def builtin_list() -> str:
@@ -36,7 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "and built-in styles: a pixel blend)")
     parser.add_argument("--style-size", type=int, default=STYLE_SIZE, help="side the style picture is scaled to")
     parser.add_argument("--size", type=int, default=None, help="longer side of the output (default: the photo's)")
-    arguments = parser.parse_args(argv)
+    arguments = parsed(parser, argv)
     if (arguments.style is None) == (arguments.builtin is None):
         parser.error("give a style picture or --builtin N, one of the two")
     return arguments

@@ -7,9 +7,10 @@ import sys
 
 from tqdm import tqdm
 
+from ..core.errors import NetworkUnavailable
+from ..core.settings import NETWORKS
 from ..fast.training import TrainSettings, preview_path, state_path, train
-from ..networks import NetworkUnavailable
-from ..settings import NETWORKS
+from . import parsed
 
 _DEFAULTS = TrainSettings()
 
@@ -43,7 +44,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--network", choices=NETWORKS, default=_DEFAULTS.network,
                         help="feature network for the losses; auto: ImageNet VGG19 if it can be had, else VGG16")
     parser.add_argument("--seed", type=int, default=_DEFAULTS.seed)
-    return parser.parse_args(argv)
+    return parsed(parser, argv)
 
 
 def main(argv: list[str] | None = None) -> int:

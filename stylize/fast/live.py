@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .. import images
-from ..cache import BoundedCache, picture_key
-from ..settings import SIZE_RANGE, check_range
+from ..core import images
+from ..core.cache import BoundedCache, picture_key
+from ..core.settings import SIZE_RANGE, check_range
 from .bundled import STYLE_AMOUNT_RANGE, BuiltinStyle, BundledNetworks
 from .instant import STYLE_SIZE, InstantModel
 from .transformer import traced

@@ -6,23 +6,23 @@ import dataclasses
 import json
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from .. import images
-from ..cache import BoundedCache
-from ..files import atomic_path
-from ..images import ImageSource
-from ..losses import content_loss, gram_matrices, style_loss, total_variation_loss, weighted_sum
-from ..networks import FeatureNetwork, load_network
-from ..objective import style_targets
-from ..settings import NETWORKS, WEIGHT_RANGE, check_choice, check_range
-from ..weights import LossWeights, weights_or_defaults
+from ..core import images
+from ..core.cache import BoundedCache
+from ..core.files import atomic_path
+from ..core.images import ImageSource
+from ..core.settings import NETWORKS, WEIGHT_RANGE, check_choice, check_range
+from ..gatys.losses import content_loss, gram_matrices, style_loss, total_variation_loss, weighted_sum
+from ..gatys.networks import FeatureNetwork, load_network
+from ..gatys.objective import style_targets
+from ..gatys.weights import LossWeights, weights_or_defaults
 from .transformer import RESIDUAL_BLOCKS_RANGE, WIDTH_RANGE, build_transformer, save_transformer
 
 TRAIN_SIZE_RANGE = (32, 1024)

@@ -11,12 +11,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .. import images
-from ..cache import BoundedCache
-from ..files import atomic_path
-from ..images import ImageSource
-from ..networks import cast_model, resolve_precision
-from ..settings import PRECISIONS, SIZE_RANGE, check_choice, check_range
+from ..core import images
+from ..core.cache import BoundedCache
+from ..core.files import atomic_path
+from ..core.images import ImageSource
+from ..core.precision import cast_model, resolve_precision
+from ..core.settings import PRECISIONS, SIZE_RANGE, check_choice, check_range
 
 WIDTH_RANGE = (0.125, 2.0)  # multiplier on Johnson's 32/64/128 filters; below 1 trades quality for speed
 RESIDUAL_BLOCKS_RANGE = (1, 10)

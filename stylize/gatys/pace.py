@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
-from .settings import Settings
+from ..core.settings import Settings
 
 # A step's cost grows with its pixel count, plus a fixed part (measured: 0.15, 0.25 and 0.42 s a step at 256, 362
 # and 512 px), so scales not reached yet are estimated from the pace at the current one by this model.

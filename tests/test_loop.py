@@ -2,11 +2,12 @@
 
 import numpy as np
 import pytest
+import seed_reference
 import tensorflow as tf
 
-import seed_reference
-from stylize import PRESETS, Settings, images, preset, stylize
-from stylize.objective import style_targets
+from stylize import PRESETS, Settings, preset, stylize
+from stylize.core import images
+from stylize.gatys.objective import style_targets
 
 
 def test_seed_preset_reproduces_the_reference_program(random_vgg19, content, style):
@@ -74,14 +75,25 @@ def test_bfloat16_objective_stays_close_to_float32(random_vgg19, content, style)
     assert first_loss("bfloat16") == pytest.approx(first_loss("float32"), rel=0.05)
 
 
-def test_closing_the_generator_stops_an_lbfgs_run(random_vgg19, content, style):
-    run = stylize(content, style, Settings(size=64, steps=50, optimizer="lbfgs", preview_every=1),
+def test_closing_the_generator_stops_an_lbfgs_run(random_vgg19, content, style, monkeypatch):
+    from stylize.gatys import loop
+    step_runs = []  # every optimizer.steps generator the loop starts
+    make_optimizer = loop.make_optimizer
+
+    def recording(settings):
+        optimizer = make_optimizer(settings)
+        steps = optimizer.steps
+        optimizer.steps = lambda *arguments: step_runs.append(steps(*arguments)) or step_runs[-1]
+        return optimizer
+
+    monkeypatch.setattr(loop, "make_optimizer", recording)
+    run = stylize(content, style, Settings(size=64, steps=50, optimizer="lbfgs", preview_every=1, init="content"),
                   network=random_vgg19)
     assert next(run).step == 0
     assert next(run).step == 1
-    run.close()  # must return promptly, leaving no optimizer thread waiting
-    import threading
-    assert not any(t.name == "lbfgs" and t.is_alive() for t in threading.enumerate())
+    assert step_runs and step_runs[-1].gi_frame is not None  # L-BFGS suspended mid-scale, 49 steps to go
+    run.close()  # must return promptly, closing the optimizer's own generator (scipy's routine) with it
+    assert all(steps.gi_frame is None for steps in step_runs)
 
 
 def test_style_targets_are_cached_per_picture(random_vgg19, style):
@@ -107,14 +119,14 @@ def test_default_weights_come_from_the_network(random_vgg16, content, style):
 
 def _scaled(network, factor: float):
     """The same network with every feature map multiplied by factor (as another network's layer scales would be)."""
-    from stylize.networks import FeatureNetwork
+    from stylize.gatys.networks import FeatureNetwork
     return FeatureNetwork(network.name, lambda batch: {k: factor * v for k, v in network.model(batch).items()},
                           network.preprocess)
 
 
 def test_normalised_terms_are_one_for_the_photo_and_ignore_the_networks_scale(random_vgg16, content, style):
-    from stylize.weights import LossWeights
-    from stylize.objective import build_objective
+    from stylize.gatys.objective import build_objective
+    from stylize.gatys.weights import LossWeights
     weights = LossWeights(style=2.0, content=3.0, tv=0.5)
     losses = [build_objective(network, content, style, weights, normalize=True)(tf.constant(content[None]))
               for network in (random_vgg16, _scaled(random_vgg16, 10.0))]
@@ -133,8 +145,7 @@ def test_normalised_terms_are_one_for_the_photo_and_ignore_the_networks_scale(ra
 
 
 def test_strength_scales_the_style_weight_and_explicit_weights_win(random_vgg16):
-    from stylize.weights import loss_weights
-    from stylize.weights import strength_factor
+    from stylize.gatys.weights import loss_weights, strength_factor
     assert [strength_factor(s) for s in (5.0, 7.5, 2.5)] == pytest.approx([1.0, 10.0, 0.1])
     middle = loss_weights(Settings(), random_vgg16)
     stronger = loss_weights(Settings(strength=7.5), random_vgg16)
@@ -146,8 +157,8 @@ def test_strength_scales_the_style_weight_and_explicit_weights_win(random_vgg16)
 
 @pytest.mark.parametrize("strength", [0.0, 2.5, 5.0])
 def test_palette_start_takes_the_paintings_colours_in_proportion_to_strength(content, style, strength):
-    from stylize.color import match_colour_statistics
-    from stylize.optimize import initial_picture
+    from stylize.core.color import match_colour_statistics
+    from stylize.gatys.loop import initial_picture
     start = initial_picture(Settings(init="palette", strength=strength), content, style)
     share = strength / 5.0
     np.testing.assert_allclose(start, content + share * (match_colour_statistics(content, style) - content),
@@ -155,15 +166,31 @@ def test_palette_start_takes_the_paintings_colours_in_proportion_to_strength(con
 
 
 def test_instant_start_at_strength_zero_is_the_photo_itself(content, style):
-    from stylize.optimize import initial_picture
-    np.testing.assert_array_equal(initial_picture(Settings(init="instant", strength=0.0), content, style), content)
-    stylised = initial_picture(Settings(init="instant"), content, style)
+    from stylize.gatys.loop import initial_picture
+    from stylize.transfer import instant_start
+    np.testing.assert_array_equal(initial_picture(Settings(init="instant", strength=0.0), content, style,
+                                                  instant_start), content)
+    stylised = initial_picture(Settings(init="instant"), content, style, instant_start)
     assert stylised.shape == content.shape and np.abs(stylised - content).mean() > 0.02
 
 
+def test_the_loop_is_handed_its_instant_start_and_refuses_to_run_without_one(random_vgg19, content, style):
+    from stylize.gatys import loop
+    shares = []
+
+    def start(photo, painting, share):
+        shares.append(share)
+        return np.full(photo.shape, 128, np.uint8)
+
+    settings = Settings(size=64, steps=1, coarse_steps=0, init="instant", strength=2.5, preview_every=1)
+    first = next(loop.stylize(content, style, settings, network=random_vgg19, instant=start))
+    assert shares == [0.5] and np.all(first.image == 128)  # strength 2.5 of the middle 5: half the style
+    with pytest.raises(ValueError, match="no instant start"):
+        next(loop.stylize(content, style, settings, network=random_vgg19))
+
+
 def test_records_carry_time_left_weights_and_the_settings_in_use(random_vgg19, content, style):
-    from stylize.weights import LossWeights
-    from stylize.weights import loss_weights
+    from stylize.gatys.weights import LossWeights, loss_weights
     settings = Settings(size=64, steps=6, optimizer="adam", preview_every=1)
     steered, asked = LossWeights(style=3.0, content=2.0, tv=0.5), []
 
@@ -186,10 +213,11 @@ def test_records_carry_time_left_weights_and_the_settings_in_use(random_vgg19, c
 def test_a_time_budget_ends_in_time_and_its_recipe_replays_the_picture(random_vgg19, content, style, monkeypatch,
                                                                        tmp_path):
     import itertools
-    from stylize import optimize
-    from stylize.recipe import recipe_text, settings_from_png
+
+    from stylize.core.recipe import recipe_text, settings_from_png
+    from stylize.gatys import loop
     ticks = itertools.count()
-    monkeypatch.setattr(optimize, "clock", lambda: next(ticks) * 0.05)  # every look at the clock: 50 ms later
+    monkeypatch.setattr(loop, "clock", lambda: next(ticks) * 0.05)  # every look at the clock: 50 ms later
     settings = Settings(size=64, start_size=32, coarse_steps=3, seconds=6.0, preview_every=1, init="content")
     records = list(stylize(content, style, settings, network=random_vgg19))
     last = records[-1]
@@ -203,7 +231,7 @@ def test_a_time_budget_ends_in_time_and_its_recipe_replays_the_picture(random_vg
     images.save_png(path, last.image, recipe_text(last.settings))
     replayed_settings = settings_from_png(path)[0]
     assert replayed_settings == last.settings
-    monkeypatch.setattr(optimize, "clock", lambda: 0.0)
+    monkeypatch.setattr(loop, "clock", lambda: 0.0)
     replay = list(stylize(content, style, replayed_settings.replace(preview_every=1000), network=random_vgg19))
     assert replay[-1].step == last.step
     np.testing.assert_array_equal(replay[-1].image, last.image)

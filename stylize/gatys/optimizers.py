@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
-from scipy.optimize import _lbfgsb  # L-BFGS-B's compiled routine; see lbfgsb_iterates
 import tensorflow as tf
+from scipy.optimize import _lbfgsb  # L-BFGS-B's compiled routine; see lbfgsb_iterates
 
+from ..core.settings import Settings
 from .networks import FeatureNetwork
 from .objective import Objective, losses_of
-from .settings import Settings
 
 
 class PixelOptimizer(ABC):

@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import keras
 import tensorflow as tf
 
+from ..core.cache import BoundedCache
+from ..core.errors import NetworkUnavailable, one_line
+from ..core.precision import cast_model, resolve_precision
+from ..core.quiet import native_stderr_silenced
 from . import imagenet_vgg19
-from .cache import BoundedCache
-from .errors import one_line
-from .quiet import gpu_present, native_stderr_silenced
-from .weights import LOSS_WEIGHTS  # the networks by name, each with its raw default weights
 
 WEIGHTS_ENV = "STYLIZE_VGG19_WEIGHTS"  # a local VGG19 "notop" .h5 file, for machines without network
 VGG19_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"  # the name Keras caches it under
 
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 CONTENT_LAYERS = ("block5_conv2",)
-
-
-class NetworkUnavailable(RuntimeError):
-    """The requested network's weights cannot be had; the message says how to get them."""
 
 
 # The fallback's line for visitors: its note names the weights' paths, which they can't act on.
@@ -39,7 +35,7 @@ LABELS = {
 class FeatureNetwork:
     """A frozen CNN from [0, 1] RGB pictures to the feature maps of its style and content layers."""
 
-    name: str  # a key of LOSS_WEIGHTS
+    name: str  # a key of LABELS
     model: keras.Model  # preprocessed batch -> {layer name: features}
     preprocess: Callable[[tf.Tensor], tf.Tensor]  # float RGB in [0, 1] -> the network's input
     style_layers: tuple[str, ...] = STYLE_LAYERS
@@ -67,45 +63,6 @@ class FeatureNetwork:
         return self._variants.get_or_make(precision, lambda: FeatureNetwork(
             self.name, cast_model(self.model, f"mixed_{precision}"), self.preprocess, self.style_layers,
             self.content_layers, self.note, self.source))
-
-
-CPUINFO = "/proc/cpuinfo"
-BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # CPU flags of native bfloat16 arithmetic (Intel Cooper Lake+, AMD Zen 4+)
-
-
-def resolve_precision(precision: str) -> str:
-    """"auto" becomes bfloat16 where the hardware computes it natively, float32 elsewhere; others pass through.
-
-    Without AVX-512 BF16 or AMX, oneDNN emulates bfloat16 slowly or fails at the first convolution (tried with
-    ONEDNN_MAX_CPU_ISA=AVX2), so float32 is the safe choice there.
-    """
-    if precision != "auto":
-        return precision
-    return "bfloat16" if bfloat16_supported() else "float32"
-
-
-def bfloat16_supported() -> bool:
-    if gpu_present():
-        return True
-    try:
-        with open(CPUINFO) as cpuinfo:
-            flags = next((line.split(":", 1)[1].split() for line in cpuinfo if line.startswith("flags")), [])
-    except OSError:
-        return False
-    return any(flag in flags for flag in BF16_FLAGS)
-
-
-def cast_model(model: keras.Model, policy: str) -> keras.Model:
-    """A copy of model whose layers compute in policy (a Keras dtype policy), with a copy of its weights."""
-    def with_policy(layer):
-        if isinstance(layer, keras.layers.InputLayer):
-            return layer.__class__.from_config(layer.get_config())
-        return layer.__class__.from_config({**layer.get_config(), "dtype": policy})
-
-    clone = keras.models.clone_model(model, clone_function=with_policy)
-    clone.set_weights(model.get_weights())
-    clone.trainable = False
-    return clone
 
 
 def _feature_model(backbone: keras.Model, layers: tuple[str, ...]) -> keras.Model:
@@ -146,7 +103,7 @@ def build_network(name: str, weights: str | None = "default", note: str = "", so
         elif weights is not None:
             backbone.load_weights(weights)
         return FeatureNetwork(name, _feature_model(backbone, layers), _hed_preprocess, note=note, source=source)
-    raise ValueError(f"network is {name!r} but must be one of: {', '.join(LOSS_WEIGHTS)}")
+    raise ValueError(f"network is {name!r} but must be one of: {', '.join(LABELS)}")
 
 
 def _copy_hed_backbone(backbone: keras.Model) -> None:

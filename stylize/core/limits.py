@@ -1,4 +1,5 @@
-"""What a run may ask of the machine, checked before any work: decode sizes, the network's smallest side, memory."""
+"""What a run may ask of the machine, checked before any work: decode sizes, the network's smallest side, memory;
+and the process-wide memory budget every heavy job reserves from (its cost from costs.py)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,14 @@ import contextlib
 import math
 import os
 import threading
-from typing import Sequence
+from collections.abc import Sequence
 
 from . import images
+from .costs import fitting_side, run_bytes
 from .quiet import gpu_present
-from .settings import Settings
+from .settings import Settings, style_size
 
 DECODE_MARGIN = 2  # uploads are decoded to at most this multiple of the side they are used at
-
-
-def style_size(side: int, settings: Settings) -> int:
-    """The painting's longer side for an output whose longer side is side."""
-    return max(images.MIN_SIDE, round(side * settings.style_scale))
 
 
 def decode_sides(settings: Settings) -> tuple[int, int]:
@@ -46,23 +43,6 @@ def check_sizes(settings: Settings, content: tuple[int, int], styles: list[tuple
                              f"of at least {needed} px there (size, start size or style scale), or crop it")
 
 
-# A run's peak resident memory beyond the loaded process, fitted to bench/memory.py (balanced preset, 4:3 photos;
-# figures in the README's "Hosting safely"): offline VGG16 217 MB above the loaded process at 128 px, 819 MB at
-# 512 px, 1625 MB at 768 px (least squares 153 MB + 3486 B/px); ImageNet VGG19, deeper, 346 MB at 256 px, 830 MB
-# at 512 px, 1712 MB at 768 px (163 MB + 3654 B/px). These lie above every measured peak of both networks (the
-# fixed part: TensorFlow's workspace, the traced step, the instant start's networks).
-FIXED_BYTES = 200 * 2**20
-BYTES_PER_PIXEL = 3700
-# One fast-network call's peak beyond the loaded process (bench/memory.py --fast, 4:3 photos): the Instant network
-# 36 MB at 512 px and 283 MB at 2048 px, a built-in style 65 MB and 1033 MB; these lie above both at a square.
-FAST_FIXED_BYTES = 64 * 2**20
-FAST_BYTES_PER_PIXEL = 350
-DECODE_BYTES = 3 * images.MAX_PIXELS  # the largest upload decoded (8-bit RGB) before it is shrunk to the size used
-# Computing a painting's Gram matrices is a forward pass only; it holds block1's two 64-channel float32 maps
-# (512 B/px) and the layers read at once, plus TensorFlow's scratch: 1000 B/px is an upper estimate.
-STYLE_BYTES_PER_PIXEL = 1000
-# Histogram matching sorts each channel of the decoded painting: float32 copies, int64 indices, float64 results.
-HISTOGRAM_BYTES_PER_PIXEL = 64
 MEMINFO = "/proc/meminfo"
 # (limit, usage, stat, reclaimable-cache key) for cgroup v2 and v1: a container's limit, not the host's memory.
 CGROUPS = (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current", "/sys/fs/cgroup/memory.stat",
@@ -101,34 +81,6 @@ def _read_lines(path: str) -> list[str]:
 def _read_number(path: str) -> int | None:
     lines = _read_lines(path)
     return int(lines[0]) if lines and lines[0].strip().isdigit() else None
-
-
-def run_shapes(settings: Settings, content: tuple[int, int], styles: Sequence[tuple[int, int]]) -> tuple:
-    """What run_bytes counts for a run on decoded pictures of these shapes: (output, paintings at their style
-    scale, paintings for histogram matching)."""
-    return (images.scaled_shape(*content, settings.size),
-            [images.scaled_shape(*shape, style_size(settings.size, settings)) for shape in styles],
-            list(styles) if settings.colors == "histogram" else [])
-
-
-def run_bytes(shape: tuple[int, int], style_shapes: Sequence[tuple[int, int]] = (),
-              histogram_shapes: Sequence[tuple[int, int]] = ()) -> int:
-    """A run's peak resident memory beyond the loaded process: the fixed part, the optimized picture at shape,
-    each painting's Gram pass at its scaled shape, and histogram matching at the decoded paintings' shapes."""
-    return int(FIXED_BYTES + shape[0] * shape[1] * BYTES_PER_PIXEL
-               + sum(h * w for h, w in style_shapes) * STYLE_BYTES_PER_PIXEL
-               + sum(h * w for h, w in histogram_shapes) * HISTOGRAM_BYTES_PER_PIXEL)
-
-
-def fast_bytes(side: int, decode: bool = True) -> int:
-    """A fast-network call's peak at longer side side (a square, the worst aspect), with an upload's decode."""
-    return int(FAST_FIXED_BYTES + FAST_BYTES_PER_PIXEL * side * side + (DECODE_BYTES if decode else 0))
-
-
-def fitting_side(shape: tuple[int, int], needed: int, available: float) -> int:
-    """The longer side at which a picture of shape's aspect would fit in available bytes (the rest scaled alike)."""
-    scale = max(0.0, (available - FIXED_BYTES) / max(1, needed - FIXED_BYTES))
-    return int(math.sqrt(scale * shape[0] * shape[1]) * max(shape) / math.sqrt(shape[0] * shape[1]))
 
 
 def check_memory(shape: tuple[int, int], style_shapes: Sequence[tuple[int, int]] = (),

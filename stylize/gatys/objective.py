@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from .cache import picture_key
+from ..core.cache import picture_key
 from .losses import content_loss, gram_matrices, style_loss, total_variation_loss, weighted_sum
 from .networks import FeatureNetwork
 from .weights import LossWeights

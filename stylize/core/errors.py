@@ -8,3 +8,8 @@ def one_line(error: BaseException) -> str:
     Pillow's messages can run to dozens of lines)."""
     lines = str(error).strip().splitlines()
     return " ".join(lines[0].split()) if lines else type(error).__name__
+
+
+class NetworkUnavailable(RuntimeError):
+    """A network's weights cannot be had (a feature network, an instant or bundled one); the message says how to
+    get them."""

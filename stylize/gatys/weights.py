@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from .settings import STRENGTH_MIDDLE, Settings
-
-if TYPE_CHECKING:  # networks.py imports this module for the networks' names
-    from .networks import FeatureNetwork
+from ..core.settings import STRENGTH_MIDDLE, Settings
+from .networks import FeatureNetwork
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ INITS = ("content", "palette", "noise", "style", "instant")  # palette: the phot
 # instant: the instant network's picture (stylize/fast), refined
 COLORS = ("style", "luminance", "histogram")  # whose colours the result keeps; see stylize/color.py
 
+MIN_SIDE = 16  # pixels: smaller pictures have no texture for the network to see
+
 # Ranges shared by validation, the app's sliders and the CLI's help, so messages can't drift.
 SIZE_RANGE = (64, 4096)
 STEPS_RANGE = (1, 5000)
@@ -119,7 +121,7 @@ class Settings:
         if sum(self.scale_steps) == 0:
             raise ValueError("scale_steps are all 0 but at least one step must run")
         if self.seconds is not None:
-            raise ValueError(f"scale_steps and seconds are both set but a run takes either exact steps or a time "
+            raise ValueError("scale_steps and seconds are both set but a run takes either exact steps or a time "
                              "budget: leave one out")
 
     def replace(self, **changes) -> Settings:
@@ -213,3 +215,8 @@ def check_range(name: str, value, bounds: tuple, integer: bool = False) -> None:
         raise ValueError(f"{name} is {value!r} but must be {kind} from {low:g} to {high:g}")
     if not (low <= value <= high) or math.isnan(value):
         raise ValueError(f"{name} is {value:g} but must be from {low:g} to {high:g}")
+
+
+def style_size(side: int, settings: Settings) -> int:
+    """The painting's longer side for an output whose longer side is side."""
+    return max(MIN_SIDE, round(side * settings.style_scale))

@@ -233,7 +233,7 @@ def write_keras_weights(kernels: dict[str, list[np.ndarray]], path: Path) -> Non
     """Save the kernels as the weights of Keras' VGG19 "notop", atomically (a reader never sees half a file)."""
     import keras  # here: the reader above needs no TensorFlow, and its tests stay fast
 
-    from .files import atomic_path
+    from ..core.files import atomic_path
 
     model = keras.applications.VGG19(include_top=False, weights=None)
     for name, weights in kernels.items():

@@ -15,10 +15,10 @@ from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from .errors import one_line
 from .files import write_atomically
+from .settings import MIN_SIDE
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # uploads above this are refused before reading
 MAX_PIXELS = 50_000_000  # decoded size limit, checked from the header before decoding
-MIN_SIDE = 16  # smaller pictures have no texture for the network to see
 # Only these decoders are used: EPS would run Ghostscript on a stranger's file, and rarer formats are rarely fuzzed.
 FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
 MAX_SIDE = 40_000  # a longer side than this is refused even within MAX_PIXELS (1x50000 strips)

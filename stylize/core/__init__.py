@@ -1,0 +1,1 @@
+"""What every method shares: settings, images, files, errors, caches, quiet start-up, limits and cost models."""

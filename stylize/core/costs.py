@@ -1,0 +1,94 @@
+"""What each kind of job costs the machine, one row a kind: its peak memory, and an optimizer run's work.
+
+A new kind of job (a frame, a tile, a clip) adds a row to MEMORY, not a module; limits.py checks and reserves
+what these say.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from . import images
+from .settings import Settings, style_size
+
+
+@dataclass(frozen=True)
+class MemoryCost:
+    """A job's peak resident memory beyond the loaded process: a fixed part and a part per pixel it works on."""
+
+    fixed: int  # bytes, whatever the size
+    per_pixel: float  # bytes per pixel
+
+    def bytes(self, pixels: float) -> int:
+        return int(self.fixed + self.per_pixel * pixels)
+
+
+MiB = 2**20
+MEMORY = {
+    # An optimizer run at its output size, fitted to bench/memory.py (balanced preset, 4:3 photos; figures in
+    # bench/README.md): offline VGG16 217 MB above the loaded process at 128 px, 819 MB at 512 px, 1625 MB at
+    # 768 px (least squares 153 MB + 3486 B/px); ImageNet VGG19, deeper, 346 MB at 256 px, 830 MB at 512 px,
+    # 1712 MB at 768 px (163 MB + 3654 B/px). This row lies above every measured peak of both networks (the fixed
+    # part: TensorFlow's workspace, the traced step, the instant start's networks).
+    "optimize": MemoryCost(200 * MiB, 3700),
+    # One fast-network call (bench/memory.py --fast, 4:3 photos): the Instant network 36 MB at 512 px and 283 MB
+    # at 2048 px, a built-in style 65 MB and 1033 MB; this row lies above both at a square.
+    "fast": MemoryCost(64 * MiB, 350),
+    # A painting's Gram matrices: a forward pass only, holding block1's two 64-channel float32 maps (512 B/px) and
+    # the layers read at once, plus TensorFlow's scratch; 1000 B/px is an upper estimate.
+    "style pass": MemoryCost(0, 1000),
+    # Histogram matching sorts each channel of the decoded painting: float32 copies, int64 indices, float64 results.
+    "histogram": MemoryCost(0, 64),
+    # The largest upload decoded (8-bit RGB) before it is shrunk to the size used.
+    "decode": MemoryCost(3 * images.MAX_PIXELS, 0),
+}
+
+# What an optimizer step costs besides its output pixels, in output megapixels: L-BFGS evaluates the picture about
+# 1.5 times a step (its line search), and each step has a fixed cost (5000 steps at 128 px ran about 600 s).
+LBFGS_EVALUATIONS = 1.5
+STEP_FIXED_MEGAPIXELS = 0.05
+
+
+def run_shapes(settings: Settings, content: tuple[int, int], styles: Sequence[tuple[int, int]]) -> tuple:
+    """What run_bytes counts for a run on decoded pictures of these shapes: (output, paintings at their style
+    scale, paintings for histogram matching)."""
+    return (images.scaled_shape(*content, settings.size),
+            [images.scaled_shape(*shape, style_size(settings.size, settings)) for shape in styles],
+            list(styles) if settings.colors == "histogram" else [])
+
+
+def run_bytes(shape: tuple[int, int], style_shapes: Sequence[tuple[int, int]] = (),
+              histogram_shapes: Sequence[tuple[int, int]] = ()) -> int:
+    """A run's peak resident memory beyond the loaded process: the optimized picture at shape, each painting's
+    Gram pass at its scaled shape, and histogram matching at the decoded paintings' shapes."""
+    return (MEMORY["optimize"].bytes(shape[0] * shape[1])
+            + MEMORY["style pass"].bytes(sum(h * w for h, w in style_shapes))
+            + MEMORY["histogram"].bytes(sum(h * w for h, w in histogram_shapes)))
+
+
+def fast_bytes(side: int, decode: bool = True) -> int:
+    """A fast-network call's peak at longer side side (a square, the worst aspect), with an upload's decode."""
+    return MEMORY["fast"].bytes(side * side) + (MEMORY["decode"].bytes(0) if decode else 0)
+
+
+def fitting_side(shape: tuple[int, int], needed: int, available: float) -> int:
+    """The longer side at which a run on a picture of shape's aspect would fit in available bytes (the rest
+    scaled alike)."""
+    fixed = MEMORY["optimize"].fixed
+    scale = max(0.0, (available - fixed) / max(1, needed - fixed))
+    return int(math.sqrt(scale * shape[0] * shape[1]) * max(shape) / math.sqrt(shape[0] * shape[1]))
+
+
+def run_work(settings: Settings, shape: tuple[int, int], style_shapes: Sequence[tuple[int, int]] = ()) -> float:
+    """A run's work in megapixel-steps, summed over its scales: what its time roughly follows. Each scale's steps
+    count their output pixels (times L-BFGS's evaluations) plus a step's fixed cost, and each painting's pass at
+    its style scale counts once (its Gram matrices are computed once per scale)."""
+    evaluations = LBFGS_EVALUATIONS if settings.optimizer == "lbfgs" else 1.0
+    work = 0.0
+    for side, steps in settings.schedule():
+        output = math.prod(images.scaled_shape(*shape, side)) / 1e6
+        paintings = sum(math.prod(images.scaled_shape(*style, style_size(side, settings))) for style in style_shapes)
+        work += steps * (output * evaluations + STEP_FIXED_MEGAPIXELS) + paintings / 1e6
+    return work
