@@ -17,6 +17,7 @@ SUPERSAMPLE = 2  # shapes are drawn at twice the size and shrunk, which antialia
 
 # ---------------------------------------------------------------- noise and small helpers
 
+
 def stream(seed: int, part: str) -> np.random.Generator:
     """A random stream per part of a picture, so retuning one part leaves every other part where it was."""
     return np.random.default_rng([seed, zlib.crc32(part.encode())])
@@ -29,7 +30,7 @@ def smooth_noise(rng: np.random.Generator, height: int, width: int, cell: float)
     grid = rng.random((rows, cols), dtype=np.float32)
     big = Image.fromarray(grid).resize((round(cols * cell), round(rows * cell)), Image.Resampling.BICUBIC)
     start = round(cell)  # skip the first cell, where bicubic interpolation runs into the border
-    return np.asarray(big)[start:start + height, start:start + width]
+    return np.asarray(big)[start : start + height, start : start + width]
 
 
 def fractal_noise(rng, height, width, cell, octaves=5, gain=0.5, stretch=1.0) -> np.ndarray:
@@ -42,7 +43,7 @@ def fractal_noise(rng, height, width, cell, octaves=5, gain=0.5, stretch=1.0) ->
     total = np.zeros((inner_h, inner_w), np.float32)
     amplitude = 1.0
     for octave in range(octaves):
-        total += amplitude * smooth_noise(rng, inner_h, inner_w, cell / 2 ** octave)
+        total += amplitude * smooth_noise(rng, inner_h, inner_w, cell / 2**octave)
         amplitude *= gain
     if (inner_h, inner_w) != (height, width):
         total = np.asarray(Image.fromarray(total).resize((width, height), Image.Resampling.BICUBIC))
@@ -64,7 +65,7 @@ def plain(colour: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 def rgb(hex_colour: str) -> np.ndarray:
-    return np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)], np.float32) / 255.0
+    return np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)], np.float32) / 255.0
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
@@ -84,8 +85,12 @@ class Pen:
         self.draw.polygon(self._points(points), fill=_rgba(fill))
 
     def box(self, left, top, right, bottom, fill, outline=None) -> None:
-        self.draw.rectangle(self._points([(left, top), (right, bottom)]), fill=_rgba(fill),
-                            outline=outline and _rgba(outline), width=round(self.scale) if outline else 0)
+        self.draw.rectangle(
+            self._points([(left, top), (right, bottom)]),
+            fill=_rgba(fill),
+            outline=outline and _rgba(outline),
+            width=round(self.scale) if outline else 0,
+        )
 
     def disc(self, cx, cy, radius, fill) -> None:
         self.draw.ellipse(self._points([(cx - radius, cy - radius), (cx + radius, cy + radius)]), fill=_rgba(fill))
@@ -112,6 +117,7 @@ def paste_drawing(image: np.ndarray, draw_on) -> np.ndarray:
 
 # ---------------------------------------------------------------- (a) a lake among mountains
 
+
 def landscape(width: int = 768, height: int = 512, seed: int = 1) -> np.ndarray:
     """A photo-like lake scene: sky, sun, clouds, mountains, hills, reflections, a shore with houses and trees."""
     H, W = height, width
@@ -122,11 +128,14 @@ def landscape(width: int = 768, height: int = 512, seed: int = 1) -> np.ndarray:
 
     # Sky: deep blue overhead to a warm haze at the horizon, brightest around the sun.
     t = np.clip(y / water, 0, 1) ** 1.4
-    sky = mix(mix(plain(rgb("#2d5da8"), H, W), rgb("#7fa6d6"), np.clip(t * 1.6, 0, 1)), rgb("#f3cfa0"),
-              smoothstep(0.55, 1.0, t))
+    sky = mix(
+        mix(plain(rgb("#2d5da8"), H, W), rgb("#7fa6d6"), np.clip(t * 1.6, 0, 1)),
+        rgb("#f3cfa0"),
+        smoothstep(0.55, 1.0, t),
+    )
     sun_distance = np.hypot(x - sun[0], y - sun[1])
-    sky = mix(sky, rgb("#ffe3a8"), 0.75 * np.exp(-(sun_distance / 0.16) ** 2))
-    disc = smoothstep(0.052, 0.045, sun_distance) + 0.5 * np.exp(-(sun_distance / 0.06) ** 2)
+    sky = mix(sky, rgb("#ffe3a8"), 0.75 * np.exp(-((sun_distance / 0.16) ** 2)))
+    disc = smoothstep(0.052, 0.045, sun_distance) + 0.5 * np.exp(-((sun_distance / 0.06) ** 2))
     sky = mix(sky, rgb("#fff8e6"), np.minimum(disc, 1.0))
 
     # Clouds: fractal noise above a threshold, lit from above, thinning towards the horizon and around the sun.
@@ -135,14 +144,17 @@ def landscape(width: int = 768, height: int = 512, seed: int = 1) -> np.ndarray:
     cover = smoothstep(0.55, 0.68, density)
     shift = max(1, round(0.02 * H))
     lit = np.clip(0.65 + 5.0 * (np.roll(density, -shift, axis=0) - density), 0, 1)  # tops face the sun
-    cloud_colour = mix(mix(plain(rgb("#9c9fbb"), H, W), rgb("#fffaf2"), lit),
-                       rgb("#ffd9a3"), 0.5 * np.exp(-(sun_distance / 0.3) ** 2))
+    cloud_colour = mix(
+        mix(plain(rgb("#9c9fbb"), H, W), rgb("#fffaf2"), lit),
+        rgb("#ffd9a3"),
+        0.5 * np.exp(-((sun_distance / 0.3) ** 2)),
+    )
     scene = sky + (cloud_colour - sky) * (0.95 * cover)[..., None]
     haze = (rgb("#c9c6cf") + rgb("#f3cfa0")) / 2
 
     # Far mountains: a ridged-noise skyline (ridged: 1 - |2n - 1| turns noise's smooth tops into sharp peaks).
     ridge = 1.0 - np.abs(2.0 * fractal_noise(stream(seed, "skyline"), 1, W, cell=0.5 * H, octaves=6)[0] - 1.0)
-    skyline = water - 0.08 - 0.24 * ridge ** 1.5
+    skyline = water - 0.08 - 0.24 * ridge**1.5
     # Faces turned right (the skyline falling to the right) catch the sun; gullies, taller than wide, add texture.
     face = np.tanh(2.0 * np.gradient(skyline * H))[None, :]
     rock = fractal_noise(stream(seed, "rock"), H, W, cell=0.1 * H, octaves=6, gain=0.55, stretch=0.5)
@@ -160,7 +172,7 @@ def landscape(width: int = 768, height: int = 512, seed: int = 1) -> np.ndarray:
     hill_ridge = fractal_noise(stream(seed, "hills"), 1, W, cell=0.6 * H, octaves=5, gain=0.45)[0]
     hill_line = water - 0.015 - 0.09 * hill_ridge
     foliage = fractal_noise(stream(seed, "foliage"), H, W, cell=0.04 * H, octaves=4, gain=0.6)
-    hills = mix(plain(rgb("#22401f"), H, W), rgb("#7f9c4c"), foliage ** 1.5)
+    hills = mix(plain(rgb("#22401f"), H, W), rgb("#7f9c4c"), foliage**1.5)
     hills = mix(hills, haze, 0.28 - 0.15 * smoothstep(hill_line[None, :], water, y))
     scene = mix(scene, hills, smoothstep(hill_line[None, :] - 1.0 / H, hill_line[None, :] + 1.0 / H, y))
 
@@ -176,6 +188,7 @@ def landscape(width: int = 768, height: int = 512, seed: int = 1) -> np.ndarray:
                 pen.polygon([(tx, ty - tall), (tx - tall * 0.3, ty), (tx + tall * 0.3, ty)], shade)
             else:
                 pen.disc(tx, ty - tall * 0.4, tall * 0.4, shade)
+
     scene = paste_drawing(scene, far_trees)
 
     # The lake mirrors everything above the shore line, rippled sideways, darker and bluer further off.
@@ -191,10 +204,10 @@ def landscape(width: int = 768, height: int = 512, seed: int = 1) -> np.ndarray:
     lake = mix(reflection * 0.82, water_colour, 0.25 + 0.35 * depth[:, None])
     ripples = fractal_noise(stream(seed, "ripples"), H - top, W, cell=0.03 * H, octaves=3, stretch=14.0)
     lake = lake + 0.10 * (smoothstep(0.62, 0.8, ripples) - smoothstep(0.38, 0.2, ripples))[..., None]
-    glitter_x = np.exp(-((x - sun[0]) / (0.05 + 0.18 * depth[:, None])) ** 2)
+    glitter_x = np.exp(-(((x - sun[0]) / (0.05 + 0.18 * depth[:, None])) ** 2))
     lake = mix(lake, rgb("#fff1c9"), glitter_x * smoothstep(0.6, 0.85, ripples) * 0.85)
     scene[top:] = lake
-    scene[top:top + max(1, H // 256)] *= 0.75  # a thin dark band where the far shore meets the water
+    scene[top : top + max(1, H // 256)] *= 0.75  # a thin dark band where the far shore meets the water
     scene = paste_drawing(scene, lambda pen: rowing_boat(pen, W, H))
 
     # The near shore: an uneven grassy bank with tall-grass texture, darker towards the bottom edge.
@@ -234,8 +247,10 @@ def shore_village(pen: Pen, rng, W: int, H: int, bank_line: np.ndarray) -> None:
         pen.box(px - size * 0.05, base - size * 0.25, px + size * 0.05, base, (60, 40, 25))
         for level in range(4):  # tiers of branches, narrower and lighter towards the top
             half, bottom = size * (0.42 - 0.08 * level), base - size * (0.15 + 0.2 * level)
-            pen.polygon([(px - half, bottom), (px + half, bottom), (px, bottom - size * 0.4)],
-                        (20 + 8 * level, 52 + 10 * level, 30 + 4 * level))
+            pen.polygon(
+                [(px - half, bottom), (px + half, bottom), (px, bottom - size * 0.4)],
+                (20 + 8 * level, 52 + 10 * level, 30 + 4 * level),
+            )
 
     def leafy(px, size):
         base = ground(px) + rng.uniform(0, 0.03) * H
@@ -251,8 +266,15 @@ def shore_village(pen: Pen, rng, W: int, H: int, bank_line: np.ndarray) -> None:
         left, right, top, ridge = px - wide / 2, px + wide / 2, base - tall, base - tall * 1.6
         pen.box(left, top, right, base, wall)
         pen.box(right - wide * 0.28, top, right, base, np.array(wall) * 0.72)  # the side in shade
-        pen.polygon([(left - wide * 0.08, top), (right + wide * 0.08, top), (px + wide * 0.08, ridge),
-                     (px - wide * 0.12, ridge)], roof)
+        pen.polygon(
+            [
+                (left - wide * 0.08, top),
+                (right + wide * 0.08, top),
+                (px + wide * 0.08, ridge),
+                (px - wide * 0.12, ridge),
+            ],
+            roof,
+        )
         pen.box(px + wide * 0.18, top - tall * 0.55, px + wide * 0.28, top - tall * 0.2, (90, 60, 50))  # chimney
         pen.box(left + wide * 0.14, base - tall * 0.55, left + wide * 0.28, base, (70, 45, 30))  # door
         for wx in (left + wide * 0.42, left + wide * 0.6):
@@ -271,8 +293,12 @@ def shore_village(pen: Pen, rng, W: int, H: int, bank_line: np.ndarray) -> None:
 def rowing_boat(pen: Pen, W: int, H: int) -> None:
     """A small red rowing boat on the lake, with a faint reflection, a pale gunwale and an oar."""
     bx, by, half = 0.40 * W, 0.70 * H, 0.055 * H
-    hull = [(bx - half, by - 0.008 * H), (bx + 1.15 * half, by - 0.014 * H), (bx + 0.75 * half, by + 0.012 * H),
-            (bx - 0.8 * half, by + 0.012 * H)]
+    hull = [
+        (bx - half, by - 0.008 * H),
+        (bx + 1.15 * half, by - 0.014 * H),
+        (bx + 0.75 * half, by + 0.012 * H),
+        (bx - 0.8 * half, by + 0.012 * H),
+    ]
     pen.polygon([(hx, 2 * (by + 0.012 * H) - hy) for hx, hy in hull], (70, 30, 28, 120))  # reflection
     pen.polygon(hull, (165, 48, 36))
     pen.line(hull[:2], (240, 230, 205), width=0.004 * H)
@@ -293,14 +319,21 @@ def swirls(size: int = 512, seed: int = 2) -> np.ndarray:
     y, x = np.mgrid[0:S, 0:S].astype(np.float32) / S
 
     # The flow: a stream function's contour lines are the strokes' paths, so the field never converges or splits.
-    stars = [(0.78, 0.16, 0.085, 1.0), (0.22, 0.22, 0.05, 0.8), (0.50, 0.11, 0.04, 0.7), (0.62, 0.42, 0.045, 0.7),
-             (0.10, 0.45, 0.035, 0.6), (0.36, 0.36, 0.03, 0.6), (0.92, 0.50, 0.035, 0.6)]
+    stars = [
+        (0.78, 0.16, 0.085, 1.0),
+        (0.22, 0.22, 0.05, 0.8),
+        (0.50, 0.11, 0.04, 0.7),
+        (0.62, 0.42, 0.045, 0.7),
+        (0.10, 0.45, 0.035, 0.6),
+        (0.36, 0.36, 0.03, 0.6),
+        (0.92, 0.50, 0.035, 0.6),
+    ]
     hills = 0.74 + 0.05 * np.sin(x * 7.0 + 1.0) + 0.03 * np.sin(x * 17.0)
     psi = 0.2 * (y - 0.5) + 0.015 * (fractal_noise(stream(seed, "wind"), S, S, cell=0.3 * S, octaves=3) - 0.5)
     for cx, cy, radius, strength in stars:
         psi += 0.02 * strength * np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2.2 * radius) ** 2)
     for cx, cy, radius, spin in ((0.42, 0.26, 0.12, 1.0), (0.62, 0.28, 0.1, -0.8)):  # two big swirling eddies
-        psi += 0.03 * spin * np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / radius ** 2)
+        psi += 0.03 * spin * np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / radius**2)
     in_hills = smoothstep(-0.01, 0.01, y - hills)
     psi = psi * (1 - in_hills) + (y - hills) * 0.5 * in_hills  # strokes along the hills' contours
     cypress = np.clip(1 - np.abs(x - 0.16) / (0.07 * np.clip((y - 0.2) / 0.8, 0, 1) ** 0.7 + 1e-3), 0, 1) * (y > 0.2)
@@ -416,22 +449,22 @@ def mosaic(size: int = 512, seed: int = 3) -> np.ndarray:
     nearest = np.empty((S, S), int)
     edge = np.empty((S, S), np.float32)
     for top in range(0, S, 64):
-        px = np.stack([xx[top:top + 64].ravel(), yy[top:top + 64].ravel()], axis=1)
+        px = np.stack([xx[top : top + 64].ravel(), yy[top : top + 64].ravel()], axis=1)
         d2 = ((px[:, None, :] - cells[None, :, :]) ** 2).sum(-1)
         first, second = np.argpartition(d2, 1, axis=1)[:, :2].T  # kth=1: the nearest, then the second nearest
         rows = np.arange(len(px))
         # Distance to the bisector between the two cells: the exact distance to the cell wall, so lead is even.
         gap = np.linalg.norm(cells[second] - cells[first], axis=1)
         edge_distance = (d2[rows, second] - d2[rows, first]) / (2 * gap + 1e-6)
-        nearest[top:top + 64] = first.reshape(-1, S)
-        edge[top:top + 64] = edge_distance.reshape(-1, S)
+        nearest[top : top + 64] = first.reshape(-1, S)
+        edge[top : top + 64] = edge_distance.reshape(-1, S)
     ring_distance = np.abs(np.hypot(xx - centre, yy - centre) - 0.445 * S)  # a round frame around the rose
     edge = np.minimum(edge, ring_distance - 0.006 * S)
 
     # Glass: brighter in each pane's middle where the light comes through, and mottled like blown glass.
     glass = colours[nearest]
     centre_distance = np.hypot(xx - cells[nearest, 0], yy - cells[nearest, 1])
-    glow = np.exp(-(centre_distance / (0.05 * S)) ** 2)
+    glow = np.exp(-((centre_distance / (0.05 * S)) ** 2))
     mottle = fractal_noise(stream(seed, "mottle"), S, S, cell=0.08 * S, octaves=5, gain=0.6)
     glass = glass * (0.72 + 0.2 * mottle + 0.35 * glow)[..., None]
     glass = mix(glass, rgb("#fff4d6"), 0.25 * glow * mottle)

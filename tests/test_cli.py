@@ -24,14 +24,33 @@ def files(tmp_path_factory, make_picture):
 
 
 def run_cli(*arguments):
-    return subprocess.run([sys.executable, "-m", "stylize", *map(str, arguments), "--quiet"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "stylize", *map(str, arguments), "--quiet"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_writes_the_result_and_intermediate_pictures(files):
     out = files / "out" / "result.png"
-    done = run_cli(files / "photo.png", files / "painting.jpg", "-o", out, "--preset", "seed", "--size", "64",
-                   "--steps", "4", "--save-every", "2", "--network", "vgg16-hed")
+    done = run_cli(
+        files / "photo.png",
+        files / "painting.jpg",
+        "-o",
+        out,
+        "--preset",
+        "seed",
+        "--size",
+        "64",
+        "--steps",
+        "4",
+        "--save-every",
+        "2",
+        "--network",
+        "vgg16-hed",
+    )
     assert done.returncode == 0, done.stderr
     assert Image.open(out).size == (64, 48)
     assert sorted(p.name for p in out.parent.iterdir()) == ["result-step0002.png", "result.png"]
@@ -40,14 +59,17 @@ def test_writes_the_result_and_intermediate_pictures(files):
     assert "VGG16" in done.stderr  # which network ran is said
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (["broken.jpg", "painting.jpg", "-o", "x.png"], "error: content image is not an image"),
-    (["photo.png", "missing.jpg", "-o", "x.png"], "error: style image: no such file"),
-    (["photo.png", "painting.jpg", "-o", "x.png", "--size", "5"], "error: size is 5 but must be from 64 to 4096"),
-    (["photo.png", "painting.jpg", "-o", "x.jpg"], "must end in .png"),
-    (["photo.png", "painting.jpg", "-o", "x.png", "--preset", "fastest"], "preset is 'fastest' but must be one of"),
-    (["photo.png", "painting.jpg", "-o", "x.png", "--strength", "11"], "strength is 11 but must be from 0 to 10"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["broken.jpg", "painting.jpg", "-o", "x.png"], "error: content image is not an image"),
+        (["photo.png", "missing.jpg", "-o", "x.png"], "error: style image: no such file"),
+        (["photo.png", "painting.jpg", "-o", "x.png", "--size", "5"], "error: size is 5 but must be from 64 to 4096"),
+        (["photo.png", "painting.jpg", "-o", "x.jpg"], "must end in .png"),
+        (["photo.png", "painting.jpg", "-o", "x.png", "--preset", "fastest"], "preset is 'fastest' but must be one of"),
+        (["photo.png", "painting.jpg", "-o", "x.png", "--strength", "11"], "strength is 11 but must be from 0 to 10"),
+    ],
+)
 def test_bad_input_gets_one_line_and_a_nonzero_status(files, arguments, message):
     content, style, _, output, *rest = arguments
     done = run_cli(files / content, files / style, "-o", files / output, *rest)
@@ -61,9 +83,28 @@ def test_two_styles_blend_and_a_mask(files):
     mask[:, 40:] = 255
     Image.fromarray(mask).save(files / "mask.png")
     out = files / "blend.png"
-    done = run_cli(files / "photo.png", files / "painting.jpg", files / "photo.png", "--blend", "3", "1",
-                   "--mask", files / "mask.png", "--colors", "luminance", "-o", out, "--size", "64", "--steps", "2",
-                   "--network", "vgg16-hed", "--preset", "seed")
+    done = run_cli(
+        files / "photo.png",
+        files / "painting.jpg",
+        files / "photo.png",
+        "--blend",
+        "3",
+        "1",
+        "--mask",
+        files / "mask.png",
+        "--colors",
+        "luminance",
+        "-o",
+        out,
+        "--size",
+        "64",
+        "--steps",
+        "2",
+        "--network",
+        "vgg16-hed",
+        "--preset",
+        "seed",
+    )
     assert done.returncode == 0, done.stderr
     settings, extra = settings_from_png(out)
     assert settings.style_blend == (3.0, 1.0) and settings.colors == "luminance"
@@ -71,8 +112,9 @@ def test_two_styles_blend_and_a_mask(files):
 
 
 def test_flags_override_the_preset():
-    arguments = parse_arguments(["a.png", "b.png", "-o", "c.png", "--preset", "quick", "--steps", "7",
-                                 "--style-weight", "0.5"])
+    arguments = parse_arguments(
+        ["a.png", "b.png", "-o", "c.png", "--preset", "quick", "--steps", "7", "--style-weight", "0.5"]
+    )
     settings = settings_from_arguments(arguments)
     assert settings.steps == 7 and settings.style_weight == 0.5 and settings.optimizer == "lbfgs"
     strong = settings_from_arguments(parse_arguments(["a.png", "b.png", "-o", "c.png", "--strength", "8"]))
@@ -83,8 +125,24 @@ def test_flags_override_the_preset():
 
 def test_a_time_budget_is_kept_and_its_result_replays_exactly(files):
     out, again = files / "timed.png", files / "again.png"
-    done = run_cli(files / "photo.png", files / "painting.jpg", "-o", out, "--size", "64", "--seconds", "6",
-                   "--start-size", "32", "--coarse-steps", "3", "--network", "vgg16-hed", "--init", "content")
+    done = run_cli(
+        files / "photo.png",
+        files / "painting.jpg",
+        "-o",
+        out,
+        "--size",
+        "64",
+        "--seconds",
+        "6",
+        "--start-size",
+        "32",
+        "--coarse-steps",
+        "3",
+        "--network",
+        "vgg16-hed",
+        "--init",
+        "content",
+    )
     assert done.returncode == 0, done.stderr
     assert "the run takes at most 6 s" in done.stderr
     seconds = float(done.stderr.split(" in ")[-1].split(" s:")[0])  # "Wrote ... (64x48) in 5.9 s: 3 + 3 + 40 ..."
@@ -99,31 +157,64 @@ def test_a_time_budget_is_kept_and_its_result_replays_exactly(files):
 
 def test_a_result_png_gives_its_settings_back(files):
     made = files / "made.png"
-    done = run_cli(files / "photo.png", files / "painting.jpg", "-o", made, "--preset", "seed", "--size", "64",
-                   "--steps", "2", "--network", "vgg16-hed", "--colors", "luminance")
+    done = run_cli(
+        files / "photo.png",
+        files / "painting.jpg",
+        "-o",
+        made,
+        "--preset",
+        "seed",
+        "--size",
+        "64",
+        "--steps",
+        "2",
+        "--network",
+        "vgg16-hed",
+        "--colors",
+        "luminance",
+    )
     assert done.returncode == 0, done.stderr
     arguments = parse_arguments(["a.png", "b.png", "-o", "c.png", "--recipe", str(made), "--steps", "9"])
     settings = settings_from_arguments(arguments)
     assert (settings.size, settings.colors, settings.antialias, settings.steps) == (64, "luminance", False, 9)
-    plain = run_cli(files / "photo.png", files / "painting.jpg", "-o", files / "x.png", "--recipe",
-                    files / "photo.png")
+    plain = run_cli(files / "photo.png", files / "painting.jpg", "-o", files / "x.png", "--recipe", files / "photo.png")
     assert plain.returncode == 2 and "not made by the studio" in plain.stderr
 
 
 def test_the_bar_shows_the_engines_time_left_not_a_step_count(files, random_vgg16, monkeypatch, capsys):
     from stylize.cli import transfer
     from stylize.gatys import networks
+
     monkeypatch.setattr(networks, "load_network", lambda *args, **kwargs: random_vgg16)
-    status = transfer.main([str(files / "photo.png"), str(files / "painting.jpg"), "-o", str(files / "bar.png"),
-                            "--preset", "seed", "--size", "64", "--start-size", "32", "--coarse-steps", "3",
-                            "--steps", "4", "--preview-every", "1"])
+    status = transfer.main(
+        [
+            str(files / "photo.png"),
+            str(files / "painting.jpg"),
+            "-o",
+            str(files / "bar.png"),
+            "--preset",
+            "seed",
+            "--size",
+            "64",
+            "--start-size",
+            "32",
+            "--coarse-steps",
+            "3",
+            "--steps",
+            "4",
+            "--preview-every",
+            "1",
+        ]
+    )
     bar = capsys.readouterr().err
     assert status == 0, bar
     assert "left=" in bar  # the engine's estimate, weighted by each scale's pixels
     assert "<" not in bar  # tqdm's own, which counts a 32 px step like a 64 px one
 
 
-@pytest.mark.parametrize("old, new", [("stylize.instant", "stylize.cli.instant"), ("stylize.train", "stylize.cli.train")])
+@pytest.mark.parametrize(
+    "old, new", [("stylize.instant", "stylize.cli.instant"), ("stylize.train", "stylize.cli.train")]
+)
 def test_the_previous_module_commands_still_run(old, new):
     done = subprocess.run([sys.executable, "-m", old, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

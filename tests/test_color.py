@@ -61,8 +61,9 @@ def test_match_histogram_gives_the_references_distribution(make_picture):
     assert output.shape == source.shape and output.dtype == np.float32
     for c in range(3):
         assert abs(output[..., c].mean() - reference[..., c].mean()) < 0.01
-        np.testing.assert_allclose(np.quantile(output[..., c], [0.1, 0.5, 0.9]),
-                                   np.quantile(reference[..., c], [0.1, 0.5, 0.9]), atol=0.01)
+        np.testing.assert_allclose(
+            np.quantile(output[..., c], [0.1, 0.5, 0.9]), np.quantile(reference[..., c], [0.1, 0.5, 0.9]), atol=0.01
+        )
     assert abs(source[..., 0].mean() - reference[..., 0].mean()) > 0.05  # there was something to fix
 
 

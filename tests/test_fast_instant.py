@@ -85,14 +85,32 @@ def test_a_folder_without_a_model_says_so(tmp_path):
 def test_the_command_line_writes_the_picture(stand_in_folder, content, style, tmp_path):
     save_png(tmp_path / "c.png", content)
     save_png(tmp_path / "s.png", style)
-    code = instant_cli.main([str(tmp_path / "c.png"), str(tmp_path / "s.png"), "-o", str(tmp_path / "out.png"),
-                             "--instant-model", str(stand_in_folder), "--strength", "0.7"])
+    code = instant_cli.main(
+        [
+            str(tmp_path / "c.png"),
+            str(tmp_path / "s.png"),
+            "-o",
+            str(tmp_path / "out.png"),
+            "--instant-model",
+            str(stand_in_folder),
+            "--strength",
+            "0.7",
+        ]
+    )
     assert code == 0 and load_image(tmp_path / "out.png").shape == (48, 64, 3)
 
 
 def test_the_command_line_reports_a_missing_model_in_one_line(tmp_path, capsys, content):
     save_png(tmp_path / "c.png", content)
-    code = instant_cli.main([str(tmp_path / "c.png"), str(tmp_path / "c.png"), "-o", str(tmp_path / "out.png"),
-                             "--instant-model", str(tmp_path / "nowhere")])
+    code = instant_cli.main(
+        [
+            str(tmp_path / "c.png"),
+            str(tmp_path / "c.png"),
+            "-o",
+            str(tmp_path / "out.png"),
+            "--instant-model",
+            str(tmp_path / "nowhere"),
+        ]
+    )
     error = capsys.readouterr().err.strip()
     assert code == 2 and error.startswith("error: instant model folder") and "\n" not in error

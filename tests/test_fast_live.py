@@ -11,6 +11,7 @@ from stylize.fast.transformer import build_transformer, traced
 @pytest.fixture(scope="module")
 def network():
     import keras
+
     keras.utils.set_random_seed(2)
     return build_transformer(width=0.25, residual_blocks=1)
 

@@ -11,8 +11,9 @@ from stylize.core.images import save_png
 from stylize.fast.training import NoTrainingImages, TrainSettings, center_square, preview_path, state_path, train
 from stylize.fast.transformer import apply_transformer, load_transformer
 
-TINY = TrainSettings(size=32, batch_size=2, steps=12, width=0.25, residual_blocks=1, preview_every=6,
-                     checkpoint_every=6)
+TINY = TrainSettings(
+    size=32, batch_size=2, steps=12, width=0.25, residual_blocks=1, preview_every=6, checkpoint_every=6
+)
 
 
 @pytest.fixture
@@ -67,8 +68,9 @@ def test_resume_continues_where_the_checkpoint_left_off(random_vgg16, style, pho
 def test_unreadable_files_are_skipped_and_counted(random_vgg16, style, photos, tmp_path):
     (photos / "notes.txt").write_text("not a picture")
     (photos / "truncated.jpg").write_bytes(b"\xff\xd8\xff\xe0 cut short")
-    records = list(train(style, photos, tmp_path / "m.keras", TINY.replace(steps=6, batch_size=4),
-                         network=random_vgg16))
+    records = list(
+        train(style, photos, tmp_path / "m.keras", TINY.replace(steps=6, batch_size=4), network=random_vgg16)
+    )
     assert records[-1].skipped == 2  # 24 picks over 5 files: both bad ones were met
     assert np.isfinite(records[-1].losses["total"])
 
@@ -95,12 +97,15 @@ def test_output_must_be_a_keras_file(style, photos, tmp_path):
         next(train(style, photos, tmp_path / "m.h5", TINY))
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("size", 8, "size is 8 but must be from 32 to 1024"),
-    ("batch_size", 0, "batch_size is 0 but must be from 1 to 64"),
-    ("network", "resnet", "network is 'resnet' but must be one of"),
-    ("preview_every", -1, "preview_every is -1 but must be from 0"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("size", 8, "size is 8 but must be from 32 to 1024"),
+        ("batch_size", 0, "batch_size is 0 but must be from 1 to 64"),
+        ("network", "resnet", "network is 'resnet' but must be one of"),
+        ("preview_every", -1, "preview_every is -1 but must be from 0"),
+    ],
+)
 def test_settings_name_the_bad_value_and_the_range(field, value, message):
     with pytest.raises(ValueError, match=message):
         TrainSettings(**{field: value})
@@ -110,8 +115,18 @@ def test_the_command_line_fails_with_one_line_for_an_empty_folder(style, tmp_pat
     (tmp_path / "empty").mkdir()
     style_file = tmp_path / "style.png"
     save_png(style_file, style)
-    code = train_cli.main(["--style", str(style_file), "--images", str(tmp_path / "empty"),
-                           "-o", str(tmp_path / "m.keras"), "--steps", "1"])
+    code = train_cli.main(
+        [
+            "--style",
+            str(style_file),
+            "--images",
+            str(tmp_path / "empty"),
+            "-o",
+            str(tmp_path / "m.keras"),
+            "--steps",
+            "1",
+        ]
+    )
     error = capsys.readouterr().err.strip()
     assert code != 0
     assert error.count("\n") == 0 and error.startswith("error: images folder") and "has no files" in error
@@ -123,9 +138,28 @@ def test_the_command_line_trains_and_reports(random_vgg16, style, photos, tmp_pa
     save_png(style_file, style)
     (photos / "broken.jpg").write_bytes(b"nope")
     output = tmp_path / "m.keras"
-    code = train_cli.main(["--style", str(style_file), "--images", str(photos), "-o", str(output), "--size", "32",
-                           "--batch-size", "4", "--steps", "2", "--width", "0.25", "--residual-blocks", "1",
-                           "--preview-every", "1"])
+    code = train_cli.main(
+        [
+            "--style",
+            str(style_file),
+            "--images",
+            str(photos),
+            "-o",
+            str(output),
+            "--size",
+            "32",
+            "--batch-size",
+            "4",
+            "--steps",
+            "2",
+            "--width",
+            "0.25",
+            "--residual-blocks",
+            "1",
+            "--preview-every",
+            "1",
+        ]
+    )
     error = capsys.readouterr().err
     assert code == 0 and output.is_file() and os.path.getsize(output) > 0
     assert "loss=" in error and "img/s=" in error  # the progress bar's postfix
@@ -135,4 +169,5 @@ def test_the_command_line_trains_and_reports(random_vgg16, style, photos, tmp_pa
 def _with_network(train_function, network):
     def run(*args, **kwargs):
         return train_function(*args, network=network, **kwargs)
+
     return run

@@ -15,6 +15,7 @@ from stylize.fast.transformer import (
 @pytest.fixture(scope="module")
 def network():
     import keras
+
     keras.utils.set_random_seed(1)
     return build_transformer(width=0.25, residual_blocks=1)
 
@@ -74,6 +75,7 @@ def test_bfloat16_stays_close_to_float32(network, content):
 def test_auto_precision_runs_what_this_machine_resolves_it_to(network, content):
     from stylize.core.precision import resolve_precision
     from stylize.fast.transformer import traced
+
     assert traced(network, "auto") is traced(network, resolve_precision("auto"))  # no "mixed_auto" policy
     assert apply_transformer(network, content, precision="auto").shape == content.shape
 

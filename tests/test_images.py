@@ -26,7 +26,10 @@ def test_palette_greyscale_and_cmyk_convert_to_rgb():
         assert decoded.shape == (20, 20, 3) and decoded.dtype == np.float32
     assert images.load_image(encode(Image.new("L", (20, 20), 51)))[0, 0].tolist() == pytest.approx([0.2] * 3)
     assert images.load_image(encode(Image.new("CMYK", (20, 20), (0, 255, 255, 0)), "TIFF"))[0, 0].tolist() == [
-        1.0, 0.0, 0.0]
+        1.0,
+        0.0,
+        0.0,
+    ]
 
 
 def test_sixteen_bit_greyscale_keeps_its_scale():
@@ -43,11 +46,14 @@ def test_exif_orientation_is_applied():
     assert decoded.shape == (40, 20, 3)
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "empty file"),
-    (b"hello, not a picture", "not an image Pillow can read"),
-    (encode(Image.new("RGB", (8, 30))), "each side must be at least 16 px"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "empty file"),
+        (b"hello, not a picture", "not an image Pillow can read"),
+        (encode(Image.new("RGB", (8, 30))), "each side must be at least 16 px"),
+    ],
+)
 def test_bad_inputs_get_one_line_messages(data, message):
     with pytest.raises(ValueError, match=message) as caught:
         images.load_image(data, "style image")

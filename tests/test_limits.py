@@ -27,13 +27,20 @@ def write(path, text: str) -> str:
 
 def test_a_container_limit_counts_not_the_hosts_memory(tmp_path, monkeypatch):
     monkeypatch.setattr(limits, "MEMINFO", write(tmp_path / "meminfo", "MemAvailable:   33554432 kB\n"))  # 32 GB
-    v2 = (write(tmp_path / "max", "4294967296\n"), write(tmp_path / "current", "3221225472\n"),
-          write(tmp_path / "stat", "anon 1\ninactive_file 536870912\n"), "inactive_file")
+    v2 = (
+        write(tmp_path / "max", "4294967296\n"),
+        write(tmp_path / "current", "3221225472\n"),
+        write(tmp_path / "stat", "anon 1\ninactive_file 536870912\n"),
+        "inactive_file",
+    )
     monkeypatch.setattr(limits, "CGROUPS", (v2,))
     assert available_memory() == 4 * 2**30 - 3 * 2**30 + 2**29  # limit - usage + reclaimable cache: 1.5 GB
     # No memory figure reaches a visitor: the size that fits says what to do.
-    with pytest.raises(ValueError, match=r"^a 1024x683 picture needs more memory than this machine has free: "
-                                         r"choose a size of at most \d+ px$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^a 1024x683 picture needs more memory than this machine has free: "
+        r"choose a size of at most \d+ px$",
+    ):
         check_memory((683, 1024))
     v1 = (write(tmp_path / "limit", "9223372036854771712\n"), str(tmp_path / "none"), str(tmp_path / "none"), "x")
     monkeypatch.setattr(limits, "CGROUPS", (v1,))  # v1's "no limit": the host's figure stands
@@ -55,14 +62,23 @@ def test_the_scaled_painting_and_histogram_matching_are_counted(tmp_path, monkey
 
 def test_a_wide_photo_at_a_small_size_is_refused_in_one_line(random_vgg16, make_picture):
     wide = make_picture(40, 1200, seed=1)
-    with pytest.raises(ValueError, match=r"^the photo \(1200x40\) scaled to 128 px is 128x4 but its shorter side "
-                                         r"must be at least 16 px for the network: use a longer side of at least "
-                                         r"480 px there"):
+    with pytest.raises(
+        ValueError,
+        match=r"^the photo \(1200x40\) scaled to 128 px is 128x4 but its shorter side "
+        r"must be at least 16 px for the network: use a longer side of at least "
+        r"480 px there",
+    ):
         next(stylize(wide, make_picture(64, 64, 2), Settings(size=128, steps=2), network=random_vgg16))
     painting = make_picture(30, 400, seed=2)  # fine at style scale 1, too thin at 0.1
     with pytest.raises(ValueError, match=r"^the painting \(400x30\) scaled to 51 px is 51x3"):
-        next(stylize(make_picture(64, 64, 1), painting, Settings(size=512, steps=2, style_scale=0.1, start_size=None),
-                     network=random_vgg16))
+        next(
+            stylize(
+                make_picture(64, 64, 1),
+                painting,
+                Settings(size=512, steps=2, style_scale=0.1, start_size=None),
+                network=random_vgg16,
+            )
+        )
 
 
 def test_a_loss_turning_nan_stops_the_run_keeping_the_last_good_picture(random_vgg16, content, style):
@@ -73,10 +89,18 @@ def test_a_loss_turning_nan_stops_the_run_keeping_the_last_good_picture(random_v
         return LossWeights(math.nan, 1.0, 1.0) if len(calls) == 2 else None
 
     records = []
-    with pytest.raises(LossNotFinite, match=r"^the loss became nan at step 3, so the run stopped \(the picture from "
-                                            r"step 2 is kept\)") as caught:
-        for record in stylize(content, style, Settings(size=64, steps=6, preview_every=1, optimizer="adam"),
-                              network=random_vgg16, steer=steer):
+    with pytest.raises(
+        LossNotFinite,
+        match=r"^the loss became nan at step 3, so the run stopped \(the picture from "
+        r"step 2 is kept\)",
+    ) as caught:
+        for record in stylize(
+            content,
+            style,
+            Settings(size=64, steps=6, preview_every=1, optimizer="adam"),
+            network=random_vgg16,
+            steer=steer,
+        ):
             records.append(record)
     assert caught.value.last is records[-1] and caught.value.last.step == 2
     assert np.isfinite(caught.value.last.losses["total"])
@@ -120,8 +144,20 @@ def stand_in(random_vgg16, monkeypatch):
 
 
 def run_cli(files, *extra):
-    return cli.main([str(files / "photo.png"), str(files / "painting.png"), "--quiet", "--size", "64", "--steps",
-                     "2", "--preset", "seed", *map(str, extra)])
+    return cli.main(
+        [
+            str(files / "photo.png"),
+            str(files / "painting.png"),
+            "--quiet",
+            "--size",
+            "64",
+            "--steps",
+            "2",
+            "--preset",
+            "seed",
+            *map(str, extra),
+        ]
+    )
 
 
 def test_output_gets_the_users_umask(files, stand_in):
@@ -180,22 +216,35 @@ def test_one_memory_budget_is_shared_by_every_job(monkeypatch):
     assert costs.MEMORY["optimize"].fixed < one_run < 2**30
     with budget.reserve(one_run, "this run"):
         with budget.reserve(one_run, "this run"):  # two fit side by side
-            with pytest.raises(ValueError, match="^this run needs more memory than is free while other visitors' "
-                                                 "work runs: try again in a minute"):
+            with pytest.raises(
+                ValueError,
+                match="^this run needs more memory than is free while other visitors' work runs: try again in a minute",
+            ):
                 with budget.reserve(one_run, "this run"):
                     pass
         assert budget.reserved == one_run
     assert budget.reserved == 0  # every way out gives it back
-    with pytest.raises(ValueError, match=r"^this run needs more memory than this server has: choose a size of at "
-                                         r"most \d+ px$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^this run needs more memory than this server has: choose a size of at "
+        r"most \d+ px$",
+    ):
         with budget.reserve(costs.run_bytes((1536, 2048)), "this run", (1536, 2048)):
             pass
 
 
 def test_the_memory_formula_lies_above_the_measured_peaks():
     # bench/memory.py, balanced preset, offline VGG16 then ImageNet VGG19: (output pixels, MB above the loaded process)
-    for pixels, peak_mb in [(12288, 217), (49152, 301), (110592, 499), (196608, 819), (442368, 1625),
-                            (49152, 346), (196608, 830), (442368, 1712)]:
+    for pixels, peak_mb in [
+        (12288, 217),
+        (49152, 301),
+        (110592, 499),
+        (196608, 819),
+        (442368, 1625),
+        (49152, 346),
+        (196608, 830),
+        (442368, 1712),
+    ]:
         height = int((pixels * 3 / 4) ** 0.5)
         estimate = costs.run_bytes((height, pixels // height))
         assert peak_mb * 2**20 <= estimate <= 1.3 * peak_mb * 2**20, (pixels, estimate / 2**20)

@@ -2,20 +2,20 @@
 
 import numpy as np
 import pytest
-import seed_reference
 import tensorflow as tf
 
 from stylize import PRESETS, Settings, preset, stylize
 from stylize.core import images
 from stylize.gatys.objective import style_targets
 
+import seed_reference
+
 
 def test_seed_preset_reproduces_the_reference_program(random_vgg19, content, style):
     steps = 5
     reference = list(seed_reference.run(random_vgg19.model, content, style, steps, max_dim=64))
     reference_losses, reference_image = reference[:-1], reference[-1]
-    records = list(stylize(content, style, preset("seed", size=64, steps=steps, preview_every=1),
-                           network=random_vgg19))
+    records = list(stylize(content, style, preset("seed", size=64, steps=steps, preview_every=1), network=random_vgg19))
     engine_losses = [record.losses["total"] for record in records[1:]]
     assert len(engine_losses) == steps
     np.testing.assert_allclose(engine_losses, reference_losses, rtol=1e-4)
@@ -65,6 +65,7 @@ def test_lbfgs_beats_adam_in_the_same_steps(random_vgg19, content, style):
     def final_loss(optimizer):
         settings = Settings(size=64, steps=8, optimizer=optimizer, preview_every=8)
         return list(stylize(content, style, settings, network=random_vgg19))[-1].losses["total"]
+
     assert final_loss("lbfgs") < final_loss("adam")
 
 
@@ -72,11 +73,13 @@ def test_bfloat16_objective_stays_close_to_float32(random_vgg19, content, style)
     def first_loss(precision):
         settings = Settings(size=64, steps=1, precision=precision)
         return list(stylize(content, style, settings, network=random_vgg19))[-1].losses["total"]
+
     assert first_loss("bfloat16") == pytest.approx(first_loss("float32"), rel=0.05)
 
 
 def test_closing_the_generator_stops_an_lbfgs_run(random_vgg19, content, style, monkeypatch):
     from stylize.gatys import loop
+
     step_runs = []  # every optimizer.steps generator the loop starts
     make_optimizer = loop.make_optimizer
 
@@ -87,8 +90,12 @@ def test_closing_the_generator_stops_an_lbfgs_run(random_vgg19, content, style, 
         return optimizer
 
     monkeypatch.setattr(loop, "make_optimizer", recording)
-    run = stylize(content, style, Settings(size=64, steps=50, optimizer="lbfgs", preview_every=1, init="content"),
-                  network=random_vgg19)
+    run = stylize(
+        content,
+        style,
+        Settings(size=64, steps=50, optimizer="lbfgs", preview_every=1, init="content"),
+        network=random_vgg19,
+    )
     assert next(run).step == 0
     assert next(run).step == 1
     assert step_runs and step_runs[-1].gi_frame is not None  # L-BFGS suspended mid-scale, 49 steps to go
@@ -120,32 +127,42 @@ def test_default_weights_come_from_the_network(random_vgg16, content, style):
 def _scaled(network, factor: float):
     """The same network with every feature map multiplied by factor (as another network's layer scales would be)."""
     from stylize.gatys.networks import FeatureNetwork
-    return FeatureNetwork(network.name, lambda batch: {k: factor * v for k, v in network.model(batch).items()},
-                          network.preprocess)
+
+    return FeatureNetwork(
+        network.name, lambda batch: {k: factor * v for k, v in network.model(batch).items()}, network.preprocess
+    )
 
 
 def test_normalised_terms_are_one_for_the_photo_and_ignore_the_networks_scale(random_vgg16, content, style):
     from stylize.gatys.objective import build_objective
     from stylize.gatys.weights import LossWeights
+
     weights = LossWeights(style=2.0, content=3.0, tv=0.5)
-    losses = [build_objective(network, content, style, weights, normalize=True)(tf.constant(content[None]))
-              for network in (random_vgg16, _scaled(random_vgg16, 10.0))]
+    losses = [
+        build_objective(network, content, style, weights, normalize=True)(tf.constant(content[None]))
+        for network in (random_vgg16, _scaled(random_vgg16, 10.0))
+    ]
     for terms in losses:  # each layer's style term is 1 for the photo, so the sum is the weight; TV likewise
         assert float(terms["style"]) == pytest.approx(2.0, rel=1e-4)
         assert float(terms["content"]) == pytest.approx(0.0, abs=1e-6)
         assert float(terms["tv"]) == pytest.approx(0.5, rel=1e-4)
     painting = tf.constant(style[None, :48, :64])
-    plain, scaled = [build_objective(network, content, style, weights, normalize=True)(painting)
-                     for network in (random_vgg16, _scaled(random_vgg16, 10.0))]
+    plain, scaled = [
+        build_objective(network, content, style, weights, normalize=True)(painting)
+        for network in (random_vgg16, _scaled(random_vgg16, 10.0))
+    ]
     for term in ("style", "content", "tv"):  # x10 features: raw terms x100 or x10000, normalised ones unchanged
         assert float(scaled[term]) == pytest.approx(float(plain[term]), rel=1e-3)
-    raw_plain, raw_scaled = [build_objective(network, content, style, weights)(painting)
-                             for network in (random_vgg16, _scaled(random_vgg16, 10.0))]
+    raw_plain, raw_scaled = [
+        build_objective(network, content, style, weights)(painting)
+        for network in (random_vgg16, _scaled(random_vgg16, 10.0))
+    ]
     assert float(raw_scaled["style"]) == pytest.approx(1e4 * float(raw_plain["style"]), rel=1e-3)
 
 
 def test_strength_scales_the_style_weight_and_explicit_weights_win(random_vgg16):
     from stylize.gatys.weights import loss_weights, strength_factor
+
     assert [strength_factor(s) for s in (5.0, 7.5, 2.5)] == pytest.approx([1.0, 10.0, 0.1])
     middle = loss_weights(Settings(), random_vgg16)
     stronger = loss_weights(Settings(strength=7.5), random_vgg16)
@@ -159,23 +176,26 @@ def test_strength_scales_the_style_weight_and_explicit_weights_win(random_vgg16)
 def test_palette_start_takes_the_paintings_colours_in_proportion_to_strength(content, style, strength):
     from stylize.core.color import match_colour_statistics
     from stylize.gatys.loop import initial_picture
+
     start = initial_picture(Settings(init="palette", strength=strength), content, style)
     share = strength / 5.0
-    np.testing.assert_allclose(start, content + share * (match_colour_statistics(content, style) - content),
-                               atol=1e-6)
+    np.testing.assert_allclose(start, content + share * (match_colour_statistics(content, style) - content), atol=1e-6)
 
 
 def test_instant_start_at_strength_zero_is_the_photo_itself(content, style):
     from stylize.gatys.loop import initial_picture
     from stylize.transfer import instant_start
-    np.testing.assert_array_equal(initial_picture(Settings(init="instant", strength=0.0), content, style,
-                                                  instant_start), content)
+
+    np.testing.assert_array_equal(
+        initial_picture(Settings(init="instant", strength=0.0), content, style, instant_start), content
+    )
     stylised = initial_picture(Settings(init="instant"), content, style, instant_start)
     assert stylised.shape == content.shape and np.abs(stylised - content).mean() > 0.02
 
 
 def test_the_loop_is_handed_its_instant_start_and_refuses_to_run_without_one(random_vgg19, content, style):
     from stylize.gatys import loop
+
     shares = []
 
     def start(photo, painting, share):
@@ -191,6 +211,7 @@ def test_the_loop_is_handed_its_instant_start_and_refuses_to_run_without_one(ran
 
 def test_records_carry_time_left_weights_and_the_settings_in_use(random_vgg19, content, style):
     from stylize.gatys.weights import LossWeights, loss_weights
+
     settings = Settings(size=64, steps=6, optimizer="adam", preview_every=1)
     steered, asked = LossWeights(style=3.0, content=2.0, tv=0.5), []
 
@@ -210,12 +231,14 @@ def test_records_carry_time_left_weights_and_the_settings_in_use(random_vgg19, c
     assert after.steering_note.startswith("Weights changed at step 3: style 3,")
 
 
-def test_a_time_budget_ends_in_time_and_its_recipe_replays_the_picture(random_vgg19, content, style, monkeypatch,
-                                                                       tmp_path):
+def test_a_time_budget_ends_in_time_and_its_recipe_replays_the_picture(
+    random_vgg19, content, style, monkeypatch, tmp_path
+):
     import itertools
 
     from stylize.core.recipe import recipe_text, settings_from_png
     from stylize.gatys import loop
+
     ticks = itertools.count()
     monkeypatch.setattr(loop, "clock", lambda: next(ticks) * 0.05)  # every look at the clock: 50 ms later
     settings = Settings(size=64, start_size=32, coarse_steps=3, seconds=6.0, preview_every=1, init="content")

@@ -18,8 +18,9 @@ def test_gram_matrix_is_symmetric_and_size_independent():
     rng = np.random.default_rng(0)
     small = rng.normal(size=(1, 4, 4, 3)).astype(np.float32)
     tiled = np.tile(small, (1, 2, 2, 1))  # the same statistics over 4x the positions
-    np.testing.assert_allclose(gram_matrix(tf.constant(small)).numpy(), gram_matrix(tf.constant(tiled)).numpy(),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        gram_matrix(tf.constant(small)).numpy(), gram_matrix(tf.constant(tiled)).numpy(), rtol=1e-5
+    )
     gram = gram_matrix(tf.constant(small)).numpy()[0]
     np.testing.assert_allclose(gram, gram.T, rtol=1e-6)
 
@@ -57,5 +58,9 @@ def test_weighted_sum_weighs_each_term_by_name_and_adds_them():
     assert list(weighted) == ["style", "content", "tv", "total"]
     # 10 * 2 = 20, 0.5 * 3 = 1.5, 0.25 * 5 = 1.25; total 22.75
     assert {name: float(value) for name, value in weighted.items()} == {
-        "style": 20.0, "content": 1.5, "tv": 1.25, "total": 22.75}
+        "style": 20.0,
+        "content": 1.5,
+        "tv": 1.25,
+        "total": 22.75,
+    }
     assert float(terms["style"]) == 2.0  # the terms themselves are left alone

@@ -12,7 +12,7 @@ from stylize.core.images import resize
 def layer_with_square(height: int, width: int, top: int, left: int, side: int) -> np.ndarray:
     """An RGBA layer as the canvas exports it: transparent black, with an opaque red square painted."""
     layer = np.zeros((height, width, 4), np.uint8)
-    layer[top:top + side, left:left + side] = (255, 0, 0, 255)
+    layer[top : top + side, left : left + side] = (255, 0, 0, 255)
     return layer
 
 
@@ -76,11 +76,13 @@ def test_value_from_gradios_own_preprocess(tmp_path):
     import gradio as gr
     from gradio.components.image_editor import EditorData
     from gradio.data_classes import FileData
+
     Image.fromarray(layer_with_square(64, 64, 16, 16, 32)).save(tmp_path / "layer_0.png")
     Image.fromarray(np.full((64, 64, 3), 200, np.uint8)).save(tmp_path / "background.png")
     files = {name: FileData(path=str(tmp_path / f"{name}.png")) for name in ("background", "layer_0")}
-    value = gr.ImageEditor().preprocess(EditorData(background=files["background"], layers=[files["layer_0"]],
-                                                   composite=files["background"]))
+    value = gr.ImageEditor().preprocess(
+        EditorData(background=files["background"], layers=[files["layer_0"]], composite=files["background"])
+    )
     mask = mask_from_editor(value, (64, 64), feather=0.0)
     assert mask[32, 32] > 0.99 and mask[4, 4] < 0.01
 

@@ -54,18 +54,25 @@ def test_our_lbfgsb_loop_takes_exactly_scipy_minimizes_iterates(memory, iteratio
     import scipy.optimize
 
     from stylize.gatys.optimizers import lbfgsb_iterates
+
     rng = np.random.default_rng(1)
     scale, target = rng.uniform(0.5, 3.0, 60), rng.uniform(-0.5, 1.5, 60)  # some optima outside the box
 
     def value_and_gradient(x):
         difference = x - target
-        return float(np.sum(scale * difference ** 2 + 0.1 * difference ** 4)), 2 * scale * difference + 0.4 * difference ** 3
+        return float(np.sum(scale * difference**2 + 0.1 * difference**4)), 2 * scale * difference + 0.4 * difference**3
 
     theirs = []
-    scipy.optimize.minimize(value_and_gradient, np.full(60, 0.5), jac=True, method="L-BFGS-B",
-                            bounds=scipy.optimize.Bounds(0.0, 1.0), options={"maxiter": iterations, "maxcor": memory},
-                            callback=lambda intermediate_result: theirs.append(intermediate_result.x.copy()))
-    ours = [x.copy() for x in lbfgsb_iterates(value_and_gradient, np.full(60, 0.5), memory, iterations, 10 ** 6)]
+    scipy.optimize.minimize(
+        value_and_gradient,
+        np.full(60, 0.5),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=scipy.optimize.Bounds(0.0, 1.0),
+        options={"maxiter": iterations, "maxcor": memory},
+        callback=lambda intermediate_result: theirs.append(intermediate_result.x.copy()),
+    )
+    ours = [x.copy() for x in lbfgsb_iterates(value_and_gradient, np.full(60, 0.5), memory, iterations, 10**6)]
     assert len(ours) == len(theirs) >= 5
     for mine, scipys in zip(ours, theirs):
         np.testing.assert_array_equal(mine, scipys)
@@ -74,5 +81,6 @@ def test_our_lbfgsb_loop_takes_exactly_scipy_minimizes_iterates(memory, iteratio
 
 def test_lbfgsb_makes_no_iterate_where_it_has_already_converged():
     from stylize.gatys.optimizers import lbfgsb_iterates
+
     flat = list(lbfgsb_iterates(lambda x: (0.0, np.zeros_like(x)), np.full(8, 0.5), 5, 10, 100))
     assert flat == []  # a zero gradient has converged at the start: no iterate

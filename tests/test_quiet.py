@@ -24,8 +24,9 @@ if sys.argv[1] == "cli-verbose":
 
 @pytest.mark.parametrize("mode, shown", [("no-flag", False), ("cli-verbose", True)])
 def test_only_the_command_lines_verbose_shows_the_held_lines(mode, shown):
-    done = subprocess.run([sys.executable, "-c", PROGRAM, mode], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", PROGRAM, mode], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True
+    )
     assert done.stdout.strip() == "after"
     assert ("native start-up line" in done.stderr) == shown, done.stderr
 

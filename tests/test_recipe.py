@@ -58,6 +58,7 @@ def test_unknown_keys_from_newer_versions_are_ignored():
         recipe["format"] = 2
         recipe["settings"].update(hologram_depth=3, steps=42)
         recipe["palette"] = ["blue"]
+
     settings, extra = settings_from_png(tampered(newer))
     assert settings == Settings(steps=42) and extra == {}
 
@@ -71,7 +72,7 @@ def test_damaged_recipes_and_non_images_are_named():
         settings_from_png(b"not a picture at all")
     whole = png_bytes(PIXELS, text=recipe_text(Settings(), {}))
     with pytest.raises(ValueError, match=r"^this (PNG|file) could not be read \(.*\): the file may be truncated"):
-        settings_from_png(whole[:len(whole) // 2])
+        settings_from_png(whole[: len(whole) // 2])
     with pytest.raises(ValueError, match="^no such file '/nowhere/result.png'$"):
         settings_from_png("/nowhere/result.png")
 
@@ -91,6 +92,7 @@ def test_recipes_from_before_normalisation_keep_the_raw_formula():
         recipe["format"] = 1
         for field in ("normalize", "strength"):
             del recipe["settings"][field]
+
     settings, _ = settings_from_png(tampered(format_1))
     assert settings.normalize is False and settings.strength == 5.0
     assert settings_from_png(png_bytes(PIXELS, recipe_text(Settings())))[0].normalize is True

@@ -7,16 +7,19 @@ import pytest
 from stylize import PRESETS, Settings, preset
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("size", 10, "size is 10 but must be from 64 to 4096"),
-    ("size", 100.5, "size is 100.5 but must be a whole number from 64 to 4096"),
-    ("steps", 0, "steps is 0 but must be from 1 to 5000"),
-    ("style_weight", -1.0, "style_weight is -1 but must be from 0 to 1e+12"),
-    ("learning_rate", float("nan"), "learning_rate is nan but must be from"),
-    ("optimizer", "sgd", "optimizer is 'sgd' but must be one of: adam, lbfgs"),
-    ("network", "resnet", "network is 'resnet' but must be one of: auto, vgg19, vgg16-hed"),
-    ("steps", "ten", "steps is 'ten' but must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("size", 10, "size is 10 but must be from 64 to 4096"),
+        ("size", 100.5, "size is 100.5 but must be a whole number from 64 to 4096"),
+        ("steps", 0, "steps is 0 but must be from 1 to 5000"),
+        ("style_weight", -1.0, "style_weight is -1 but must be from 0 to 1e+12"),
+        ("learning_rate", float("nan"), "learning_rate is nan but must be from"),
+        ("optimizer", "sgd", "optimizer is 'sgd' but must be one of: adam, lbfgs"),
+        ("network", "resnet", "network is 'resnet' but must be one of: auto, vgg19, vgg16-hed"),
+        ("steps", "ten", "steps is 'ten' but must be a whole number"),
+    ],
+)
 def test_bad_values_name_the_value_and_the_range(field, value, message):
     with pytest.raises(ValueError, match="^" + message.replace("+", r"\+").replace("(", r"\(")):
         Settings(**{field: value})
@@ -53,15 +56,18 @@ def test_a_run_as_its_steps_reproduces_it():
     assert ran.schedule() == [(256, 5), (362, 3), (512, 0)]
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"scale_steps": (1, 2)}, "scale_steps has 2 counts but these settings have 3 scales (256, 362, 512 px)"),
-    ({"scale_steps": (0, 0, 0)}, "scale_steps are all 0 but at least one step must run"),
-    ({"scale_steps": (1, -2, 3)}, "scale_steps count is -2 but must be from 0 to 5000"),
-    ({"scale_steps": "7"}, "scale_steps is '7' but must be a list of step counts, one per scale"),
-    ({"scale_steps": (1, 2, 3), "seconds": 30.0}, "scale_steps and seconds are both set"),
-    ({"seconds": 2.0}, "seconds is 2 but must be from 5 to 3600"),
-    ({"seconds": "60"}, "seconds is '60' but must be a number from 5 to 3600"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"scale_steps": (1, 2)}, "scale_steps has 2 counts but these settings have 3 scales (256, 362, 512 px)"),
+        ({"scale_steps": (0, 0, 0)}, "scale_steps are all 0 but at least one step must run"),
+        ({"scale_steps": (1, -2, 3)}, "scale_steps count is -2 but must be from 0 to 5000"),
+        ({"scale_steps": "7"}, "scale_steps is '7' but must be a list of step counts, one per scale"),
+        ({"scale_steps": (1, 2, 3), "seconds": 30.0}, "scale_steps and seconds are both set"),
+        ({"seconds": 2.0}, "seconds is 2 but must be from 5 to 3600"),
+        ({"seconds": "60"}, "seconds is '60' but must be a number from 5 to 3600"),
+    ],
+)
 def test_bad_step_counts_and_budgets_are_explained(fields, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         Settings(**fields)

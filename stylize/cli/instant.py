@@ -14,27 +14,43 @@ from . import parsed
 
 def builtin_list() -> str:
     lines = [f"  {number:2d}  {looks}" for number, looks in enumerate(BUILTIN_LOOKS)]
-    return ("built-in styles (--builtin; unnamed in their source, so numbered and described by what they do to a "
-            "photo):\n" + "\n".join(lines))
+    return (
+        "built-in styles (--builtin; unnamed in their source, so numbered and described by what they do to a "
+        "photo):\n" + "\n".join(lines)
+    )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m stylize.cli.instant", epilog=builtin_list(),
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     description="Stylise a picture in one pass: with any painting through Magenta's "
-                                                 "arbitrary-style network (TensorFlow's when it can be had, else the "
-                                                 "bundled one), or with a built-in style.")
+    parser = argparse.ArgumentParser(
+        prog="python -m stylize.cli.instant",
+        epilog=builtin_list(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Stylise a picture in one pass: with any painting through Magenta's "
+        "arbitrary-style network (TensorFlow's when it can be had, else the "
+        "bundled one), or with a built-in style.",
+    )
     parser.add_argument("content", help="the photo")
     parser.add_argument("style", nargs="?", help="the style picture (or use --builtin)")
     parser.add_argument("-o", "--output", required=True, help="the result, a PNG file")
-    parser.add_argument("--builtin", metavar="N", help="a built-in style 0-25 instead of a painting, or a blend of "
-                        "several with weights: 3:0.6,12:0.4")
-    parser.add_argument("--instant-model", metavar="DIR", default=None,
-                        help=f"a local copy of TensorFlow's network (SavedModel folder), or {BUNDLED!r}; default "
-                             f"${MODEL_ENV}, else download, else the bundled networks")
-    parser.add_argument("--strength", type=float, default=1.0,
-                        help="the style amount, 0: the photo's own style, 1: the painting's (TensorFlow's network "
-                             "and built-in styles: a pixel blend)")
+    parser.add_argument(
+        "--builtin",
+        metavar="N",
+        help="a built-in style 0-25 instead of a painting, or a blend of several with weights: 3:0.6,12:0.4",
+    )
+    parser.add_argument(
+        "--instant-model",
+        metavar="DIR",
+        default=None,
+        help=f"a local copy of TensorFlow's network (SavedModel folder), or {BUNDLED!r}; default "
+        f"${MODEL_ENV}, else download, else the bundled networks",
+    )
+    parser.add_argument(
+        "--strength",
+        type=float,
+        default=1.0,
+        help="the style amount, 0: the photo's own style, 1: the painting's (TensorFlow's network "
+        "and built-in styles: a pixel blend)",
+    )
     parser.add_argument("--style-size", type=int, default=STYLE_SIZE, help="side the style picture is scaled to")
     parser.add_argument("--size", type=int, default=None, help="longer side of the output (default: the photo's)")
     arguments = parsed(parser, argv)
@@ -48,12 +64,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.builtin is not None:
             model = load_bundled()
-            picture = builtin_stylize(args.content, args.builtin, strength=args.strength, size=args.size,
-                                      networks=model)
+            picture = builtin_stylize(
+                args.content, args.builtin, strength=args.strength, size=args.size, networks=model
+            )
         else:
             model = load_instant(args.instant_model)
-            picture = instant_stylize(args.content, args.style, strength=args.strength, style_size=args.style_size,
-                                      size=args.size, model=model)
+            picture = instant_stylize(
+                args.content,
+                args.style,
+                strength=args.strength,
+                style_size=args.style_size,
+                size=args.size,
+                model=model,
+            )
     except (ValueError, InstantUnavailable, BundledUnavailable) as error:
         print(f"error: {one_line(error)}", file=sys.stderr)
         return 2

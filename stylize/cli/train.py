@@ -19,30 +19,51 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m stylize.cli.train",
         description="Train an image transformation network (Johnson et al. 2016) that paints any photo in one "
-                    "style in a single pass.")
+        "style in a single pass.",
+    )
     parser.add_argument("--style", required=True, help="the style picture (a painting)")
     parser.add_argument("--images", required=True, help="folder of training photos (subfolders too)")
     parser.add_argument("-o", "--output", required=True, help="the trained network, a .keras file")
     parser.add_argument("--size", type=int, default=_DEFAULTS.size, help="side of the square training crops")
-    parser.add_argument("--style-size", type=int, default=None,
-                        help="longer side the style picture is scaled to (default: --size)")
+    parser.add_argument(
+        "--style-size", type=int, default=None, help="longer side the style picture is scaled to (default: --size)"
+    )
     parser.add_argument("--batch-size", type=int, default=_DEFAULTS.batch_size)
     parser.add_argument("--steps", type=int, default=_DEFAULTS.steps, help="total steps, counting resumed ones")
     parser.add_argument("--learning-rate", type=float, default=_DEFAULTS.learning_rate)
     parser.add_argument("--style-weight", type=float, default=None, help="default: the feature network's")
     parser.add_argument("--content-weight", type=float, default=None, help="default: the feature network's")
     parser.add_argument("--tv-weight", type=float, default=None, help="default: the feature network's")
-    parser.add_argument("--width", type=float, default=_DEFAULTS.width,
-                        help="filter multiplier of a new network: 0.5 runs about 3x faster, a little coarser")
+    parser.add_argument(
+        "--width",
+        type=float,
+        default=_DEFAULTS.width,
+        help="filter multiplier of a new network: 0.5 runs about 3x faster, a little coarser",
+    )
     parser.add_argument("--residual-blocks", type=int, default=_DEFAULTS.residual_blocks)
-    parser.add_argument("--preview-every", type=int, default=_DEFAULTS.preview_every,
-                        help="save OUTPUT_STEM.preview.png every N steps (0: never)")
-    parser.add_argument("--checkpoint-every", type=int, default=_DEFAULTS.checkpoint_every,
-                        help="save the network and OUTPUT.state.npz every N steps (0: only at the end)")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue from OUTPUT and its .state.npz; the network's shape comes from the file")
-    parser.add_argument("--network", choices=NETWORKS, default=_DEFAULTS.network,
-                        help="feature network for the losses; auto: ImageNet VGG19 if it can be had, else VGG16")
+    parser.add_argument(
+        "--preview-every",
+        type=int,
+        default=_DEFAULTS.preview_every,
+        help="save OUTPUT_STEM.preview.png every N steps (0: never)",
+    )
+    parser.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=_DEFAULTS.checkpoint_every,
+        help="save the network and OUTPUT.state.npz every N steps (0: only at the end)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from OUTPUT and its .state.npz; the network's shape comes from the file",
+    )
+    parser.add_argument(
+        "--network",
+        choices=NETWORKS,
+        default=_DEFAULTS.network,
+        help="feature network for the losses; auto: ImageNet VGG19 if it can be had, else VGG16",
+    )
     parser.add_argument("--seed", type=int, default=_DEFAULTS.seed)
     return parsed(parser, argv)
 
@@ -51,11 +72,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         settings = TrainSettings(
-            network=args.network, size=args.size, style_size=args.style_size, batch_size=args.batch_size,
-            steps=args.steps, learning_rate=args.learning_rate, style_weight=args.style_weight,
-            content_weight=args.content_weight, tv_weight=args.tv_weight, width=args.width,
-            residual_blocks=args.residual_blocks, preview_every=args.preview_every,
-            checkpoint_every=args.checkpoint_every, seed=args.seed)
+            network=args.network,
+            size=args.size,
+            style_size=args.style_size,
+            batch_size=args.batch_size,
+            steps=args.steps,
+            learning_rate=args.learning_rate,
+            style_weight=args.style_weight,
+            content_weight=args.content_weight,
+            tv_weight=args.tv_weight,
+            width=args.width,
+            residual_blocks=args.residual_blocks,
+            preview_every=args.preview_every,
+            checkpoint_every=args.checkpoint_every,
+            seed=args.seed,
+        )
         run = train(args.style, args.images, args.output, settings, resume=args.resume)
         bar = None
         last_checkpoint = None
@@ -76,8 +107,11 @@ def main(argv: list[str] | None = None) -> int:
             run.close()
             if bar:
                 bar.close()
-            where = (f"the checkpoint at step {last_checkpoint} is in {args.output}; --resume continues from it"
-                     if last_checkpoint else "no checkpoint was written yet")
+            where = (
+                f"the checkpoint at step {last_checkpoint} is in {args.output}; --resume continues from it"
+                if last_checkpoint
+                else "no checkpoint was written yet"
+            )
             print(f"stopped: {where}", file=sys.stderr)
             return 130
         if bar:

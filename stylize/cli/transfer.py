@@ -39,13 +39,22 @@ from . import parsed
 # Flags that map one-to-one onto Settings fields; their defaults come from the preset, not from here.
 SETTING_FLAGS = {
     "size": (int, f"longer side of the output in pixels ({SIZE_RANGE[0]}-{SIZE_RANGE[1]})"),
-    "seconds": (float, f"time budget in seconds ({SECONDS_RANGE[0]:g}-{SECONDS_RANGE[1]:g}): the run plans its steps "
-                       "to end within it (" + ", ".join(f"{name} {fields['seconds']:g}" for name, fields in
-                                                        PRESETS.items() if fields.get("seconds")) + ")"),
-    "steps": (int, f"exact optimizer steps at the full size ({STEPS_RANGE[0]}-{STEPS_RANGE[1]}) instead of a time "
-                   "budget"),
-    "strength": (float, f"style strength, {STRENGTH_RANGE[0]:g} (the photo) to {STRENGTH_RANGE[1]:g} (the painting); "
-                        f"default {STRENGTH_MIDDLE:g}"),
+    "seconds": (
+        float,
+        f"time budget in seconds ({SECONDS_RANGE[0]:g}-{SECONDS_RANGE[1]:g}): the run plans its steps "
+        "to end within it ("
+        + ", ".join(f"{name} {fields['seconds']:g}" for name, fields in PRESETS.items() if fields.get("seconds"))
+        + ")",
+    ),
+    "steps": (
+        int,
+        f"exact optimizer steps at the full size ({STEPS_RANGE[0]}-{STEPS_RANGE[1]}) instead of a time budget",
+    ),
+    "strength": (
+        float,
+        f"style strength, {STRENGTH_RANGE[0]:g} (the photo) to {STRENGTH_RANGE[1]:g} (the painting); "
+        f"default {STRENGTH_MIDDLE:g}",
+    ),
     "style_weight": (float, "raw weight of the style loss (default: set by --strength)"),
     "content_weight": (float, "raw weight of the content loss"),
     "tv_weight": (float, "raw weight of the total-variation loss"),
@@ -65,32 +74,59 @@ SETTING_FLAGS = {
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m stylize", description="Paint a photo in the style of a painting "
-                                     "(Gatys et al. neural style transfer).")
+    parser = argparse.ArgumentParser(
+        prog="python -m stylize",
+        description="Paint a photo in the style of a painting (Gatys et al. neural style transfer).",
+    )
     parser.add_argument("content", help="the photo (PNG, JPEG, WebP, ...)")
     parser.add_argument("style", nargs="+", help="the painting whose style to take (several: blended, see --blend)")
     parser.add_argument("-o", "--output", required=True, help="where to write the result (PNG)")
-    parser.add_argument("--preset", default=DEFAULT_PRESET, help=f"one of {', '.join(PRESETS)} "
-                        f"(default {DEFAULT_PRESET}); other flags override it")
-    parser.add_argument("--recipe", metavar="PNG", help="start from the settings stored in a result PNG "
-                        "(other flags override them)")
-    parser.add_argument("--weights", dest="weights_path", metavar="PATH",
-                        help="a local VGG19 weights file (.h5) for machines without network")
-    parser.add_argument("--save-every", type=int, default=0, metavar="N",
-                        help="also write the picture every N steps, as OUT-stepNNNN.png")
+    parser.add_argument(
+        "--preset",
+        default=DEFAULT_PRESET,
+        help=f"one of {', '.join(PRESETS)} (default {DEFAULT_PRESET}); other flags override it",
+    )
+    parser.add_argument(
+        "--recipe", metavar="PNG", help="start from the settings stored in a result PNG (other flags override them)"
+    )
+    parser.add_argument(
+        "--weights",
+        dest="weights_path",
+        metavar="PATH",
+        help="a local VGG19 weights file (.h5) for machines without network",
+    )
+    parser.add_argument(
+        "--save-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also write the picture every N steps, as OUT-stepNNNN.png",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument("--blend", dest="style_blend", type=float, nargs="+", metavar="W",
-                        help="one weight per style image (default: equal)")
-    parser.add_argument("--mask", metavar="PATH", help="a picture whose light areas get the style, dark areas "
-                        "stay the photo (greyscale, any size)")
+    parser.add_argument(
+        "--blend",
+        dest="style_blend",
+        type=float,
+        nargs="+",
+        metavar="W",
+        help="one weight per style image (default: equal)",
+    )
+    parser.add_argument(
+        "--mask",
+        metavar="PATH",
+        help="a picture whose light areas get the style, dark areas stay the photo (greyscale, any size)",
+    )
     for name, (kind, help_text) in SETTING_FLAGS.items():
         parser.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=help_text)
     return parsed(parser, argv)
 
 
 def settings_from_arguments(arguments: argparse.Namespace) -> Settings:
-    overrides = {name: getattr(arguments, name) for name in [*SETTING_FLAGS, "weights_path", "style_blend"]
-                 if getattr(arguments, name) is not None}
+    overrides = {
+        name: getattr(arguments, name)
+        for name in [*SETTING_FLAGS, "weights_path", "style_blend"]
+        if getattr(arguments, name) is not None
+    }
     if arguments.recipe:  # a result PNG's settings (the steps it took at each scale), then the flags on top
         return overridden(settings_from_png(arguments.recipe)[0], **overrides)
     return preset(arguments.preset, **overrides)
@@ -106,25 +142,39 @@ def run(arguments: argparse.Namespace) -> Path:
     check_output(output, [arguments.content, *arguments.style, arguments.mask, arguments.recipe])
     # Fail on bad input before loading a network; the checked pictures go to the engine as they are.
     content, styles = loop.checked_pictures(arguments.content, arguments.style, settings)
-    mask = (images.load_image(arguments.mask, "mask", decode_sides(settings)[0]).mean(axis=-1) if arguments.mask
-            else None)
+    mask = (
+        images.load_image(arguments.mask, "mask", decode_sides(settings)[0]).mean(axis=-1) if arguments.mask else None
+    )
     network = networks.load_network(settings.network, settings.weights_path)
     print(f"Network: {network.label}" + (f" — {network.note}" if network.note else ""), file=sys.stderr)
     precision = resolve_precision(settings.precision)
-    print(f"Precision: {precision}" + (" (auto: chosen for this machine's CPU/GPU)" if settings.precision == "auto"
-                                        else ""), file=sys.stderr)
+    print(
+        f"Precision: {precision}"
+        + (" (auto: chosen for this machine's CPU/GPU)" if settings.precision == "auto" else ""),
+        file=sys.stderr,
+    )
     compiled = loop.warm_up(network, settings.precision)  # loading's last part: not in the run's time budget
-    print(f"Compiled the optimizer's step in {compiled:.1f} s"
-          + (f"; the run takes at most {settings.seconds:g} s" if settings.seconds is not None else ""),
-          file=sys.stderr)
+    print(
+        f"Compiled the optimizer's step in {compiled:.1f} s"
+        + (f"; the run takes at most {settings.seconds:g} s" if settings.seconds is not None else ""),
+        file=sys.stderr,
+    )
     if arguments.save_every:
         settings = settings.replace(preview_every=math.gcd(settings.preview_every, arguments.save_every))
-    about = {"network": network.label, "content": Path(arguments.content).name,
-             "style": [Path(path).name for path in arguments.style]}
+    about = {
+        "network": network.label,
+        "content": Path(arguments.content).name,
+        "style": [Path(path).name for path in arguments.style],
+    }
     # tqdm's own time left counts steps, but a coarse step costs a fraction of a full one: the engine's eta instead.
     # Under a time budget the total is the plan's, re-estimated as the run measures its pace.
-    bar = tqdm(total=settings.total_steps if settings.seconds is None else None, unit="step", disable=arguments.quiet,
-               file=sys.stderr, bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}, {rate_fmt}{postfix}]")
+    bar = tqdm(
+        total=settings.total_steps if settings.seconds is None else None,
+        unit="step",
+        disable=arguments.quiet,
+        file=sys.stderr,
+        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}, {rate_fmt}{postfix}]",
+    )
     last, written = None, []
     try:
         with bar:
@@ -133,11 +183,11 @@ def run(arguments: argparse.Namespace) -> Path:
                     bar.total = record.total
                 if record.losses:  # before the update, which redraws the bar with it
                     left = {"left": tqdm.format_interval(record.eta)} if record.eta is not None else {}
-                    bar.set_postfix(loss=f"{record.losses['total']:.4g}", size=f"{record.image.shape[1]}px", **left,
-                                    refresh=False)
+                    bar.set_postfix(
+                        loss=f"{record.losses['total']:.4g}", size=f"{record.image.shape[1]}px", **left, refresh=False
+                    )
                 bar.update(record.step - bar.n)
-                if arguments.save_every and record.step and record.step % arguments.save_every == 0 \
-                        and not record.done:
+                if arguments.save_every and record.step and record.step % arguments.save_every == 0 and not record.done:
                     written.append(output.with_name(f"{output.stem}-step{record.step:04d}.png"))
                     images.save_png(written[-1], record.image, recipe_text(record.settings or settings, about))
                 last = record
@@ -151,8 +201,11 @@ def run(arguments: argparse.Namespace) -> Path:
         raise
     # The steps the run took at each scale: --recipe replays them exactly.
     images.save_png(output, last.image, recipe_text(last.settings or settings, about))
-    print(f"Wrote {output} ({last.image.shape[1]}x{last.image.shape[0]}) in {last.elapsed:.1f} s: "
-          f"{(last.settings or settings).steps_text()}", file=sys.stderr)
+    print(
+        f"Wrote {output} ({last.image.shape[1]}x{last.image.shape[0]}) in {last.elapsed:.1f} s: "
+        f"{(last.settings or settings).steps_text()}",
+        file=sys.stderr,
+    )
     return output
 
 

@@ -10,11 +10,14 @@ from .images import resize
 # Artistic Style Transfer": both are linear luma/chroma splits that work equally well here, but this one is
 # what Pillow's "YCbCr" mode and every JPEG use, so our numbers can be checked against an independent tool.
 # Offsets are left out: they cancel, since chroma goes back through the exact inverse unchanged.
-RGB_TO_YCBCR = np.array([
-    [0.299, 0.587, 0.114],
-    [-0.168736, -0.331264, 0.5],
-    [0.5, -0.418688, -0.081312],
-], dtype=np.float64)
+RGB_TO_YCBCR = np.array(
+    [
+        [0.299, 0.587, 0.114],
+        [-0.168736, -0.331264, 0.5],
+        [0.5, -0.418688, -0.081312],
+    ],
+    dtype=np.float64,
+)
 YCBCR_TO_RGB = np.linalg.inv(RGB_TO_YCBCR)
 
 

@@ -54,18 +54,25 @@ STEP_FIXED_MEGAPIXELS = 0.05
 def run_shapes(settings: Settings, content: tuple[int, int], styles: Sequence[tuple[int, int]]) -> tuple:
     """What run_bytes counts for a run on decoded pictures of these shapes: (output, paintings at their style
     scale, paintings for histogram matching)."""
-    return (images.scaled_shape(*content, settings.size),
-            [images.scaled_shape(*shape, style_size(settings.size, settings)) for shape in styles],
-            list(styles) if settings.colors == "histogram" else [])
+    return (
+        images.scaled_shape(*content, settings.size),
+        [images.scaled_shape(*shape, style_size(settings.size, settings)) for shape in styles],
+        list(styles) if settings.colors == "histogram" else [],
+    )
 
 
-def run_bytes(shape: tuple[int, int], style_shapes: Sequence[tuple[int, int]] = (),
-              histogram_shapes: Sequence[tuple[int, int]] = ()) -> int:
+def run_bytes(
+    shape: tuple[int, int],
+    style_shapes: Sequence[tuple[int, int]] = (),
+    histogram_shapes: Sequence[tuple[int, int]] = (),
+) -> int:
     """A run's peak resident memory beyond the loaded process: the optimized picture at shape, each painting's
     Gram pass at its scaled shape, and histogram matching at the decoded paintings' shapes."""
-    return (MEMORY["optimize"].bytes(shape[0] * shape[1])
-            + MEMORY["style pass"].bytes(sum(h * w for h, w in style_shapes))
-            + MEMORY["histogram"].bytes(sum(h * w for h, w in histogram_shapes)))
+    return (
+        MEMORY["optimize"].bytes(shape[0] * shape[1])
+        + MEMORY["style pass"].bytes(sum(h * w for h, w in style_shapes))
+        + MEMORY["histogram"].bytes(sum(h * w for h, w in histogram_shapes))
+    )
 
 
 def fast_bytes(side: int, decode: bool = True) -> int:

@@ -1,4 +1,4 @@
-"""Images in and out: decode with limits, apply EXIF orientation, convert any mode to RGB, resize, float <-> uint8, PNG."""
+"""Images in and out: decode with limits, EXIF orientation, any mode to RGB, resizing, float <-> uint8, PNG."""
 
 from __future__ import annotations
 
@@ -69,8 +69,10 @@ def check_header(image: Image.Image, what: str, max_pixels: int | None = None) -
     max_pixels = max_pixels or MAX_PIXELS
     width, height = image.size
     if width * height > max_pixels:
-        raise ValueError(f"{what} is {width}x{height} ({width * height / 1e6:.0f} megapixels) but must be at most "
-                         f"{max_pixels / 1e6:.0f} megapixels: scale it down first")
+        raise ValueError(
+            f"{what} is {width}x{height} ({width * height / 1e6:.0f} megapixels) but must be at most "
+            f"{max_pixels / 1e6:.0f} megapixels: scale it down first"
+        )
     if max(width, height) > MAX_SIDE:
         raise ValueError(f"{what} is {width}x{height} but each side must be at most {MAX_SIDE} px")
     if min(width, height) < MIN_SIDE:
@@ -91,8 +93,10 @@ def _check_file_size(size: int, what: str) -> None:
     if size == 0:
         raise ValueError(f"{what} is an empty file: choose a picture file (PNG, JPEG, WebP, ...)")
     if size > MAX_FILE_BYTES:
-        raise ValueError(f"{what} is {size / 2**20:.1f} MB but must be at most {MAX_FILE_BYTES / 2**20:.0f} MB: "
-                         "save it smaller or as JPEG")
+        raise ValueError(
+            f"{what} is {size / 2**20:.1f} MB but must be at most {MAX_FILE_BYTES / 2**20:.0f} MB: "
+            "save it smaller or as JPEG"
+        )
 
 
 def _open(file, what: str) -> Image.Image:
@@ -105,8 +109,9 @@ def _open(file, what: str) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # checked from the header on opening
         raise ValueError(f"{what} is larger than {MAX_PIXELS / 1e6:.0f} megapixels: scale it down first") from None
     except DECODE_ERRORS as error:
-        raise ValueError(f"{what} could not be read ({one_line(error)}): the file may be truncated or damaged") \
-            from None
+        raise ValueError(
+            f"{what} could not be read ({one_line(error)}): the file may be truncated or damaged"
+        ) from None
 
 
 def pil_to_float_rgb(image: Image.Image, what: str = "image", max_side: int | None = None) -> np.ndarray:
@@ -123,11 +128,11 @@ def pil_to_float_rgb(image: Image.Image, what: str = "image", max_side: int | No
             image = image.resize(shape, Image.Resampling.LANCZOS)
         pixels = _mode_to_array(image)
     except MemoryError:
-        raise ValueError(f"{what} is too large to decode in this machine's free memory: scale it down first") \
-            from None
+        raise ValueError(f"{what} is too large to decode in this machine's free memory: scale it down first") from None
     except DECODE_ERRORS as error:
-        raise ValueError(f"{what} could not be decoded ({one_line(error)}): the file may be truncated or damaged") \
-            from None
+        raise ValueError(
+            f"{what} could not be decoded ({one_line(error)}): the file may be truncated or damaged"
+        ) from None
     return array_to_float_rgb(pixels, what)
 
 
@@ -224,5 +229,6 @@ def read_png_text(source: str | os.PathLike | bytes, max_pixels: int | None = No
         try:
             return {key: str(value) for key, value in getattr(image, "text", {}).items()}
         except DECODE_ERRORS as error:
-            raise ValueError(f"this PNG could not be read ({one_line(error)}): the file may be truncated or "
-                             "damaged") from None
+            raise ValueError(
+                f"this PNG could not be read ({one_line(error)}): the file may be truncated or damaged"
+            ) from None

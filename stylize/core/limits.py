@@ -30,25 +30,33 @@ NETWORK_MIN_SIDE = 16
 def check_sizes(settings: Settings, content: tuple[int, int], styles: list[tuple[int, int]]) -> None:
     """Refuse, before any work, a photo or painting whose shorter side at some scale is under NETWORK_MIN_SIDE."""
     smallest = settings.schedule()[0][0]
-    pictures = [("the photo", content, smallest)] + [("the painting", shape, style_size(smallest, settings))
-                                                       for shape in styles]
+    pictures = [("the photo", content, smallest)] + [
+        ("the painting", shape, style_size(smallest, settings)) for shape in styles
+    ]
     for what, shape, side in pictures:
         scaled = images.scaled_shape(*shape, side)
         if min(scaled) < NETWORK_MIN_SIDE:
             needed = math.ceil(NETWORK_MIN_SIDE * max(shape) / min(shape))
             while min(images.scaled_shape(*shape, needed)) < NETWORK_MIN_SIDE:  # scaled_shape truncates
                 needed += 1
-            raise ValueError(f"{what} ({shape[1]}x{shape[0]}) scaled to {side} px is {scaled[1]}x{scaled[0]} but its "
-                             f"shorter side must be at least {NETWORK_MIN_SIDE} px for the network: use a longer side "
-                             f"of at least {needed} px there (size, start size or style scale), or crop it")
+            raise ValueError(
+                f"{what} ({shape[1]}x{shape[0]}) scaled to {side} px is {scaled[1]}x{scaled[0]} but its "
+                f"shorter side must be at least {NETWORK_MIN_SIDE} px for the network: use a longer side "
+                f"of at least {needed} px there (size, start size or style scale), or crop it"
+            )
 
 
 MEMINFO = "/proc/meminfo"
 # (limit, usage, stat, reclaimable-cache key) for cgroup v2 and v1: a container's limit, not the host's memory.
-CGROUPS = (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current", "/sys/fs/cgroup/memory.stat",
-            "inactive_file"),
-           ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes",
-            "/sys/fs/cgroup/memory/memory.stat", "total_inactive_file"))
+CGROUPS = (
+    ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current", "/sys/fs/cgroup/memory.stat", "inactive_file"),
+    (
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+        "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+        "/sys/fs/cgroup/memory/memory.stat",
+        "total_inactive_file",
+    ),
+)
 
 
 def available_memory() -> int | None:
@@ -83,8 +91,11 @@ def _read_number(path: str) -> int | None:
     return int(lines[0]) if lines and lines[0].strip().isdigit() else None
 
 
-def check_memory(shape: tuple[int, int], style_shapes: Sequence[tuple[int, int]] = (),
-                 histogram_shapes: Sequence[tuple[int, int]] = ()) -> None:
+def check_memory(
+    shape: tuple[int, int],
+    style_shapes: Sequence[tuple[int, int]] = (),
+    histogram_shapes: Sequence[tuple[int, int]] = (),
+) -> None:
     """Refuse, before any work, a run that would not fit in the free memory (run_bytes)."""
     if gpu_present():
         return  # GPU memory is another budget; TensorFlow reports its own out-of-memory error there
@@ -93,9 +104,11 @@ def check_memory(shape: tuple[int, int], style_shapes: Sequence[tuple[int, int]]
         return  # no reliable figure: let the run try
     needed = run_bytes(shape, style_shapes, histogram_shapes)
     if needed > available:  # no figures in the message: a stranger learns nothing about the machine from it
-        raise ValueError(f"a {shape[1]}x{shape[0]} picture needs more memory than this machine has free: choose a "
-                         f"size of at most {fitting_side(shape, needed, available)} px"
-                         + (" or a smaller style scale" if style_shapes else ""))
+        raise ValueError(
+            f"a {shape[1]}x{shape[0]} picture needs more memory than this machine has free: choose a "
+            f"size of at most {fitting_side(shape, needed, available)} px"
+            + (" or a smaller style scale" if style_shapes else "")
+        )
 
 
 class MemoryBudget:
@@ -129,8 +142,10 @@ class MemoryBudget:
                 if needed > total:
                     hint = f": choose a size of at most {fitting_side(shape, needed, total)} px" if shape else ""
                     raise ValueError(f"{what} needs more memory than this server has{hint}")
-                raise ValueError(f"{what} needs more memory than is free while other visitors' work runs: try "
-                                 "again in a minute, or choose a smaller size")
+                raise ValueError(
+                    f"{what} needs more memory than is free while other visitors' work runs: try "
+                    "again in a minute, or choose a smaller size"
+                )
             self.reserved += needed
         try:
             yield

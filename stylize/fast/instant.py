@@ -65,8 +65,10 @@ class InstantModel:
 
 
 def _how_to_get_it() -> str:
-    return (f"download {HUB_HANDLE} (Kaggle model {KAGGLE_HANDLE}) on a machine with internet, unpack it and "
-            f"pass its folder with --instant-model DIR or set {MODEL_ENV}=DIR (or {BUNDLED!r} for the bundled one)")
+    return (
+        f"download {HUB_HANDLE} (Kaggle model {KAGGLE_HANDLE}) on a machine with internet, unpack it and "
+        f"pass its folder with --instant-model DIR or set {MODEL_ENV}=DIR (or {BUNDLED!r} for the bundled one)"
+    )
 
 
 def _saved_model_from(folder: str, source: str) -> InstantModel:
@@ -76,11 +78,13 @@ def _saved_model_from(folder: str, source: str) -> InstantModel:
     try:
         saved_model = tf.saved_model.load(str(path))
     except Exception as error:  # TensorFlow raises several kinds for a damaged or foreign SavedModel
-        raise InstantUnavailable(f"instant model folder {folder!r} could not be loaded ({one_line(error)}): "
-                                 f"{_how_to_get_it()}") from None
+        raise InstantUnavailable(
+            f"instant model folder {folder!r} could not be loaded ({one_line(error)}): {_how_to_get_it()}"
+        ) from None
     if not callable(saved_model):
-        raise InstantUnavailable(f"instant model folder {folder!r} is not callable as (content, style): "
-                                 f"{_how_to_get_it()}")
+        raise InstantUnavailable(
+            f"instant model folder {folder!r} is not callable as (content, style): {_how_to_get_it()}"
+        )
     return InstantModel(saved_model, source)
 
 
@@ -89,14 +93,16 @@ def download_hub_network() -> str:
     try:
         import kagglehub  # imported here: only this path needs it
     except ImportError:
-        raise InstantUnavailable(f"the instant model needs the kagglehub package (pip install kagglehub) or a local "
-                                 f"copy: {_how_to_get_it()}") from None
+        raise InstantUnavailable(
+            f"the instant model needs the kagglehub package (pip install kagglehub) or a local copy: {_how_to_get_it()}"
+        ) from None
     try:
         return kagglehub.model_download(KAGGLE_HANDLE)
     except Exception as error:  # requests' ConnectionError offline, HTTP errors, kagglehub's own
         reason = type(error).__name__
-        raise InstantUnavailable(f"the instant model is not cached and could not be downloaded ({reason}; "
-                                 f"offline?): {_how_to_get_it()}") from error
+        raise InstantUnavailable(
+            f"the instant model is not cached and could not be downloaded ({reason}; offline?): {_how_to_get_it()}"
+        ) from error
 
 
 def _downloaded_or_bundled() -> InstantModel | BundledNetworks:
@@ -142,9 +148,15 @@ def prepare_style(style: ImageSource, style_size: int = STYLE_SIZE) -> np.ndarra
     return images.resize(picture, (int(style_size), int(style_size)))[None]
 
 
-def instant_stylize(content: ImageSource, style: ImageSource, *, strength: float = 1.0,
-                    style_size: int = STYLE_SIZE, size: int | None = None,
-                    model: InstantModel | BundledNetworks | None = None) -> np.ndarray:
+def instant_stylize(
+    content: ImageSource,
+    style: ImageSource,
+    *,
+    strength: float = 1.0,
+    style_size: int = STYLE_SIZE,
+    size: int | None = None,
+    model: InstantModel | BundledNetworks | None = None,
+) -> np.ndarray:
     """Stylise content in one pass of the instant network: uint8 HxWx3, the content's size or longer side `size`.
 
     strength 0..1 moves the style embedding from the photo's own to the painting's with the bundled networks;

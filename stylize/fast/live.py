@@ -16,10 +16,17 @@ from .transformer import traced
 _styles = BoundedCache(8)  # each painting's style code (embedding), computed once per painting, not per frame
 
 
-def stylize_frame(model: keras.Model | BuiltinStyle | InstantModel | BundledNetworks, frame: np.ndarray | None, *,
-                  style: np.ndarray | None = None, strength: float = 1.0, size: int | None = None,
-                  style_size: int = STYLE_SIZE, style_code=None,
-                  precision: str = "float32") -> np.ndarray | None:
+def stylize_frame(
+    model: keras.Model | BuiltinStyle | InstantModel | BundledNetworks,
+    frame: np.ndarray | None,
+    *,
+    style: np.ndarray | None = None,
+    strength: float = 1.0,
+    size: int | None = None,
+    style_size: int = STYLE_SIZE,
+    style_code=None,
+    precision: str = "float32",
+) -> np.ndarray | None:
     """One webcam frame (uint8 HxWx3, as Gradio streams it) stylised: uint8, or None for a None frame.
 
     model is a trained transformation network (load_transformer), a BuiltinStyle, or the instant network
@@ -57,5 +64,7 @@ def stylize_frame(model: keras.Model | BuiltinStyle | InstantModel | BundledNetw
 
 def _style_code(model: InstantModel | BundledNetworks, style: np.ndarray, style_size: int):
     style = np.asarray(style)
-    return _styles.get_or_make((model.source, picture_key(style), style_size),
-                               lambda: model.style_code(images.load_image(style, "style image"), style_size))
+    return _styles.get_or_make(
+        (model.source, picture_key(style), style_size),
+        lambda: model.style_code(images.load_image(style, "style image"), style_size),
+    )

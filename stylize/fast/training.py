@@ -110,8 +110,9 @@ class PhotoFolder:
         except OSError as error:
             raise NoTrainingImages(f"images folder {str(self.folder)!r} cannot be read ({error.strerror})") from None
         if not self.files:
-            raise NoTrainingImages(f"images folder {str(self.folder)!r} has no files: "
-                                   "put photos (JPEG, PNG, ...) in it")
+            raise NoTrainingImages(
+                f"images folder {str(self.folder)!r} has no files: put photos (JPEG, PNG, ...) in it"
+            )
         self.size = size
         self.rng = np.random.default_rng(seed)
         self.unreadable: set[Path] = set()
@@ -131,8 +132,12 @@ class PhotoFolder:
     def _decode(self, path: Path) -> np.ndarray:
         picture = images.load_image(path, f"training photo {path.name}")
         if min(picture.shape[:2]) > 2 * self.size:  # crops never need more; decoding and cropping get cheap
-            picture = images.resize(picture, images.scaled_shape(*picture.shape[:2], 2 * self.size *
-                                                                 max(picture.shape[:2]) // min(picture.shape[:2])))
+            picture = images.resize(
+                picture,
+                images.scaled_shape(
+                    *picture.shape[:2], 2 * self.size * max(picture.shape[:2]) // min(picture.shape[:2])
+                ),
+            )
         return images.to_uint8(picture)
 
     def first_readable(self) -> np.ndarray:
@@ -141,15 +146,18 @@ class PhotoFolder:
             picture = self.read(path)
             if picture is not None:
                 return picture
-        raise NoTrainingImages(f"images folder {str(self.folder)!r} has {len(self.files)} files but none is a "
-                               "readable picture (JPEG, PNG, WebP, BMP, GIF or TIFF)")
+        raise NoTrainingImages(
+            f"images folder {str(self.folder)!r} has {len(self.files)} files but none is a "
+            "readable picture (JPEG, PNG, WebP, BMP, GIF or TIFF)"
+        )
 
     def next_photo(self) -> np.ndarray:
         """The next readable photo in a shuffled order that starts over each epoch."""
         while True:
             if len(self.unreadable) == len(self.files):
-                raise NoTrainingImages(f"images folder {str(self.folder)!r}: none of its {len(self.files)} files "
-                                       "is a readable picture")
+                raise NoTrainingImages(
+                    f"images folder {str(self.folder)!r}: none of its {len(self.files)} files is a readable picture"
+                )
             if not self._order:
                 self._order = list(self.rng.permutation(len(self.files)))
             picture = self.read(self.files[self._order.pop()])
@@ -167,7 +175,7 @@ class PhotoFolder:
         side = int(self.rng.integers(smallest, shorter + 1))
         top = int(self.rng.integers(0, height - side + 1))
         left = int(self.rng.integers(0, width - side + 1))
-        crop = picture[top:top + side, left:left + side]
+        crop = picture[top : top + side, left : left + side]
         if self.rng.random() < 0.5:
             crop = crop[:, ::-1]
         return images.resize(crop.astype(np.float32) / 255.0, (self.size, self.size))
@@ -181,7 +189,7 @@ def center_square(picture: np.ndarray, size: int) -> np.ndarray:
     height, width = picture.shape[:2]
     side = min(height, width)
     top, left = (height - side) // 2, (width - side) // 2
-    return images.resize(picture[top:top + side, left:left + side].astype(np.float32) / 255.0, (size, size))
+    return images.resize(picture[top : top + side, left : left + side].astype(np.float32) / 255.0, (size, size))
 
 
 def state_path(output: Path) -> Path:
@@ -201,8 +209,14 @@ def _check_output(output: Path) -> None:
 class _Trainer:
     """The network, its optimizer and the compiled step; kept apart from the loop so the loop reads plainly."""
 
-    def __init__(self, transformer: keras.Model, network: FeatureNetwork, style_grams: dict,
-                 weights: LossWeights, learning_rate: float):
+    def __init__(
+        self,
+        transformer: keras.Model,
+        network: FeatureNetwork,
+        style_grams: dict,
+        weights: LossWeights,
+        learning_rate: float,
+    ):
         self.transformer = transformer
         self.network = network
         self.style_grams = style_grams
@@ -222,9 +236,14 @@ class _Trainer:
         features = self.network(styled)
         grams = gram_matrices(features, self.network.style_layers)
         batch = tf.cast(tf.shape(photos)[0], tf.float32)
-        return weighted_sum({"style": style_loss(grams, self.style_grams),
-                             "content": content_loss(features, content_targets),
-                             "tv": total_variation_loss(styled) / batch}, dataclasses.asdict(self.weights))
+        return weighted_sum(
+            {
+                "style": style_loss(grams, self.style_grams),
+                "content": content_loss(features, content_targets),
+                "tv": total_variation_loss(styled) / batch,
+            },
+            dataclasses.asdict(self.weights),
+        )
 
     def _step(self, photos: tf.Tensor) -> dict[str, tf.Tensor]:
         with tf.GradientTape() as tape:
@@ -251,9 +270,15 @@ class _Trainer:
         return int(meta["step"])
 
 
-def train(style: ImageSource, images_dir: str | os.PathLike, output: str | os.PathLike,
-          settings: TrainSettings = TrainSettings(), *, network: FeatureNetwork | None = None,
-          resume: bool = False) -> Iterator[TrainProgress]:
+def train(
+    style: ImageSource,
+    images_dir: str | os.PathLike,
+    output: str | os.PathLike,
+    settings: TrainSettings = TrainSettings(),
+    *,
+    network: FeatureNetwork | None = None,
+    resume: bool = False,
+) -> Iterator[TrainProgress]:
     """Train a transformation network for the style on the folder's photos, yielding a record after every step.
 
     Writes output (one .keras file) every settings.checkpoint_every steps and at the end, with the optimizer's
@@ -273,8 +298,10 @@ def train(style: ImageSource, images_dir: str | os.PathLike, output: str | os.Pa
 
     if resume:
         if not output.is_file() or not state_path(output).is_file():
-            raise ValueError(f"cannot resume: {str(output)!r} and {str(state_path(output))!r} must both exist "
-                             "(they are written at each checkpoint)")
+            raise ValueError(
+                f"cannot resume: {str(output)!r} and {str(state_path(output))!r} must both exist "
+                "(they are written at each checkpoint)"
+            )
         transformer = keras.saving.load_model(output, compile=False)  # not load_transformer's shared copy
     else:
         keras.utils.set_random_seed(settings.seed)
@@ -282,8 +309,10 @@ def train(style: ImageSource, images_dir: str | os.PathLike, output: str | os.Pa
     trainer = _Trainer(transformer, network, style_grams, settings.loss_weights(network), settings.learning_rate)
     first_step = trainer.load_state(state_path(output), photos.rng) if resume else 0
     if first_step >= settings.steps:
-        raise ValueError(f"cannot resume: {str(output)!r} has already trained {first_step} steps, and steps is "
-                         f"{settings.steps}: ask for more steps")
+        raise ValueError(
+            f"cannot resume: {str(output)!r} has already trained {first_step} steps, and steps is "
+            f"{settings.steps}: ask for more steps"
+        )
 
     def checkpoint(step: int) -> Path:
         save_transformer(transformer, output)
@@ -301,8 +330,17 @@ def train(style: ImageSource, images_dir: str | os.PathLike, output: str | os.Pa
             images.save_png(preview_path(output), preview)
         if step == settings.steps or (settings.checkpoint_every and step % settings.checkpoint_every == 0):
             saved = checkpoint(step)
-        yield TrainProgress(step, settings.steps, losses, speed, time.perf_counter() - start,
-                            len(photos.unreadable), preview, saved, notes)
+        yield TrainProgress(
+            step,
+            settings.steps,
+            losses,
+            speed,
+            time.perf_counter() - start,
+            len(photos.unreadable),
+            preview,
+            saved,
+            notes,
+        )
 
 
 def make_preview(transformer: keras.Model, subject: np.ndarray) -> np.ndarray:

@@ -73,7 +73,7 @@ class CropLike(keras.layers.Layer):
     def call(self, inputs):
         x, reference = inputs
         shape = tf.shape(reference)
-        return x[:, :shape[1], :shape[2], :]
+        return x[:, : shape[1], : shape[2], :]
 
     def compute_output_shape(self, shapes):
         x, reference = shapes
@@ -161,8 +161,9 @@ def list_trained(models_dir: str | os.PathLike) -> dict[str, Path]:
     folder = Path(models_dir)
     if not folder.is_dir():
         return {}
-    return {path.stem: path for path in sorted(folder.glob("*.keras")) if path.is_file()
-            and not path.name.startswith(".")}
+    return {
+        path.stem: path for path in sorted(folder.glob("*.keras")) if path.is_file() and not path.name.startswith(".")
+    }
 
 
 _loaded: BoundedCache[keras.Model] = BoundedCache()  # (path, modification time) -> network
@@ -206,12 +207,14 @@ def traced(model: keras.Model, precision: str = "float32"):
             runner = model if precision == "float32" else cast_model(model, f"mixed_{precision}")
             per_precision[precision] = tf.function(
                 lambda batch: tf.cast(runner(batch, training=False), tf.float32),
-                input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
+                input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)],
+            )
         return per_precision[precision]
 
 
-def apply_transformer(model: keras.Model, image: ImageSource, size: int | None = None,
-                      precision: str = "float32") -> np.ndarray:
+def apply_transformer(
+    model: keras.Model, image: ImageSource, size: int | None = None, precision: str = "float32"
+) -> np.ndarray:
     """Stylise a picture with a trained network: uint8 HxWx3 of the input's size, or with longer side `size`."""
     picture = images.load_image(image, "content image")
     if size is not None:

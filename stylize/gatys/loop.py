@@ -56,16 +56,20 @@ class Progress:
 
 def describe_steering(step: int, weights: LossWeights) -> str:
     """The sentence a record carries once steering moved the weights: when, and to what."""
-    return (f"Weights changed at step {step}: style {weights.style:.3g}, content {weights.content:.3g}, "
-            f"TV {weights.tv:.3g}.")
+    return (
+        f"Weights changed at step {step}: style {weights.style:.3g}, content {weights.content:.3g}, "
+        f"TV {weights.tv:.3g}."
+    )
 
 
 class LossNotFinite(ValueError):
     """The loss turned NaN or infinite: the run stops; .last is the last record with a finite loss, to keep."""
 
     def __init__(self, step: int, value: float, last: Progress):
-        super().__init__(f"the loss became {value} at step {step}, so the run stopped (the picture from step "
-                         f"{last.step} is kept): try a larger size or style scale, or smaller weights")
+        super().__init__(
+            f"the loss became {value} at step {step}, so the run stopped (the picture from step "
+            f"{last.step} is kept): try a larger size or style scale, or smaller weights"
+        )
         self.last = last
 
 
@@ -76,18 +80,23 @@ InstantStart = Callable[[np.ndarray, np.ndarray, float], np.ndarray]
 clock = time.perf_counter  # what a run's time is measured with (tests replace it)
 
 
-def checked_pictures(content: ImageSource, style: ImageSource | Sequence[ImageSource],
-                     settings: Settings) -> tuple[np.ndarray, list[np.ndarray]]:
+def checked_pictures(
+    content: ImageSource, style: ImageSource | Sequence[ImageSource], settings: Settings
+) -> tuple[np.ndarray, list[np.ndarray]]:
     """The photo and the paintings decoded, checked against the settings and the machine before any work, and
     (colors="histogram") the paintings recoloured to the photo."""
     content_side, style_side = decode_sides(settings)
     content = images.load_image(content, "content image", content_side)
     sources = list(style) if isinstance(style, (list, tuple)) else [style]
-    styles = [images.load_image(source, f"style image {i + 1}" if len(sources) > 1 else "style image", style_side)
-              for i, source in enumerate(sources)]
+    styles = [
+        images.load_image(source, f"style image {i + 1}" if len(sources) > 1 else "style image", style_side)
+        for i, source in enumerate(sources)
+    ]
     if settings.style_blend and len(settings.style_blend) != len(styles):
-        raise ValueError(f"style_blend has {len(settings.style_blend)} weights but there are {len(styles)} "
-                         "style images: give one weight per style image")
+        raise ValueError(
+            f"style_blend has {len(settings.style_blend)} weights but there are {len(styles)} "
+            "style images: give one weight per style image"
+        )
     check_sizes(settings, content.shape[:2], [picture.shape[:2] for picture in styles])
     check_memory(*run_shapes(settings, content.shape[:2], [picture.shape[:2] for picture in styles]))
     if settings.colors == "histogram":
@@ -95,9 +104,16 @@ def checked_pictures(content: ImageSource, style: ImageSource | Sequence[ImageSo
     return content, styles
 
 
-def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], settings: Settings = Settings(), *,
-            network: FeatureNetwork | None = None, mask: np.ndarray | None = None,
-            steer: Steer | None = None, instant: InstantStart | None = None) -> Iterator[Progress]:
+def stylize(
+    content: ImageSource,
+    style: ImageSource | Sequence[ImageSource],
+    settings: Settings = Settings(),
+    *,
+    network: FeatureNetwork | None = None,
+    mask: np.ndarray | None = None,
+    steer: Steer | None = None,
+    instant: InstantStart | None = None,
+) -> Iterator[Progress]:
     """Yield Progress records while turning content into a picture in the style of style (one or several).
 
     The first record comes before any step (the starting picture); then one every settings.preview_every
@@ -107,20 +123,30 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], se
     """
     started = clock()  # a time budget counts decoding the pictures too
     content, styles = checked_pictures(content, style, settings)
-    yield from stylize_pictures(content, styles, settings, network=network, mask=mask, steer=steer, started=started,
-                                instant=instant)
+    yield from stylize_pictures(
+        content, styles, settings, network=network, mask=mask, steer=steer, started=started, instant=instant
+    )
 
 
-def stylize_pictures(content: np.ndarray, styles: list[np.ndarray], settings: Settings, *,
-                     network: FeatureNetwork | None = None, mask: np.ndarray | None = None,
-                     steer: Steer | None = None, started: float | None = None,
-                     instant: InstantStart | None = None) -> Iterator[Progress]:
+def stylize_pictures(
+    content: np.ndarray,
+    styles: list[np.ndarray],
+    settings: Settings,
+    *,
+    network: FeatureNetwork | None = None,
+    mask: np.ndarray | None = None,
+    steer: Steer | None = None,
+    started: float | None = None,
+    instant: InstantStart | None = None,
+) -> Iterator[Progress]:
     """stylize() on the pictures checked_pictures returned for these settings: the app and the command line check
     their uploads first (to refuse them before queueing or loading a network), then hand them over as they are.
     started (loop.clock()'s reading at the click) is when a time budget and the elapsed time count from."""
     if settings.init == "instant" and instant is None:
-        raise ValueError("init is 'instant' but no instant start was given: pass instant= (stylize.stylize passes "
-                         "the instant network's), or choose another init")
+        raise ValueError(
+            "init is 'instant' but no instant start was given: pass instant= (stylize.stylize passes "
+            "the instant network's), or choose another init"
+        )
     network = network or load_network(settings.network, settings.weights_path)
     run = Run(settings, Plan(settings, clock, started), network, loss_weights(settings, network), steer)
     optimizer = make_optimizer(settings)
@@ -129,14 +155,18 @@ def stylize_pictures(content: np.ndarray, styles: list[np.ndarray], settings: Se
         if not run.plan.worth_entering(index) and index != run.last_scale:
             continue
         scale = prepare_scale(run, content, styles, mask, side)
-        picture = (initial_picture(settings, scale.content, scale.styles[0], instant) if picture is None
-                   else images.resize(picture, scale.content.shape[:2], antialias=False))
+        picture = (
+            initial_picture(settings, scale.content, scale.styles[0], instant)
+            if picture is None
+            else images.resize(picture, scale.content.shape[:2], antialias=False)
+        )
         run.plan.enter(index)
         if step == 0:
             last_good = run.record(scale, 0, picture, {})
             yield last_good
-        step, last_good = yield from optimize_scale(run, optimizer, scale, picture, step, last_good,
-                                                    final_scale=index == run.last_scale)
+        step, last_good = yield from optimize_scale(
+            run, optimizer, scale, picture, step, last_good, final_scale=index == run.last_scale
+        )
 
 
 @dataclass
@@ -152,8 +182,11 @@ class Run:
 
     def __post_init__(self):
         self.model = self.network.in_precision(self.settings.precision)
-        self.layer_weights = (style_layer_weights(self.network.style_layers, self.settings.layer_emphasis)
-                              if self.settings.layer_emphasis else None)  # None: equal weights, exactly as the seed
+        self.layer_weights = (
+            style_layer_weights(self.network.style_layers, self.settings.layer_emphasis)
+            if self.settings.layer_emphasis
+            else None
+        )  # None: equal weights, exactly as the seed
         self.last_scale = max(index for index in range(len(self.plan.sides)) if self.plan.most[index] > 0)
 
     def steered(self, step: int) -> bool:
@@ -173,16 +206,27 @@ class Run:
         effective = settings.as_run(plan.ran) if plan.timed and step else settings
         notes = (self.network.note,) if self.network.note else ()
         if self.steered_at is not None:  # the notes say it too, for callers that read only the notes
-            effective = effective.replace(style_weight=weights.style, content_weight=weights.content,
-                                          tv_weight=weights.tv)
+            effective = effective.replace(
+                style_weight=weights.style, content_weight=weights.content, tv_weight=weights.tv
+            )
             notes += (describe_steering(self.steered_at, weights),)
         # Under a budget the total is the plan's, re-estimated as the pace is measured; done only at the end.
         total = step if done else max(plan.planned_steps(), step + 1)
-        return Progress(step=step, total=total, image=images.to_uint8(picture),
-                        losses={k: float(v) for k, v in losses.items()}, elapsed=plan.elapsed(),
-                        fraction=1.0 if done else plan.fraction(), network=self.network.label, notes=notes,
-                        eta=None if done or not step else plan.seconds_left(), weights=weights, settings=effective,
-                        steered_at=self.steered_at, budget=settings.seconds)
+        return Progress(
+            step=step,
+            total=total,
+            image=images.to_uint8(picture),
+            losses={k: float(v) for k, v in losses.items()},
+            elapsed=plan.elapsed(),
+            fraction=1.0 if done else plan.fraction(),
+            network=self.network.label,
+            notes=notes,
+            eta=None if done or not step else plan.seconds_left(),
+            weights=weights,
+            settings=effective,
+            steered_at=self.steered_at,
+            budget=settings.seconds,
+        )
 
 
 @dataclass(frozen=True)
@@ -194,22 +238,37 @@ class Scale:
     objective: Objective
 
 
-def prepare_scale(run: Run, content: np.ndarray, styles: list[np.ndarray], mask: np.ndarray | None,
-                  side: int) -> Scale:
+def prepare_scale(run: Run, content: np.ndarray, styles: list[np.ndarray], mask: np.ndarray | None, side: int) -> Scale:
     """The photo at side, each painting at its style size for side, the mask, and the objective on them."""
     settings = run.settings
     shape = images.scaled_shape(*content.shape[:2], side)
     scaled_content = images.resize(content, shape, settings.antialias)
-    scaled_styles = [images.resize_longer_side(painting, style_size(side, settings), settings.antialias)
-                     for painting in styles]
+    scaled_styles = [
+        images.resize_longer_side(painting, style_size(side, settings), settings.antialias) for painting in styles
+    ]
     scaled_mask = None if mask is None else images.resize(np.asarray(mask, np.float32)[..., None], shape)[..., 0]
-    objective = build_objective(run.model, scaled_content, scaled_styles, run.weights, settings.style_blend,
-                                run.layer_weights, scaled_mask, settings.normalize)
+    objective = build_objective(
+        run.model,
+        scaled_content,
+        scaled_styles,
+        run.weights,
+        settings.style_blend,
+        run.layer_weights,
+        scaled_mask,
+        settings.normalize,
+    )
     return Scale(scaled_content, scaled_styles, objective)
 
 
-def optimize_scale(run: Run, optimizer: PixelOptimizer, scale: Scale, picture: np.ndarray, step: int,
-                   last_good: Progress, final_scale: bool) -> Generator[Progress, None, tuple[int, Progress]]:
+def optimize_scale(
+    run: Run,
+    optimizer: PixelOptimizer,
+    scale: Scale,
+    picture: np.ndarray,
+    step: int,
+    last_good: Progress,
+    final_scale: bool,
+) -> Generator[Progress, None, tuple[int, Progress]]:
     """Step the picture at one scale for as long as the plan wants, yielding previews; return the step count and
     the last record with a finite loss."""
     plan = run.plan
@@ -251,8 +310,9 @@ def warm_up(network: FeatureNetwork, precision: str = "auto") -> float:
     return time.perf_counter() - started
 
 
-def initial_picture(settings: Settings, content: np.ndarray, style: np.ndarray,
-                    instant: InstantStart | None = None) -> np.ndarray:
+def initial_picture(
+    settings: Settings, content: np.ndarray, style: np.ndarray, instant: InstantStart | None = None
+) -> np.ndarray:
     """The picture the optimizer starts from: the content, the content in the style's colours (palette), the
     content in one pass of the instant network (the first stylised preview comes at once; the loop refines it),
     seeded noise, or the style stretched to the content."""

@@ -18,15 +18,15 @@ def gram_matrix(features: tf.Tensor) -> tf.Tensor:
     return tf.einsum("bijc,bijd->bcd", features, features) / positions
 
 
-def style_loss(grams: Mapping[str, tf.Tensor], targets: Mapping[str, tf.Tensor],
-               layer_weights: Mapping[str, float] | None = None) -> tf.Tensor:
+def style_loss(
+    grams: Mapping[str, tf.Tensor], targets: Mapping[str, tf.Tensor], layer_weights: Mapping[str, float] | None = None
+) -> tf.Tensor:
     """Sum over layers of weight * mean squared Gram difference; default weights are 1/number of layers.
 
     The paper sums squared differences; the mean makes the weight independent of the channel count.
     """
     layer_weights = layer_weights or {name: 1.0 / len(targets) for name in targets}
-    return tf.add_n([layer_weights[name] * tf.reduce_mean(tf.square(grams[name] - targets[name]))
-                     for name in targets])
+    return tf.add_n([layer_weights[name] * tf.reduce_mean(tf.square(grams[name] - targets[name])) for name in targets])
 
 
 def content_loss(features: Mapping[str, tf.Tensor], targets: Mapping[str, tf.Tensor]) -> tf.Tensor:

