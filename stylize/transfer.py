@@ -6,7 +6,7 @@ start instead of importing the feed-forward networks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -14,7 +14,7 @@ from .core.images import ImageSource
 from .core.settings import Settings
 from .fast.instant import instant_stylize
 from .gatys import loop
-from .gatys.loop import Progress, Steer
+from .gatys.loop import Progress, Steer, StyleSource
 from .gatys.networks import FeatureNetwork
 
 
@@ -25,7 +25,7 @@ def instant_start(content: np.ndarray, style: np.ndarray, share: float) -> np.nd
 
 def stylize(
     content: ImageSource,
-    style: ImageSource | Sequence[ImageSource],
+    style: StyleSource,
     settings: Settings = Settings(),
     *,
     network: FeatureNetwork | None = None,

@@ -7,8 +7,16 @@ import sys
 
 from ..core.errors import one_line
 from ..core.images import save_png
-from ..fast.bundled import BUILTIN_LOOKS, BundledUnavailable, builtin_stylize, load_bundled
-from ..fast.instant import BUNDLED, MODEL_ENV, STYLE_SIZE, InstantUnavailable, instant_stylize, load_instant
+from ..fast.bundled import BUILTIN_LOOKS, BundledNetworks, BundledUnavailable, builtin_stylize, load_bundled
+from ..fast.instant import (
+    BUNDLED,
+    MODEL_ENV,
+    STYLE_SIZE,
+    InstantModel,
+    InstantUnavailable,
+    instant_stylize,
+    load_instant,
+)
 from . import parsed
 
 
@@ -61,6 +69,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    model: InstantModel | BundledNetworks  # the built-in styles' networks, or whichever instant network loads
     try:
         if args.builtin is not None:
             model = load_bundled()

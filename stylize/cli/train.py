@@ -97,7 +97,10 @@ def main(argv: list[str] | None = None) -> int:
                         print(note, file=sys.stderr)
                     bar = tqdm(total=record.total, initial=record.step - 1, unit="step", dynamic_ncols=True)
                 bar.update(1)
-                postfix = {"loss": f"{record.losses['total']:.4g}", "img/s": f"{record.images_per_second:.1f}"}
+                postfix: dict[str, object] = {
+                    "loss": f"{record.losses['total']:.4g}",
+                    "img/s": f"{record.images_per_second:.1f}",
+                }
                 if record.skipped:
                     postfix["skipped"] = record.skipped
                 bar.set_postfix(postfix, refresh=False)
@@ -119,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, NetworkUnavailable) as error:  # bad settings, no photos, bad style, nothing to resume
         print(f"error: {error}", file=sys.stderr)
         return 2
+    assert record.checkpoint is not None  # the last step (settings.steps) always writes a checkpoint
     skipped = f"; skipped {record.skipped} unreadable files" if record.skipped else ""
     preview = f", preview in {preview_path(record.checkpoint)}" if settings.preview_every else ""
     print(f"saved {args.output} (state in {state_path(record.checkpoint)}{preview}){skipped}", file=sys.stderr)

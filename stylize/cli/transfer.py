@@ -199,6 +199,7 @@ def run(arguments: argparse.Namespace) -> Path:
         if written:
             raise KeyboardInterrupt(f"stopped: {len(written)} picture(s) written, the last {written[-1]}") from None
         raise
+    assert last is not None  # a run yields at least its starting picture
     # The steps the run took at each scale: --recipe replays them exactly.
     images.save_png(output, last.image, recipe_text(last.settings or settings, about))
     print(

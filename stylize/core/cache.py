@@ -59,4 +59,4 @@ class BoundedCache(Generic[Value]):
 def picture_key(array: np.ndarray) -> tuple:
     """A cache key for a picture's pixels: equal for equal arrays, different when a pixel, the shape or dtype is."""
     array = np.asarray(array)
-    return array.shape, array.dtype.str, hashlib.sha1(np.ascontiguousarray(array)).hexdigest()
+    return array.shape, array.dtype.str, hashlib.sha1(np.ascontiguousarray(array).data).hexdigest()

@@ -189,7 +189,8 @@ def resize(image: np.ndarray | tf.Tensor, shape: tuple[int, int], antialias: boo
 
 
 def resize_longer_side(image: np.ndarray, longer_side: int, antialias: bool = True) -> np.ndarray:
-    return resize(image, scaled_shape(*image.shape[:2], longer_side), antialias)
+    height, width = image.shape[:2]
+    return resize(image, scaled_shape(height, width, longer_side), antialias)
 
 
 def to_uint8(image: np.ndarray | tf.Tensor) -> np.ndarray:
@@ -224,8 +225,9 @@ def read_png_text(source: str | os.PathLike | bytes, max_pixels: int | None = No
     if isinstance(source, (str, os.PathLike)) and not Path(source).is_file():
         raise FileNotFoundError(source)
     with open_image(source, "this file", max_pixels) as image:
-        if getattr(image, "n_frames", 1) > 1:
-            raise ValueError(f"this picture has {image.n_frames} frames but a result PNG has one")
+        frames = getattr(image, "n_frames", 1)  # only multi-frame formats (PNG, GIF, TIFF, WebP) have it
+        if frames > 1:
+            raise ValueError(f"this picture has {frames} frames but a result PNG has one")
         try:
             return {key: str(value) for key, value in getattr(image, "text", {}).items()}
         except DECODE_ERRORS as error:

@@ -174,7 +174,7 @@ class Settings:
 
 # Presets: field overrides on top of Settings' defaults. quick, balanced and best are time budgets on the machine
 # that runs them (from the click to the last picture); the instant start carried more of the painting at equal
-# time than the photo or the palette start did (bench/quality.py, README). "seed" is the reference program (the
+# time than the photo or the palette start did (bench/quality.py; bench/README.md). "seed" is the reference program (the
 # TensorFlow tutorial's loop), exactly: tests/seed_reference.py checks it side by side.
 PRESETS: dict[str, dict] = {
     "seed": {
@@ -188,7 +188,7 @@ PRESETS: dict[str, dict] = {
         "normalize": False,
     },
     "quick": {"seconds": 15.0, "start_size": None},  # at the full size from the instant start: each scale costs
-    # its targets and a first step of two evaluations, which 15 s on a CPU without bfloat16 can't spare (README)
+    # its targets and a first step of two evaluations, which 15 s on a CPU without bfloat16 can't spare (bench/README.md, speed.py)
     "balanced": {"seconds": 60.0},
     "best": {"seconds": 180.0, "start_size": 128, "precision": "float32"},
 }

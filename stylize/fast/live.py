@@ -13,7 +13,9 @@ from .bundled import STYLE_AMOUNT_RANGE, BuiltinStyle, BundledNetworks
 from .instant import STYLE_SIZE, InstantModel
 from .transformer import traced
 
-_styles = BoundedCache(8)  # each painting's style code (embedding), computed once per painting, not per frame
+# Each painting's style code (embedding: InstantModel's tensor, BundledNetworks' array), computed once per painting,
+# not per frame.
+_styles: BoundedCache[tf.Tensor | np.ndarray] = BoundedCache(8)
 
 
 def stylize_frame(
@@ -44,14 +46,18 @@ def stylize_frame(
         picture = tf.constant(images.array_to_float_rgb(frame, "webcam frame"))
     if size is not None:
         check_range("size", size, SIZE_RANGE, integer=True)
-        shape = images.scaled_shape(*frame.shape[:2], int(size))
+        height, width = frame.shape[:2]
+        shape = images.scaled_shape(height, width, int(size))
         if shape != tuple(frame.shape[:2]):
             picture = tf.image.resize(picture, shape, method="bilinear", antialias=True)
     batch = picture[None]
     if isinstance(model, (InstantModel, BundledNetworks)):
-        if style_code is None and style is None:
+        if style_code is not None:
+            code = style_code
+        elif style is not None:
+            code = _style_code(model, style, style_size)
+        else:
             raise ValueError("the instant network needs a style picture: pass style=")
-        code = style_code if style_code is not None else _style_code(model, style, style_size)
         return images.to_uint8(model.apply(picture.numpy(), code, strength))
     if isinstance(model, BuiltinStyle):
         stylized = model(batch[0].numpy())[None]
@@ -62,7 +68,7 @@ def stylize_frame(
     return images.to_uint8(stylized)
 
 
-def _style_code(model: InstantModel | BundledNetworks, style: np.ndarray, style_size: int):
+def _style_code(model: InstantModel | BundledNetworks, style: np.ndarray, style_size: int) -> tf.Tensor | np.ndarray:
     style = np.asarray(style)
     return _styles.get_or_make(
         (model.source, picture_key(style), style_size),

@@ -6,7 +6,7 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,12 +131,10 @@ class PhotoFolder:
 
     def _decode(self, path: Path) -> np.ndarray:
         picture = images.load_image(path, f"training photo {path.name}")
-        if min(picture.shape[:2]) > 2 * self.size:  # crops never need more; decoding and cropping get cheap
+        height, width = picture.shape[:2]
+        if min(height, width) > 2 * self.size:  # crops never need more; decoding and cropping get cheap
             picture = images.resize(
-                picture,
-                images.scaled_shape(
-                    *picture.shape[:2], 2 * self.size * max(picture.shape[:2]) // min(picture.shape[:2])
-                ),
+                picture, images.scaled_shape(height, width, 2 * self.size * max(height, width) // min(height, width))
             )
         return images.to_uint8(picture)
 
@@ -278,7 +276,7 @@ def train(
     *,
     network: FeatureNetwork | None = None,
     resume: bool = False,
-) -> Iterator[TrainProgress]:
+) -> Generator[TrainProgress, None, None]:
     """Train a transformation network for the style on the folder's photos, yielding a record after every step.
 
     Writes output (one .keras file) every settings.checkpoint_every steps and at the end, with the optimizer's

@@ -178,7 +178,8 @@ def load_transformer(path: str | os.PathLike) -> keras.Model:
     if not path.is_file():
         raise ValueError(f"trained network {str(path)!r} does not exist")
     key = (path, path.stat().st_mtime_ns)
-    _loaded.discard_if(lambda kept: kept[0] == path and kept != key)  # the file was rewritten since: drop the old
+    # The file was rewritten since: drop the old. Every key here is a (path, mtime) tuple, made just above.
+    _loaded.discard_if(lambda kept: isinstance(kept, tuple) and kept[0] == path and kept != key)
     return _loaded.get_or_make(key, lambda: _read(path))
 
 

@@ -185,7 +185,7 @@ def vgg19_kernels(
     Each kernel is stored as uint8 indices into a 256-entry float table (its k-means centroids), in torch's
     (out, in, kh, kw) order; every shape is checked against VGG19's before it is used.
     """
-    expected = {}
+    expected: dict[str, tuple[tuple[int, ...], type[np.generic]]] = {}  # tensor name -> (shape, dtype)
     for name, (inputs, outputs) in convolutions.items():
         expected |= {
             f"{name}_W_q": ((outputs, inputs, 3, 3), np.uint8),

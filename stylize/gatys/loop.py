@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -78,10 +78,12 @@ Steer = Callable[[], "LossWeights | None"]
 # (stylize/transfer.py hands in the instant network's), so this method never imports the feed-forward one.
 InstantStart = Callable[[np.ndarray, np.ndarray, float], np.ndarray]
 clock = time.perf_counter  # what a run's time is measured with (tests replace it)
+# One painting, or several in a list or tuple (any other value, a str included, is one painting's source).
+StyleSource = ImageSource | list[ImageSource] | tuple[ImageSource, ...]
 
 
 def checked_pictures(
-    content: ImageSource, style: ImageSource | Sequence[ImageSource], settings: Settings
+    content: ImageSource, style: StyleSource, settings: Settings
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """The photo and the paintings decoded, checked against the settings and the machine before any work, and
     (colors="histogram") the paintings recoloured to the photo."""
@@ -106,7 +108,7 @@ def checked_pictures(
 
 def stylize(
     content: ImageSource,
-    style: ImageSource | Sequence[ImageSource],
+    style: StyleSource,
     settings: Settings = Settings(),
     *,
     network: FeatureNetwork | None = None,
@@ -164,6 +166,7 @@ def stylize_pictures(
         if step == 0:
             last_good = run.record(scale, 0, picture, {})
             yield last_good
+        assert last_good is not None  # the first scale entered recorded its starting picture (step 0) above
         step, last_good = yield from optimize_scale(
             run, optimizer, scale, picture, step, last_good, final_scale=index == run.last_scale
         )
@@ -204,7 +207,7 @@ class Run:
         if settings.colors == "luminance":
             picture = color.keep_luminance(picture, scale.content)
         effective = settings.as_run(plan.ran) if plan.timed and step else settings
-        notes = (self.network.note,) if self.network.note else ()
+        notes: tuple[str, ...] = (self.network.note,) if self.network.note else ()
         if self.steered_at is not None:  # the notes say it too, for callers that read only the notes
             effective = effective.replace(
                 style_weight=weights.style, content_weight=weights.content, tv_weight=weights.tv
@@ -241,7 +244,8 @@ class Scale:
 def prepare_scale(run: Run, content: np.ndarray, styles: list[np.ndarray], mask: np.ndarray | None, side: int) -> Scale:
     """The photo at side, each painting at its style size for side, the mask, and the objective on them."""
     settings = run.settings
-    shape = images.scaled_shape(*content.shape[:2], side)
+    height, width = content.shape[:2]
+    shape = images.scaled_shape(height, width, side)
     scaled_content = images.resize(content, shape, settings.antialias)
     scaled_styles = [
         images.resize_longer_side(painting, style_size(side, settings), settings.antialias) for painting in styles

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 
 import numpy as np
 import tensorflow as tf
@@ -21,7 +21,9 @@ class PixelOptimizer(ABC):
     restart_when_reweighted = False
 
     @abstractmethod
-    def steps(self, objective: Objective, picture: np.ndarray, count: int) -> Iterator[dict[str, tf.Tensor]]:
+    def steps(
+        self, objective: Objective, picture: np.ndarray, count: int
+    ) -> Generator[dict[str, tf.Tensor], None, None]:
         """Take up to count steps from picture (HxWx3 float), yielding each step's losses (those of its input).
 
         Closing the generator stops it; current_picture() is then the last step's picture.
@@ -47,9 +49,12 @@ class Adam(PixelOptimizer):
         self._carried: tuple[int, list[tf.Tensor]] | None = None  # step count and moments of the previous call
 
     def current_picture(self) -> np.ndarray:
+        assert self._image is not None  # asked only once steps() has started (the loop asks after its steps)
         return self._image.numpy()[0]
 
-    def steps(self, objective: Objective, picture: np.ndarray, count: int) -> Iterator[dict[str, tf.Tensor]]:
+    def steps(
+        self, objective: Objective, picture: np.ndarray, count: int
+    ) -> Generator[dict[str, tf.Tensor], None, None]:
         image = self._image = tf.Variable(picture[None], dtype=tf.float32)
         # Keras 3's Adam update, written out: a keras.optimizers.Adam made per run and applied inside tf.function
         # kept about 1 MB a run alive (bench/soak.py: +6 MB a run at 128 px), which a hosted app can't afford.
@@ -100,9 +105,12 @@ class LBFGS(PixelOptimizer):
         self._current: np.ndarray | None = None
 
     def current_picture(self) -> np.ndarray:
+        assert self._current is not None  # asked only once steps() has started (the loop asks after its steps)
         return self._current
 
-    def steps(self, objective: Objective, picture: np.ndarray, count: int) -> Iterator[dict[str, tf.Tensor]]:
+    def steps(
+        self, objective: Objective, picture: np.ndarray, count: int
+    ) -> Generator[dict[str, tf.Tensor], None, None]:
         shape = (1, *picture.shape)
         self._current = picture
         losses_and_gradient, arguments = traced_losses_and_gradient(objective.network), objective.arguments()

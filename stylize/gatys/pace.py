@@ -15,7 +15,7 @@ from ..core.settings import Settings
 STEP_OVERHEAD = 0.15  # a step's fixed cost, as a share of a full-size step's
 
 # The scales below the full size share this part of a time budget, split equally; the full size takes the rest and
-# whatever they leave. Judged curves (bench/quality.py, style match against wall time, README "Time, not steps"): a
+# whatever they leave. Judged curves (bench/quality.py, style match against wall time, the commit that made this plan): a
 # coarse scale's style match rises over its first 4-6 steps and then barely moves, while the full size keeps
 # sharpening; a coarse scale that can't afford ENTRY_STEPS is skipped (the next one starts from the upsampled
 # picture), which is what keeps quick's 15 s for the full size on a slow CPU.
@@ -79,6 +79,7 @@ class Plan:
 
     def deadline(self, index: int) -> float:
         """Seconds from the start by which scale index must end."""
+        assert self.budget is not None  # deadlines are asked under a time budget only (self.timed)
         if index == len(self.sides) - 1:
             return self.budget - FINISH_SECONDS
         return self.budget * COARSE_SHARE * (index + 1) / (len(self.sides) - 1)
@@ -167,6 +168,7 @@ class Plan:
         if self.plateaued():
             return False
         if self.scale == len(self.sides) - 1:
+            assert self._end is not None  # set by stepped() at the full size, which has taken a step here
             return taken < self._end
         return self.elapsed() + self.pace() <= self.deadline(self.scale)
 
@@ -202,6 +204,7 @@ class Plan:
                 return None
             now = self.elapsed()
             if self.scale == last:  # asked before a step the plan has decided on: at least that one is left
+                assert self._end is not None  # the full size's first step decides it; the loop asks after that
                 return max(1, min(self.steps_left_here(), self._end - self.ran[-1])) * pace + FINISH_SECONDS
             return max(0.0, self.deadline(last) - now)
         if not self._paces and len(self._durations) < 2:

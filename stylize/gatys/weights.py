@@ -23,9 +23,9 @@ LOSS_WEIGHTS = {
 }
 # Normalised terms (objective.term_scales: each divided by its value for the photo) have no units, so one set
 # serves every network and painting; style is the weight at Strength 5. Calibrated with bench/quality.py
-# --calibration: 24 photo x painting pairs at 512 px, balanced preset (README, "Style strength and picture quality").
+# --calibration: 24 photo x painting pairs at 512 px, balanced preset (bench/README.md, "The defaults, calibrated").
 NORMALIZED_WEIGHTS = LossWeights(style=10.0, content=1.0, tv=0.1)
-# Strength steps that multiply the style weight by 10: the README's Strength sweep (bench/quality.py, Tübingen,
+# Strength steps that multiply the style weight by 10: bench/README.md's Strength sweep (bench/quality.py, Tübingen,
 # 512 px) measured 0, 2.5 and 5 as even steps from the photo to the painting with this spacing.
 STRENGTH_PER_DECADE = 2.5
 
