@@ -188,7 +188,7 @@ PRESETS: dict[str, dict] = {
         "normalize": False,
     },
     "quick": {"seconds": 15.0, "start_size": None},  # at the full size from the instant start: each scale costs
-    # its targets and a first step of two evaluations, which 15 s on a CPU without bfloat16 can't spare (bench/README.md, speed.py)
+    # its targets and a first step of two evaluations, which 15 s without bfloat16 can't spare (bench/README.md, speed)
     "balanced": {"seconds": 60.0},
     "best": {"seconds": 180.0, "start_size": 128, "precision": "float32"},
 }

@@ -15,7 +15,7 @@ from ..core.settings import Settings
 STEP_OVERHEAD = 0.15  # a step's fixed cost, as a share of a full-size step's
 
 # The scales below the full size share this part of a time budget, split equally; the full size takes the rest and
-# whatever they leave. Judged curves (bench/quality.py, style match against wall time, the commit that made this plan): a
+# whatever they leave. Judged curves (bench/quality.py, style match against wall time, in this plan's commit): a
 # coarse scale's style match rises over its first 4-6 steps and then barely moves, while the full size keeps
 # sharpening; a coarse scale that can't afford ENTRY_STEPS is skipped (the next one starts from the upsampled
 # picture), which is what keeps quick's 15 s for the full size on a slow CPU.
