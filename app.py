@@ -6,12 +6,14 @@ from pathlib import Path
 
 import gradio as gr
 
-from stylize.gatys.networks import FeatureNetwork, load_network
-from stylize.gatys.loop import warm_up
 from studio import hosting, sessions
 from studio.components import Upload
-from studio.fast_tabs import instant_tab, styles_tab, webcam_tab
-from studio.optimize_tab import optimize_tab
+from studio.tabs.instant import instant_tab
+from studio.tabs.optimize import optimize_tab
+from studio.tabs.styles import styles_tab
+from studio.tabs.webcam import webcam_tab
+from stylize.gatys.loop import warm_up
+from stylize.gatys.networks import FeatureNetwork, load_network
 
 ASSETS = Path(__file__).parent / "assets"
 THEME = gr.themes.Soft()
@@ -31,27 +33,39 @@ def example_pairs() -> list[list[str]]:
 
 def build_app(network: FeatureNetwork) -> gr.Blocks:
     """The whole page, wired to one already-loaded network: the shared uploads, then each tab (studio/)."""
-    with gr.Blocks(title="Stylize — neural style transfer studio",
-                   delete_cache=(hosting.CACHE_SWEEP, hosting.CACHE_AGE)) as demo:
-        gr.Markdown("# Stylize\nDrop in a photo and a painting, press **Stylize**, and watch the photo turn into "
-                    "the painting step by step.")
-        note = hosting.public_note(network)
-        gr.Markdown(f"**Network:** {network.label}" + (f" — {note}" if note else ""), elem_id="network-line")
+    with gr.Blocks(
+        title="Stylize — neural style transfer studio", delete_cache=(hosting.CACHE_SWEEP, hosting.CACHE_AGE)
+    ) as demo:
+        gr.Markdown(
+            "# Stylize\nDrop in a photo and a painting, press **Stylize**, and watch the photo turn into "
+            "the painting step by step."
+        )
+        gr.Markdown(
+            f"**Network:** {network.label}" + (f" — {network.source}" if network.source else ""), elem_id="network-line"
+        )
         gr.Markdown(hosting.limits_text(), elem_id="limits-line")
         with gr.Row(equal_height=True):  # shared by every tab: preview instantly, then refine with the optimizer
-            content = Upload(label="Content photo", type="filepath", image_mode=None, height=280,
-                             sources=["upload", "clipboard"], elem_id="content-upload")
-            style = Upload(label="Style painting", type="filepath", image_mode=None, height=280,
-                           sources=["upload", "clipboard"], elem_id="style-upload")
-        with gr.Tabs():
-            with gr.Tab("Optimize (Gatys)"):
-                optimize_tab(network, content, style)
-            with gr.Tab("Instant"):
-                instant_tab(content, style)
-            with gr.Tab("Built-in & trained styles"):
-                builtin_spec, refresh = styles_tab(content)
-            with gr.Tab("Webcam"):
-                webcam_tab(style, builtin_spec, refresh)
+            content = Upload(
+                label="Content photo",
+                type="filepath",
+                image_mode=None,
+                height=280,
+                sources=["upload", "clipboard"],
+                elem_id="content-upload",
+            )
+            style = Upload(
+                label="Style painting",
+                type="filepath",
+                image_mode=None,
+                height=280,
+                sources=["upload", "clipboard"],
+                elem_id="style-upload",
+            )
+        with gr.Tabs():  # each tab's file (studio/tabs/) builds it and wires its events
+            optimize_tab(network, content, style)
+            instant_tab(content, style)
+            builtin_spec, refresh = styles_tab(content)  # the webcam can use the built-in style chosen there
+            webcam_tab(style, builtin_spec, refresh)
         pairs = example_pairs()
         if pairs:
             gr.Examples(pairs, inputs=[content, style], label="Examples (from assets/)", cache_examples=False)
@@ -65,8 +79,9 @@ def main() -> None:
     print(f"Compiled the optimizer's step in {warm_up(network):.1f} s", file=sys.stderr)  # not in any visitor's time
     demo = build_app(network)
     hosting.configure_queue(demo)
-    demo.launch(**hosting.launch_options(), css=CSS, theme=THEME,
-                server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
+    demo.launch(
+        **hosting.launch_options(), css=CSS, theme=THEME, server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
+    )
 
 
 if __name__ == "__main__":

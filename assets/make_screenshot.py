@@ -15,8 +15,16 @@ from stylize.gatys.loop import warm_up
 from stylize.gatys.networks import load_network
 
 ROOT = Path(__file__).resolve().parent.parent
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def main():
@@ -43,7 +51,10 @@ def main():
         page.get_by_role("button", name="Stylize").click()
         page.wait_for_function(
             """(steps) => { const m = document.querySelector('.run-status')?.innerText.match(/Step (\\d+) (\\/|of)/);
-                            return m && Number(m[1]) >= steps; }""", arg=arguments.wait_steps, timeout=300_000)
+                            return m && Number(m[1]) >= steps; }""",
+            arg=arguments.wait_steps,
+            timeout=300_000,
+        )
         page.evaluate("window.scrollTo(0, 0)")  # the click scrolls the page; show it from the title
         page.wait_for_timeout(300)
         page.screenshot(path=arguments.out)

@@ -41,8 +41,17 @@ class Attack:
         return next(index for index, fn in self.demo.fns.items() if fn.api_name == api)
 
     def join(self, api: str, data: list, session: str, label: str) -> None:
-        self.post(label, "queue/join", json={"data": data, "fn_index": self.fn(api), "session_hash": session,
-                                             "event_data": None, "trigger_id": None})
+        self.post(
+            label,
+            "queue/join",
+            json={
+                "data": data,
+                "fn_index": self.fn(api),
+                "session_hash": session,
+                "event_data": None,
+                "trigger_id": None,
+            },
+        )
 
     def read_file(self) -> None:
         upload = get_upload_folder()
@@ -50,8 +59,12 @@ class Attack:
         if not link.is_symlink():
             link.symlink_to(self.secret)  # as if a symlink had got in there
         dotted = f"{upload}/{os.path.relpath(self.secret, upload)}"
-        for reference in ({"path": str(self.secret)}, {"path": str(self.secret), "meta": META},
-                          {"path": str(link)}, {"path": dotted}):
+        for reference in (
+            {"path": str(self.secret)},
+            {"path": str(self.secret), "meta": META},
+            {"path": str(link)},
+            {"path": dotted},
+        ):
             posted = self.post("file read", "call/builtin", json={"data": [reference, "0", 0.0, 128]})
             if posted is not None and posted.status_code == 200:
                 answer = f"{self.url}gradio_api/call/builtin/{posted.json()['event_id']}"
@@ -65,8 +78,12 @@ class Attack:
         """One request, its status counted under label; a connection the server cut (a body refused before it
         was read) counts too. A fresh connection each time: the server may close one after refusing."""
         try:
-            answer = httpx.post(f"{self.url}gradio_api/{path}", timeout=30,
-                                headers={"X-Forwarded-For": ATTACKER, **request.pop("headers", {})}, **request)
+            answer = httpx.post(
+                f"{self.url}gradio_api/{path}",
+                timeout=30,
+                headers={"X-Forwarded-For": ATTACKER, **request.pop("headers", {})},
+                **request,
+            )
         except httpx.TransportError:
             self.answers[f"{label} cut off"] += 1
             return None
@@ -75,19 +92,36 @@ class Attack:
 
     def round(self, number: int) -> None:
         if number % 10 == 0:  # uploads expire with the cache age: fresh ones, the attacker's own
-            self.uploads = [{"path": self.upload(path.name, path.read_bytes()), "meta": META}
-                            for path in self.pictures]
+            self.uploads = [{"path": self.upload(path.name, path.read_bytes()), "meta": META} for path in self.pictures]
             self.layer = self.upload("layer.png", hostile.png_header_only(7000, 7000))  # 49 MP by its header
         run = [*self.uploads, None, None, None, *self.controls]  # no second style, no mask, the history state
         self.read_file()
         for index in range(20):  # random session hashes: one claim at most
             self.join("stylize", run, f"attack-{number}-{index}", "stylize join")
-        self.join("stylize", [*self.uploads, None, {"background": None, "composite": None, "layers": [
-            {"path": self.layer, "meta": META}] * 8}, None, *self.controls], f"mask-{number}", "huge mask")
+        self.join(
+            "stylize",
+            [
+                *self.uploads,
+                None,
+                {"background": None, "composite": None, "layers": [{"path": self.layer, "meta": META}] * 8},
+                None,
+                *self.controls,
+            ],
+            f"mask-{number}",
+            "huge mask",
+        )
         body = json.dumps({"data": [{"url": "data:image/png;base64," + "A" * (8 * 2**20)}], "fn_index": 0})
         self.post("8 MB body", "queue/join", content=body, headers={"content-type": "application/json"})
-        self.post("accept_blobs", "component_server", json={"data": {"id": f"blob-{number}"}, "session_hash": "x",
-                                                           "component_id": self.editor, "fn_name": "accept_blobs"})
+        self.post(
+            "accept_blobs",
+            "component_server",
+            json={
+                "data": {"id": f"blob-{number}"},
+                "session_hash": "x",
+                "component_id": self.editor,
+                "fn_name": "accept_blobs",
+            },
+        )
         self.join("webcam", [None, BUILTIN, None, 1.0, "0"], f"cam-{number}", "silent webcam")
         self.post("call without session", "call/stylize", json={"data": [*self.uploads, None, None, *self.controls]})
 

@@ -38,8 +38,9 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import app  # noqa: E402
-from studio import components, fast_tabs, hosting, sessions  # noqa: E402
+from studio import components, hosting, sessions, trained  # noqa: E402
 from studio.controls import CONTROL_NAMES  # noqa: E402
+from studio.tabs import webcam  # noqa: E402
 from stylize import fast  # noqa: E402
 from stylize.fast.transformer import save_transformer  # noqa: E402
 from stylize.gatys.networks import load_network  # noqa: E402
@@ -60,16 +61,20 @@ def report(label: str, demo, started: float, baseline: float | None) -> float:
     cache, cache_files = folder_mb(demo.GRADIO_CACHE)
     results, result_files = folder_mb(hosting.RESULTS_DIR)
     growth = f" ({100 * (rss / baseline - 1):+.1f}% since run 10)" if baseline else ""
-    print(f"| {label} | {time.monotonic() - started:.0f} | {rss:.0f}{growth} | {cache:.1f} MB / {cache_files} | "
-          f"{results:.2f} MB / {result_files} |", flush=True)
+    print(
+        f"| {label} | {time.monotonic() - started:.0f} | {rss:.0f}{growth} | {cache:.1f} MB / {cache_files} | "
+        f"{results:.2f} MB / {result_files} |",
+        flush=True,
+    )
     return rss
 
 
 def picture(height: int, width: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0:height, 0:width]
-    return np.stack([127 + 120 * np.sin(x * f + y * g) for f, g in rng.uniform(0.02, 0.2, (3, 2))],
-                    axis=-1).astype(np.uint8)
+    return np.stack([127 + 120 * np.sin(x * f + y * g) for f, g in rng.uniform(0.02, 0.2, (3, 2))], axis=-1).astype(
+        np.uint8
+    )
 
 
 def main() -> None:
@@ -91,14 +96,36 @@ def main() -> None:
     photo, painting = handle_file(str(work / "photo.jpg")), handle_file(str(work / "painting.png"))
     demo = hosting.configure_queue(app.build_app(load_network(arguments.network)))
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **hosting.launch_options())
-    controls = dict(preset_name="seed", strength=5.0, style_from_strength=False, style_log=-1.0, content_log=3.0,
-                    tv_log=0.0, normalize=False, steps=arguments.steps,
-                    size=arguments.size, optimizer="adam", precision="auto", start_size=0, coarse_steps=0,
-                    init="content", seed=0, style_scale=1.0, colors="style", layer_emphasis=0.0, blend=0.5)
+    controls = dict(
+        preset_name="seed",
+        strength=5.0,
+        style_from_strength=False,
+        style_log=-1.0,
+        content_log=3.0,
+        tv_log=0.0,
+        normalize=False,
+        steps=arguments.steps,
+        size=arguments.size,
+        optimizer="adam",
+        precision="auto",
+        start_size=0,
+        coarse_steps=0,
+        init="content",
+        seed=0,
+        style_scale=1.0,
+        colors="style",
+        layer_emphasis=0.0,
+        blend=0.5,
+        seconds=60.0,
+        exact_steps=True,  # the steps asked for, not a time budget
+        scale_steps="",
+    )
     values = [None, None, *[controls[name] for name in CONTROL_NAMES]]
 
-    print(f"{arguments.runs} runs of {arguments.steps} steps at {arguments.size} px through /stylize "
-          f"({arguments.network}), then {arguments.webcam_seconds:.0f} s of webcam frames\n")
+    print(
+        f"{arguments.runs} runs of {arguments.steps} steps at {arguments.size} px through /stylize "
+        f"({arguments.network}), then {arguments.webcam_seconds:.0f} s of webcam frames\n"
+    )
     print("| after | seconds | resident memory (MB) | Gradio cache (size / files) | results (size / files) |")
     print("|---|---|---|---|---|")
     started, baseline, client = time.monotonic(), None, None
@@ -107,7 +134,7 @@ def main() -> None:
         if client is None:
             client = Client(url, verbose=False)
         result = client.predict(photo, painting, *values, api_name="/stylize")
-        assert "Done." in result[1], result[1]
+        assert "Done:" in result[1], result[1]
         if run % 10 == 0:
             rss = report(f"run {run}", demo, started, baseline)
             baseline = baseline or rss
@@ -116,7 +143,7 @@ def main() -> None:
 
     models = work / "models"
     save_transformer(fast.build_transformer(width=0.5), models / "soak.keras")
-    fast_tabs.MODELS_DIR = models
+    trained.MODELS_DIR = models
     frame_input = components.Frame(sources=["webcam"], streaming=True)
     frame_output = components.Preview(streaming=True)
     frames, webcam_started, next_report = 0, time.monotonic(), 30.0
@@ -126,7 +153,7 @@ def main() -> None:
         Image.fromarray(picture(240, 320, frames % 50)).save(buffer, "JPEG", quality=80)
         upload.write_bytes(buffer.getvalue())
         decoded = frame_input.preprocess(frame_input.data_model(path=str(upload), orig_name="frame.jpg"))
-        frame_output.postprocess(fast_tabs.webcam_frame(decoded, "soak", None, 1.0))
+        frame_output.postprocess(webcam.webcam_frame(decoded, "soak", None, 1.0))
         frames += 1
         if time.monotonic() - webcam_started >= next_report:
             report(f"webcam {next_report:.0f} s ({frames} frames)", demo, started, baseline)
@@ -170,7 +197,7 @@ def hostile_phase(demo, url: str, work: Path, controls: list, seconds: float) ->
         while not stop.is_set():
             try:
                 client.predict(photo, painting, 1.0, 128, 256, api_name="/instant")
-                if "Done." in client.predict(photo, painting, None, None, *controls, api_name="/stylize")[1]:
+                if "Done:" in client.predict(photo, painting, None, None, *controls, api_name="/stylize")[1]:
                     finished[number] += 1
             except Exception as error:  # refused (memory busy, a queue full): try again, as a visitor would
                 refused[" ".join(str(error).split())[:90]] += 1
@@ -193,8 +220,12 @@ def hostile_phase(demo, url: str, work: Path, controls: list, seconds: float) ->
     time.sleep(hosting.CACHE_AGE + hosting.CACHE_SWEEP + 10)  # Gradio's sweep takes the uploads and its copies
     disk_after = folder_mb(demo.GRADIO_CACHE)[0] + folder_mb(hosting.RESULTS_DIR)[0]
     sampler.done.set()
-    left = Counter(path.name.split("-")[0] for folder in (demo.GRADIO_CACHE, hosting.RESULTS_DIR)
-                   for path in Path(folder).rglob("*") if path.is_file() and path not in files_at_start)
+    left = Counter(
+        path.name.split("-")[0]
+        for folder in (demo.GRADIO_CACHE, hosting.RESULTS_DIR)
+        for path in Path(folder).rglob("*")
+        if path.is_file() and path not in files_at_start
+    )
     print(f"\nHostile phase: {elapsed:.0f} s, attacker {attack.answers['rounds']} rounds\n")
     print("| figure | value |\n|---|---|")
     print(f"| normal visitors' finished runs | {finished[0]} and {finished[1]} |")
@@ -202,10 +233,16 @@ def hostile_phase(demo, url: str, work: Path, controls: list, seconds: float) ->
     print(f"| attacker's answers | {', '.join(f'{k}: {v}' for k, v in sorted(attack.answers.items()))} |")
     print(f"| server files read by the attacker | {attack.leaks} |")
     budget = limits.BUDGET.total
-    print(f"| resident memory: start / peak / peak above start | {base:.0f} / {sampler.peak:.0f} / "
-          f"{sampler.peak - base:.0f} MB (budget {budget / 2**20:.0f} MB) |" if budget else "| budget | none |")
-    print(f"| disk (Gradio cache + results): start / pages closed / {hosting.CACHE_AGE + hosting.CACHE_SWEEP + 10:.0f}"
-          f" s later | {disk_at_start:.1f} / {disk_closed:.1f} / {disk_after:.1f} MB |")
+    print(
+        f"| resident memory: start / peak / peak above start | {base:.0f} / {sampler.peak:.0f} / "
+        f"{sampler.peak - base:.0f} MB (budget {budget / 2**20:.0f} MB) |"
+        if budget
+        else "| budget | none |"
+    )
+    print(
+        f"| disk (Gradio cache + results): start / pages closed / {hosting.CACHE_AGE + hosting.CACHE_SWEEP + 10:.0f}"
+        f" s later | {disk_at_start:.1f} / {disk_closed:.1f} / {disk_after:.1f} MB |"
+    )
     print(f"| files not there at the start, left then | {dict(left) or 'none'} |")
 
 

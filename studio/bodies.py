@@ -42,7 +42,7 @@ class BoundedBodies:
                 if upload and boundary:  # each part starts with --boundary; the last one ends with it
                     window = tail + body
                     parts += window.count(b"--" + boundary)
-                    tail = window[-(len(boundary) + 1):]
+                    tail = window[-(len(boundary) + 1) :]
                 if seen > limit:
                     over = f"this request's body is over this server's limit of {limit // 2**20} MB"
                 elif parts > MAX_UPLOAD_FILES + 1:
@@ -68,6 +68,11 @@ class BoundedBodies:
 
 async def refuse(send, message: str) -> None:
     body = json.dumps({"detail": message}).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import inspect
 import io
 
 import gradio as gr
@@ -12,7 +11,8 @@ from PIL import Image
 
 from stylize.core import images
 
-from . import hosting, uploads
+from . import uploads
+from .calls import page_errors
 from .controls import Control
 
 MAX_MASK_LAYERS = 8  # the mask editor's layers a request may carry; each is checked like an upload
@@ -36,11 +36,9 @@ def incoming(payload, what: str) -> str | bytes | None:
 
 
 def checked(make, *arguments):
-    """make(*arguments) with its ValueError as the one line the page shows."""
-    try:
+    """make(*arguments) with its errors as the one line the page shows."""
+    with page_errors("this upload"):
         return make(*arguments)
-    except ValueError as error:
-        raise gr.Error(hosting.public(error)) from None
 
 
 class Upload(gr.Image):
@@ -66,7 +64,7 @@ class MaskEditor(gr.ImageEditor):
 
     Gradio's own preprocess decodes the background, the composite and every layer at full size, and for the
     Stylize button that happens at join time, before the run holds a slot; the handler decodes the layers, one
-    at a time, inside its slot (mask_layers). Only the layers make the mask: the background and composite
+    at a time, inside its slot (masks.decoded_mask). Only the layers make the mask: the background and composite
     are not read at all.
     """
 
@@ -89,8 +87,10 @@ class MaskEditor(gr.ImageEditor):
                     pixels += opened.size[0] * opened.size[1]
             sources.append(source)
         if pixels > images.MAX_PIXELS:  # each is decoded in the run's slot, but not 8 of 50 MP
-            raise gr.Error(f"the mask's layers are {pixels / 1e6:.0f} megapixels together but may be at most "
-                           f"{images.MAX_PIXELS / 1e6:.0f}: paint on a smaller photo")
+            raise gr.Error(
+                f"the mask's layers are {pixels / 1e6:.0f} megapixels together but may be at most "
+                f"{images.MAX_PIXELS / 1e6:.0f}: paint on a smaller photo"
+            )
         return {"background": None, "composite": None, "layers": sources}
 
 
@@ -136,17 +136,3 @@ def control_component(control: Control, value) -> gr.components.Component:
     if control.widget == "textbox":
         return gr.Textbox(max_lines=1, max_length=int(control.bounds[1]), **shown)
     raise ValueError(f"control {control.name} has widget {control.widget!r}, which the page can't show")
-
-
-def with_request(handler, names: tuple[str, ...]):
-    """handler(*values, request) presented to Gradio as one named parameter per input, then a gr.Request.
-
-    Gradio hands a gr.Request only to a parameter its signature names, and *values has no names: the signature
-    is written out here from names (the API's parameter names), so the control table stays the only list.
-    """
-    parameters = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in names]
-    parameters.append(inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
-                                        annotation=gr.Request))
-    handler.__signature__ = inspect.Signature(parameters)
-    handler.__annotations__ = {"request": gr.Request}
-    return handler

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from stylize.core.precision import resolve_precision
+from stylize.core.settings import (
+    DEFAULT_PRESET,
+    INITS,
+    LAYER_EMPHASIS_RANGE,
+    OPTIMIZERS,
+    PRECISIONS,
+    PRESETS,
+    SECONDS_RANGE,
+    SEED_RANGE,
+    STEPS_RANGE,
+    STRENGTH_RANGE,
+    STYLE_SCALE_RANGE,
+    Settings,
+    preset,
+)
 from stylize.gatys.networks import FeatureNetwork
-from stylize.core.settings import (DEFAULT_PRESET, INITS, LAYER_EMPHASIS_RANGE, OPTIMIZERS, PRECISIONS, PRESETS, SECONDS_RANGE,
-                              SEED_RANGE, STEPS_RANGE, STRENGTH_RANGE, STYLE_SCALE_RANGE, Settings, preset)
 from stylize.gatys.weights import LossWeights, loss_weights
 
 from .status import format_seconds
@@ -19,10 +33,13 @@ SIZE_SLIDER = (128, 2048)
 MAX_SCALE_STEPS_TEXT = 200  # the steps-per-scale box's limit: no run has more scales than fit (16 to 4096 px: 17)
 TIME_SLIDER = (SECONDS_RANGE[0], 600.0)  # a server's own limit may be lower (hosting.MAX_SECONDS)
 # The presets are times on whatever machine runs them: true here by construction (stylize/pace.py plans to fit).
-PRESET_INFO = ("time from the click to the last picture, on this server: "
-               + ", ".join(f"{name} {format_seconds(fields['seconds'])}" for name, fields in PRESETS.items()
-                           if fields.get("seconds"))
-               + f"; seed = the original program ({PRESETS['seed']['steps']} steps, however long they take)")
+PRESET_INFO = (
+    "time from the click to the last picture, on this server: "
+    + ", ".join(
+        f"{name} {format_seconds(fields['seconds'])}" for name, fields in PRESETS.items() if fields.get("seconds")
+    )
+    + f"; seed = the original program ({PRESETS['seed']['steps']} steps, however long they take)"
+)
 
 
 @dataclass(frozen=True)
@@ -43,9 +60,17 @@ class Control:
 
 def weight_control(term: str, label: str, bounds: tuple[float, float], floor: float, info: str = "") -> Control:
     """A loss term's weight as a log10 slider (weights span ten decades); floor keeps a weight of 0 on it."""
-    return Control(f"{term}_log", "slider", label, lambda value: {f"{term}_weight": 10.0 ** value},
-                   lambda settings, weights: math.log10(max(getattr(weights, term), floor)), bounds, 0.1, info=info,
-                   elem_id=f"{term}-weight")
+    return Control(
+        f"{term}_log",
+        "slider",
+        label,
+        lambda value: {f"{term}_weight": 10.0**value},
+        lambda settings, weights: math.log10(max(getattr(weights, term), floor)),
+        bounds,
+        0.1,
+        info=info,
+        elem_id=f"{term}-weight",
+    )
 
 
 def blend_of(settings: Settings) -> float:
@@ -57,73 +82,208 @@ def blend_of(settings: Settings) -> float:
 CONTROLS: tuple[Control, ...] = (
     # The base the other controls override (settings_from_controls). A recipe doesn't store its preset: seed's
     # is the only one that shrinks without antialiasing, and every field the others set has a control of its own.
-    Control("preset_name", "dropdown", "Preset", lambda value: {},
-            lambda settings, weights: "seed" if not settings.antialias else DEFAULT_PRESET,
-            choices=tuple(PRESETS), info=PRESET_INFO),
-    Control("strength", "slider", "Style strength", lambda value: {"strength": float(value)},
-            lambda settings, weights: settings.strength, STRENGTH_RANGE, 0.5,
-            info="0 the photo · 10 the painting; can be moved during a run", elem_id="strength"),
+    Control(
+        "preset_name",
+        "dropdown",
+        "Preset",
+        lambda value: {},
+        lambda settings, weights: "seed" if not settings.antialias else DEFAULT_PRESET,
+        choices=tuple(PRESETS),
+        info=PRESET_INFO,
+    ),
+    Control(
+        "strength",
+        "slider",
+        "Style strength",
+        lambda value: {"strength": float(value)},
+        lambda settings, weights: settings.strength,
+        STRENGTH_RANGE,
+        0.5,
+        info="0 the photo · 10 the painting; can be moved during a run",
+        elem_id="strength",
+    ),
     # On (the default), the server sets the style weight from Strength (weights.loss_weights); the style weight
     # slider then shows it as it was when the page or a restored result last set it, and counts only when off.
-    Control("style_from_strength", "checkbox", "Style weight from Strength", lambda value: {},
-            lambda settings, weights: settings.style_weight is None,
-            info="untick, or move the style weight, to set it by hand", elem_id="style-from-strength"),
+    Control(
+        "style_from_strength",
+        "checkbox",
+        "Style weight from Strength",
+        lambda value: {},
+        lambda settings, weights: settings.style_weight is None,
+        info="untick, or move the style weight, to set it by hand",
+        elem_id="style-from-strength",
+    ),
     weight_control("style", "Style weight (log10)", (-5, 5), 1e-5, info="counts when not from Strength"),
     weight_control("content", "Content weight (log10)", (-3, 8), 1e-3),
     weight_control("tv", "Smoothness (TV weight, log10)", (-3, 4), 1e-3),
-    Control("steps", "slider", "Steps at full size", lambda value: {"steps": int(value)},
-            lambda settings, weights: settings.steps, STEPS_RANGE, 1, info="with exact steps"),
-    Control("size", "slider", "Output size (longer side, px)", lambda value: {"size": int(value)},
-            lambda settings, weights: settings.size, SIZE_SLIDER, 16),
-    Control("optimizer", "radio", "Optimizer", lambda value: {"optimizer": value},
-            lambda settings, weights: settings.optimizer, choices=OPTIMIZERS),
-    Control("precision", "radio", "Precision", lambda value: {"precision": value},
-            lambda settings, weights: settings.precision, choices=PRECISIONS,
-            info=f"auto: {resolve_precision('auto')} on this server"),
-    Control("start_size", "slider", "Coarse-to-fine start size (0: off)",
-            lambda value: {"start_size": int(value) or None},
-            lambda settings, weights: settings.start_size or 0, (0, 1024), 16),
-    Control("coarse_steps", "slider", "Steps per coarse scale (the most, with a time budget)",
-            lambda value: {"coarse_steps": int(value)},
-            lambda settings, weights: settings.coarse_steps, (0, 200), 1),
-    Control("init", "radio", "Start from", lambda value: {"init": value},
-            lambda settings, weights: settings.init, choices=INITS),
-    Control("seed", "number", "Seed (for noise)", lambda value: {"seed": int(value)},
-            lambda settings, weights: settings.seed, SEED_RANGE),
-    Control("style_scale", "slider", "Style scale (bigger strokes →)", lambda value: {"style_scale": float(value)},
-            lambda settings, weights: settings.style_scale, STYLE_SCALE_RANGE, 0.05),
-    Control("colors", "radio", "Colours", lambda value: {"colors": value},
-            lambda settings, weights: settings.colors,
-            choices=(("Style's colours", "style"), ("Keep the photo's colours", "luminance"),
-                     ("Recolour the style to the photo", "histogram"))),
-    Control("layer_emphasis", "slider", "Stroke size (← fine texture · large shapes →)",
-            lambda value: {"layer_emphasis": float(value)},
-            lambda settings, weights: settings.layer_emphasis, LAYER_EMPHASIS_RANGE, 0.1),
-    Control("blend", "slider", "Blend (0: first style, 1: second)",
-            lambda value: {"style_blend": (1.0 - value, value)}, lambda settings, weights: blend_of(settings),
-            (0, 1), 0.05),
-    Control("normalize", "checkbox", "Normalised loss terms", lambda value: {"normalize": bool(value)},
-            lambda settings, weights: settings.normalize,
-            info="off: the raw formula of the seed and of older results"),
+    Control(
+        "steps",
+        "slider",
+        "Steps at full size",
+        lambda value: {"steps": int(value)},
+        lambda settings, weights: settings.steps,
+        STEPS_RANGE,
+        1,
+        info="with exact steps",
+    ),
+    Control(
+        "size",
+        "slider",
+        "Output size (longer side, px)",
+        lambda value: {"size": int(value)},
+        lambda settings, weights: settings.size,
+        SIZE_SLIDER,
+        16,
+    ),
+    Control(
+        "optimizer",
+        "radio",
+        "Optimizer",
+        lambda value: {"optimizer": value},
+        lambda settings, weights: settings.optimizer,
+        choices=OPTIMIZERS,
+    ),
+    Control(
+        "precision",
+        "radio",
+        "Precision",
+        lambda value: {"precision": value},
+        lambda settings, weights: settings.precision,
+        choices=PRECISIONS,
+        info=f"auto: {resolve_precision('auto')} on this server",
+    ),
+    Control(
+        "start_size",
+        "slider",
+        "Coarse-to-fine start size (0: off)",
+        lambda value: {"start_size": int(value) or None},
+        lambda settings, weights: settings.start_size or 0,
+        (0, 1024),
+        16,
+    ),
+    Control(
+        "coarse_steps",
+        "slider",
+        "Steps per coarse scale (the most, with a time budget)",
+        lambda value: {"coarse_steps": int(value)},
+        lambda settings, weights: settings.coarse_steps,
+        (0, 200),
+        1,
+    ),
+    Control(
+        "init",
+        "radio",
+        "Start from",
+        lambda value: {"init": value},
+        lambda settings, weights: settings.init,
+        choices=INITS,
+    ),
+    Control(
+        "seed",
+        "number",
+        "Seed (for noise)",
+        lambda value: {"seed": int(value)},
+        lambda settings, weights: settings.seed,
+        SEED_RANGE,
+    ),
+    Control(
+        "style_scale",
+        "slider",
+        "Style scale (bigger strokes →)",
+        lambda value: {"style_scale": float(value)},
+        lambda settings, weights: settings.style_scale,
+        STYLE_SCALE_RANGE,
+        0.05,
+    ),
+    Control(
+        "colors",
+        "radio",
+        "Colours",
+        lambda value: {"colors": value},
+        lambda settings, weights: settings.colors,
+        choices=(
+            ("Style's colours", "style"),
+            ("Keep the photo's colours", "luminance"),
+            ("Recolour the style to the photo", "histogram"),
+        ),
+    ),
+    Control(
+        "layer_emphasis",
+        "slider",
+        "Stroke size (← fine texture · large shapes →)",
+        lambda value: {"layer_emphasis": float(value)},
+        lambda settings, weights: settings.layer_emphasis,
+        LAYER_EMPHASIS_RANGE,
+        0.1,
+    ),
+    Control(
+        "blend",
+        "slider",
+        "Blend (0: first style, 1: second)",
+        lambda value: {"style_blend": (1.0 - value, value)},
+        lambda settings, weights: blend_of(settings),
+        (0, 1),
+        0.05,
+    ),
+    Control(
+        "normalize",
+        "checkbox",
+        "Normalised loss terms",
+        lambda value: {"normalize": bool(value)},
+        lambda settings, weights: settings.normalize,
+        info="off: the raw formula of the seed and of older results",
+    ),
     # Added last, so API clients that pass the controls above by position keep working.
-    Control("seconds", "slider", "Time (seconds)", lambda value: {"seconds": float(value)},
-            lambda settings, weights: settings.seconds or PRESETS[DEFAULT_PRESET]["seconds"], TIME_SLIDER, 5,
-            info="from the click to the last picture: the run plans its steps to fit", elem_id="seconds"),
-    Control("exact_steps", "checkbox", "Exact steps instead of time", lambda value: {},
-            lambda settings, weights: settings.seconds is None,
-            info="runs the steps below (or a restored result's), however long", elem_id="exact-steps"),
-    Control("scale_steps", "textbox", "Steps per scale, smallest first (exact steps)",
-            lambda value: {"scale_steps": parse_scale_steps(value)},
-            lambda settings, weights: ", ".join(map(str, settings.scale_steps)),
-            info="a restored result's, which replay it exactly; empty: from the sliders", elem_id="scale-steps",
-            bounds=(0, MAX_SCALE_STEPS_TEXT)),
+    Control(
+        "seconds",
+        "slider",
+        "Time (seconds)",
+        lambda value: {"seconds": float(value)},
+        lambda settings, weights: settings.seconds or PRESETS[DEFAULT_PRESET]["seconds"],
+        TIME_SLIDER,
+        5,
+        info="from the click to the last picture: the run plans its steps to fit",
+        elem_id="seconds",
+    ),
+    Control(
+        "exact_steps",
+        "checkbox",
+        "Exact steps instead of time",
+        lambda value: {},
+        lambda settings, weights: settings.seconds is None,
+        info="runs the steps below (or a restored result's), however long",
+        elem_id="exact-steps",
+    ),
+    Control(
+        "scale_steps",
+        "textbox",
+        "Steps per scale, smallest first (exact steps)",
+        lambda value: {"scale_steps": parse_scale_steps(value)},
+        lambda settings, weights: ", ".join(map(str, settings.scale_steps)),
+        info="a restored result's, which replay it exactly; empty: from the sliders",
+        elem_id="scale-steps",
+        bounds=(0, MAX_SCALE_STEPS_TEXT),
+    ),
 )
 CONTROL_NAMES = tuple(control.name for control in CONTROLS)  # the order the run handler and the API take them in
 BY_NAME = {control.name: control for control in CONTROLS}
 # What choosing a preset moves: the fields presets set, and the weights (seed's are raw, the others normalised;
 # the style weight goes back to Strength's).
-PRESET_CONTROLS = ("seconds", "exact_steps", "scale_steps", "steps", "optimizer", "precision", "start_size",
-                   "coarse_steps", "init", "style_from_strength", "content_log", "tv_log", "normalize")
+PRESET_CONTROLS = (
+    "seconds",
+    "exact_steps",
+    "scale_steps",
+    "steps",
+    "optimizer",
+    "precision",
+    "start_size",
+    "coarse_steps",
+    "init",
+    "style_from_strength",
+    "content_log",
+    "tv_log",
+    "normalize",
+)
 
 
 def settings_from_controls(values: Mapping[str, Any], two_styles: bool) -> Settings:
@@ -146,14 +306,17 @@ def parse_scale_steps(text: str | None) -> tuple[int, ...]:
     """'8, 4, 17' -> (8, 4, 17); empty -> (); ValueError saying what to write for anything else."""
     text = str(text or "")
     if len(text) > MAX_SCALE_STEPS_TEXT:
-        raise ValueError(f"steps per scale are {len(text)} characters but must be at most {MAX_SCALE_STEPS_TEXT}: "
-                         "one whole number per scale, like 8, 4, 17")
+        raise ValueError(
+            f"steps per scale are {len(text)} characters but must be at most {MAX_SCALE_STEPS_TEXT}: "
+            "one whole number per scale, like 8, 4, 17"
+        )
     parts = [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
     try:
         return tuple(int(part) for part in parts)
     except ValueError:
-        raise ValueError(f"steps per scale are {text[:40]!r} but must be whole numbers separated by commas, "
-                         "like 8, 4, 17 (or empty)") from None
+        raise ValueError(
+            f"steps per scale are {text[:40]!r} but must be whole numbers separated by commas, like 8, 4, 17 (or empty)"
+        ) from None
 
 
 def controls_from_settings(settings: Settings, network: FeatureNetwork) -> dict[str, Any]:

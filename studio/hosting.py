@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 import os
 import re
 import secrets
@@ -20,12 +19,11 @@ import numpy as np
 from gradio.utils import get_upload_folder
 from PIL import Image
 
-from stylize.core import images
-from stylize.core import costs
+from stylize.core import costs, images
 from stylize.core.precision import resolve_precision
-from stylize.gatys.networks import FeatureNetwork
 from stylize.core.recipe import recipe_text
 from stylize.core.settings import Settings
+from stylize.gatys.networks import FeatureNetwork
 
 QUEUE_SIZE = 16  # jobs waiting beyond the running ones, all tabs together; more are turned away with a message
 MAX_RUNS = 6  # optimizer runs queued or running, all visitors together: the rest of the queue stays for the fast tabs
@@ -59,8 +57,12 @@ def launch_options() -> dict:
     from starlette.middleware import Middleware
 
     from .bodies import BoundedBodies
-    return dict(max_file_size=MAX_UPLOAD, state_session_capacity=STATE_SESSIONS,
-                app_kwargs={"middleware": [Middleware(BoundedBodies)]})
+
+    return dict(
+        max_file_size=MAX_UPLOAD,
+        state_session_capacity=STATE_SESSIONS,
+        app_kwargs={"middleware": [Middleware(BoundedBodies)]},
+    )
 
 
 def client_address(request) -> str:
@@ -88,8 +90,9 @@ def events_by_client(request, concurrency_id: str) -> Counter:
         return Counter()
     waiting = getattr(queue.event_queue_per_concurrency_id.get(concurrency_id), "queue", [])
     running = [event for job in queue.active_jobs if job for event in job]
-    return Counter(client_address(event.request) for event in [*waiting, *running]
-                   if event.concurrency_id == concurrency_id)
+    return Counter(
+        client_address(event.request) for event in [*waiting, *running] if event.concurrency_id == concurrency_id
+    )
 
 
 def check_budget(settings: Settings, shape: tuple[int, int], style_shapes: list[tuple[int, int]] = ()) -> None:
@@ -97,13 +100,17 @@ def check_budget(settings: Settings, shape: tuple[int, int], style_shapes: list[
     work than MAX_WORK. A time budget bounds its own work: the plan ends the run within it."""
     if settings.seconds is not None:
         if settings.seconds > MAX_SECONDS:
-            raise ValueError(f"this run asks for {settings.seconds:g} s but this server allows {MAX_SECONDS:g} s per "
-                             "run: choose less time")
+            raise ValueError(
+                f"this run asks for {settings.seconds:g} s but this server allows {MAX_SECONDS:g} s per "
+                "run: choose less time"
+            )
         return
     work = costs.run_work(settings, shape, style_shapes)
     if work > MAX_WORK:
-        raise ValueError(f"this run is {work:.0f} megapixel-steps but this server allows {MAX_WORK:.0f} per run: "
-                         "choose fewer steps, a smaller output size or a smaller style scale")
+        raise ValueError(
+            f"this run is {work:.0f} megapixel-steps but this server allows {MAX_WORK:.0f} per run: "
+            "choose fewer steps, a smaller output size or a smaller style scale"
+        )
 
 
 def limits_text() -> str:
@@ -111,9 +118,11 @@ def limits_text() -> str:
         return max(1, round(MAX_WORK / (megapixels * costs.LBFGS_EVALUATIONS + costs.STEP_FIXED_MEGAPIXELS) / 50) * 50)
 
     seconds = f"{MAX_SECONDS / 60:g} min" if MAX_SECONDS >= 60 else f"{MAX_SECONDS:g} s"
-    return (f"**Limits on this server:** at most {seconds} per run; with exact steps, {MAX_WORK:g} megapixel-steps "
-            f"(about {steps_at(0.197)} steps at 512 px or {steps_at(0.79)} at 1024 px); one run per visitor at a "
-            f"time. Precision *auto* means {resolve_precision('auto')} here.")
+    return (
+        f"**Limits on this server:** at most {seconds} per run; with exact steps, {MAX_WORK:g} megapixel-steps "
+        f"(about {steps_at(0.197)} steps at 512 px or {steps_at(0.79)} at 1024 px); one run per visitor at a "
+        f"time. Precision *auto* means {resolve_precision('auto')} here."
+    )
 
 
 SERVER_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w.~$@+-]+){2,}[\\/]?")  # two or more segments: /tmp/x, C:\\a\\b
@@ -126,12 +135,6 @@ def public(error: BaseException | str) -> str:
     if shown != text:
         print(f"stylize: {text}", file=sys.stderr)
     return shown
-
-
-def public_note(network: FeatureNetwork) -> str:
-    """Where the network's weights came from, without the server's paths: visitors can't act on them (the server
-    log has the full note)."""
-    return network.source  # never a path: networks.py keeps paths in note alone
 
 
 def session_folder(key: str) -> Path:
@@ -190,10 +193,12 @@ def keep_pruning() -> None:
     it, an API client's last results would wait for someone's next result to be pruned."""
     global _pruning
     if _pruning is None:
+
         def loop():
             while True:
                 time.sleep(CACHE_SWEEP)
                 prune_results()
+
         _pruning = threading.Thread(target=loop, daemon=True, name="prune-results")
         _pruning.start()
 

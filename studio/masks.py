@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from stylize.core.images import resize, scaled_shape
+from stylize.core.images import open_image, resize, scaled_shape
 
 FEATHER_RANGE = (0.0, 0.25)  # blur radius as a fraction of the longer side; a quarter already blurs a stroke away
 # Blurring at full size costs seconds at 4096 px, but a blurred mask is smooth, so we blur on a coarser grid where
@@ -35,14 +35,32 @@ def mask_from_editor(editor_value: dict | None, shape: tuple[int, int], feather:
     if not painted:
         return None
     sigma = feather * max(height, width)
-    work = (height, width) if sigma <= BLUR_PIXELS else scaled_shape(
-        height, width, math.ceil(max(height, width) * BLUR_PIXELS / sigma))
+    work = (
+        (height, width)
+        if sigma <= BLUR_PIXELS
+        else scaled_shape(height, width, math.ceil(max(height, width) * BLUR_PIXELS / sigma))
+    )
     mask = np.max([resize(layer[..., None].astype(np.float32), work)[..., 0] for layer in painted], axis=0)
     if sigma > 0:
         mask = ndimage.gaussian_filter(mask, sigma * work[0] / height, mode="nearest")
     if work != (height, width):
         mask = resize(mask[..., None], (height, width))[..., 0]
     return np.clip(mask, 0.0, 1.0).astype(np.float32)
+
+
+def decoded_mask(value: dict | None, shape: tuple[int, int]) -> np.ndarray | None:
+    """The mask editor's layers (undecoded, from components.MaskEditor) decoded inside the run's slot, one at a time
+    and each straight to the photo's size, then made into the mask."""
+    layers = []
+    for index, source in enumerate((value or {}).get("layers") or []):
+        if source is None:
+            continue
+        with open_image(source, f"mask layer {index}") as opened:
+            if "A" not in opened.getbands() and "transparency" not in opened.info:
+                # Without alpha, black paint and untouched canvas look the same: guessing would lose strokes.
+                raise ValueError(f"mask layer {index} has no transparency but must be RGBA: paint it again")
+            layers.append(np.asarray(opened.convert("RGBA").resize((shape[1], shape[0]))))
+    return mask_from_editor({"layers": layers}, shape)
 
 
 def _alpha(layer, index: int) -> np.ndarray:
@@ -56,12 +74,17 @@ def _alpha(layer, index: int) -> np.ndarray:
     if layer.ndim == 3 and layer.shape[-1] in (2, 4):
         return layer[..., -1]
     # Without alpha, black paint and untouched canvas look the same, so guessing would silently lose strokes.
-    raise ValueError(f"layer {index} has shape {layer.shape} but must be RGBA (HxWx4): create the gr.ImageEditor "
-                     "with image_mode='RGBA' (the default) so painted pixels can be told from blank ones")
+    raise ValueError(
+        f"layer {index} has shape {layer.shape} but must be RGBA (HxWx4): create the gr.ImageEditor "
+        "with image_mode='RGBA' (the default) so painted pixels can be told from blank ones"
+    )
 
 
 def _check_shape(shape) -> tuple[int, int]:
-    if not (isinstance(shape, (tuple, list)) and len(shape) == 2
-            and all(isinstance(side, (int, np.integer)) and side >= 1 for side in shape)):
+    if not (
+        isinstance(shape, (tuple, list))
+        and len(shape) == 2
+        and all(isinstance(side, (int, np.integer)) and side >= 1 for side in shape)
+    ):
         raise ValueError(f"shape is {shape!r} but must be (height, width) in whole pixels, each at least 1")
     return int(shape[0]), int(shape[1])

@@ -15,6 +15,7 @@ from stylize.gatys.weights import LossWeights
 
 from . import hosting
 from .controls import weights_from_sliders
+from .wiring import with_request
 
 GRACE = 5.0  # seconds a claim may take to show up in Gradio's queue (the validator answers before it is queued)
 STEER_SECONDS = 3.0  # at most one re-weighting this often: each restarts L-BFGS, a new weight retraces the step
@@ -63,7 +64,7 @@ class Runs:
             self._claims.append(Claim(client, session))
             return None
 
-    def start(self, client: str, session: str | None, weights: LossWeights) -> Claim | None:
+    def start(self, client: str, session: str | None) -> Claim | None:
         """The event's turn came: its claim (the client's oldest waiting one), or None if Stop cancelled it."""
         with self._lock:
             claim = next((c for c in self._claims if c.client == client and not c.started), None)
@@ -74,7 +75,6 @@ class Runs:
                 self._claims.remove(claim)
                 return None
             claim.started, claim.session = True, session
-            claim.wanted = claim.applied = weights
             return claim
 
     def finish(self, claim: Claim) -> None:
@@ -100,8 +100,9 @@ class Runs:
 
     def waiting(self, client: str | None = None) -> int:
         """Live claims not yet started (all clients', or one's)."""
-        return sum(1 for claim in self._claims if not claim.started and not claim.cancelled
-                   and client in (None, claim.client))
+        return sum(
+            1 for claim in self._claims if not claim.started and not claim.cancelled and client in (None, claim.client)
+        )
 
     def _drop_gone(self, queued: Counter | None) -> None:
         """Drop a client's oldest unstarted claims beyond its events in Gradio's queue (cancelled, page closed)."""
@@ -111,7 +112,7 @@ class Runs:
             mine = [claim for claim in self._claims if claim.client == client]
             unstarted = [claim for claim in mine if not claim.started]
             extra = len(unstarted) - max(0, queued[client] - (len(mine) - len(unstarted)))
-            for claim in unstarted[:max(0, extra)]:
+            for claim in unstarted[: max(0, extra)]:
                 if time.monotonic() - claim.made > GRACE:
                     self._claims.remove(claim)
 
@@ -149,6 +150,7 @@ def validator(check):
 
     It takes handler's own parameters (Gradio calls a validator with the same inputs), whatever inputs are added.
     """
+
     def wrap(handler):
         def claim(*values, **named):
             values = [*values, *named.values()]
@@ -157,20 +159,23 @@ def validator(check):
             inputs = len(values) - (request is not None)
             return [gr.validate(refusal is None, refusal or "")] + [gr.validate(True, "")] * (inputs - 1)
 
-        # handler's parameters plus a gr.Request: Gradio hands one only to a parameter its signature names.
-        parameters = [p for p in inspect.signature(handler).parameters.values() if p.annotation is not gr.Request
-                      and p.name != "request"]
-        claim.__signature__ = inspect.Signature([*parameters, inspect.Parameter(
-            "request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request)])
-        claim.__annotations__ = {"request": gr.Request}
-        return claim
+        return with_request(
+            claim,
+            [
+                parameter
+                for parameter in inspect.signature(handler).parameters.values()
+                if parameter.annotation is not gr.Request and parameter.name != "request"
+            ],
+        )
+
     return wrap
 
 
 def make_claim(run):
     """The check before a Stylize request joins the queue: a claim for its client (see Runs)."""
-    return validator(lambda request: runs.claim(hosting.client_address(request),
-                                                getattr(request, "session_hash", None), request))(run)
+    return validator(
+        lambda request: runs.claim(hosting.client_address(request), getattr(request, "session_hash", None), request)
+    )(run)
 
 
 def make_stream_claim(handler):

@@ -16,12 +16,16 @@ def status_html(record: Progress, state: str = "") -> str:
         pieces.append(f"{record.elapsed / record.step:.2f} s/step")
     if record.eta is not None and not state:
         pieces.append(f"about {format_seconds(record.eta)} left")
-    pieces.append(f"{format_seconds(record.elapsed)} elapsed"
-                  + (f" of {format_seconds(record.budget)}" if record.budget is not None else ""))
+    pieces.append(
+        f"{format_seconds(record.elapsed)} elapsed"
+        + (f" of {format_seconds(record.budget)}" if record.budget is not None else "")
+    )
     percent = round(100 * (record.fraction if record.step else 0))
     note = f"<small>{record.steering_note}</small>" if record.steering_note else ""
-    return (f'<div class="run-status"><progress max="100" value="{percent}"></progress>'
-            f'<span>{state + " " if state else ""}{" · ".join(pieces)}</span>{note}</div>')
+    return (
+        f'<div class="run-status"><progress max="100" value="{percent}"></progress>'
+        f"<span>{state + ' ' if state else ''}{' · '.join(pieces)}</span>{note}</div>"
+    )
 
 
 def message_html(text: str) -> str:

@@ -17,12 +17,17 @@ SCRIPT = "<img src=x onerror=alert(document.domain)>"
 
 def png_header_only(width: int, height: int) -> bytes:
     """A valid PNG signature and IHDR claiming width x height, with one tiny IDAT: no pixels are allocated."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 def encode(image: Image.Image, format: str, **options) -> bytes:
@@ -73,13 +78,22 @@ def make_all(folder: Path, make_picture) -> dict[str, Path]:
         "sixteen-bit.png": encode(Image.fromarray(small[..., 0].astype(np.uint16) * 257), "PNG"),
         "float-nan.tif": encode(Image.fromarray(nan_tiff, mode="F"), "TIFF"),
         "drawing.svg": b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><script>alert(1)</script>'
-                       b'<rect width="64" height="64"/></svg>',
+        b'<rect width="64" height="64"/></svg>',
         "drawing.eps": b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 64 64\nnewpath 0 0 moveto 64 64 lineto stroke\n"
-                       b"showpage\n%%EOF\n",
+        b"showpage\n%%EOF\n",
         "text-named.png": b"this is a text file, not a picture\n" * 4,
-        "hostile-recipe.png": recipe_png(small, {"size": 4096, "start_size": 2000, "steps": 5.0, "coarse_steps": 3.0,
-                                                 "style_weight": 1e9, "weights_path": "/etc/passwd"},
-                                         {"network": SCRIPT, "content": SCRIPT}),
+        "hostile-recipe.png": recipe_png(
+            small,
+            {
+                "size": 4096,
+                "start_size": 2000,
+                "steps": 5.0,
+                "coarse_steps": 3.0,
+                "style_weight": 1e9,
+                "weights_path": "/etc/passwd",
+            },
+            {"network": SCRIPT, "content": SCRIPT},
+        ),
         "nested-recipe.png": recipe_png(small, {}, raw="[" * 100_000 + "]" * 100_000),
         "blend-recipe.png": recipe_png(small, {"style_blend": 5}),
     }

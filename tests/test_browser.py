@@ -10,10 +10,19 @@ from PIL import Image
 import app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium (apt-get install "
-                                "chromium); .ci/run installs it")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+pytestmark = pytest.mark.skipif(
+    not shutil.which("chromium"), reason="needs Debian's chromium (apt-get install chromium); .ci/run installs it"
+)
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -56,13 +65,15 @@ def test_upload_stylize_watch_and_stop(url, uploads, tmp_path):
         page.screenshot(path=str(tmp_path / "mid-run.png"))
 
         page.get_by_role("button", name="Stop").click()
-        page.wait_for_function("() => document.querySelector('.run-status')?.innerText.includes('Stopped at step')",
-                               timeout=30_000)
+        page.wait_for_function(
+            "() => document.querySelector('.run-status')?.innerText.includes('Stopped at step')", timeout=30_000
+        )
         page.get_by_role("button", name="Download PNG (lossless, with settings)").wait_for(state="visible")
         # The stopped picture joins the history strip; clicking it brings its settings back.
         page.locator("#history button.thumbnail-item").first.click()
-        page.wait_for_function("() => document.querySelector('.run-status')?.innerText.includes('Restored')",
-                               timeout=10_000)
+        page.wait_for_function(
+            "() => document.querySelector('.run-status')?.innerText.includes('Restored')", timeout=10_000
+        )
         # The page left the style weight to Strength, and the result's recipe kept it so.
         page.get_by_text("Advanced").click()
         assert page.locator("#style-from-strength input[type=checkbox]").is_checked()

@@ -38,14 +38,27 @@ def test_the_table_does_not_need_gradio():
     assert result.stdout.strip() == "False"
 
 
-@pytest.mark.parametrize("settings", [
-    *(preset(name) for name in PRESETS),
-    preset("balanced", strength=8.0, colors="histogram", layer_emphasis=-0.5, style_scale=1.5, seed=12,
-           start_size=None, coarse_steps=0, init="palette", style_blend=(0.25, 0.75)),
-    preset("quick", style_weight=3.0, content_weight=0.02, tv_weight=0.0, optimizer="adam", precision="float32"),
-    preset("balanced", seconds=25.0),
-    preset("balanced").as_run([8, 0, 17]),  # a timed run's result: the steps it took at each scale
-])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        *(preset(name) for name in PRESETS),
+        preset(
+            "balanced",
+            strength=8.0,
+            colors="histogram",
+            layer_emphasis=-0.5,
+            style_scale=1.5,
+            seed=12,
+            start_size=None,
+            coarse_steps=0,
+            init="palette",
+            style_blend=(0.25, 0.75),
+        ),
+        preset("quick", style_weight=3.0, content_weight=0.02, tv_weight=0.0, optimizer="adam", precision="float32"),
+        preset("balanced", seconds=25.0),
+        preset("balanced").as_run([8, 0, 17]),  # a timed run's result: the steps it took at each scale
+    ],
+)
 def test_settings_survive_a_trip_through_the_controls(random_vgg16, settings):
     values = controls_from_settings(settings, random_vgg16)
     assert tuple(values) == CONTROL_NAMES
@@ -88,8 +101,9 @@ def test_restored_values_are_moved_into_the_sliders_with_a_note(random_vgg16):
     moved, notes = clamped(values)
     assert (moved["size"], moved["start_size"], moved["style_log"]) == (2048, 1024, 5)
     assert notes == ["style log 9 → 5", "size 4096 → 2048", "start size 2000 → 1024"]
-    assert {name: value for name, value in moved.items() if name not in ("size", "start_size", "style_log")} == \
-        {name: value for name, value in values.items() if name not in ("size", "start_size", "style_log")}
+    assert {name: value for name, value in moved.items() if name not in ("size", "start_size", "style_log")} == {
+        name: value for name, value in values.items() if name not in ("size", "start_size", "style_log")
+    }
 
 
 def chosen_preset(name: str, strength: float, network) -> dict:
@@ -100,8 +114,13 @@ def chosen_preset(name: str, strength: float, network) -> dict:
 
 def test_choosing_a_preset_moves_its_controls_and_weights(random_vgg16):
     seed = chosen_preset("seed", 5.0, random_vgg16)
-    assert (seed["steps"], seed["optimizer"], seed["init"], seed["start_size"], seed["normalize"]) == \
-        (200, "adam", "content", 0, False)
+    assert (seed["steps"], seed["optimizer"], seed["init"], seed["start_size"], seed["normalize"]) == (
+        200,
+        "adam",
+        "content",
+        0,
+        False,
+    )
     assert seed["style_from_strength"] is True  # the style weight goes back to Strength's, resolved on the server
     seed_weights = loss_weights(settings_from_controls(seed, two_styles=False), random_vgg16)
     assert (seed_weights.style, seed["content_log"], seed["tv_log"]) == pytest.approx((0.1, 3.0, 0.0))
@@ -114,8 +133,10 @@ def test_choosing_a_preset_moves_its_controls_and_weights(random_vgg16):
 def test_the_style_weight_is_strengths_unless_set_by_hand(random_vgg16):
     values = controls_from_settings(preset("balanced"), random_vgg16)
     assert values["style_from_strength"] is True
-    weights = {strength: loss_weights(settings_from_controls(values | {"strength": strength}, two_styles=False),
-                                      random_vgg16) for strength in (0.0, 10.0)}
+    weights = {
+        strength: loss_weights(settings_from_controls(values | {"strength": strength}, two_styles=False), random_vgg16)
+        for strength in (0.0, 10.0)
+    }
     assert weights[10.0].style / weights[0.0].style == pytest.approx(1e4)
     assert (weights[10.0].content, weights[10.0].tv) == (weights[0.0].content, weights[0.0].tv)
     by_hand = values | {"strength": 10.0, "style_from_strength": False, "style_log": -1.0}
@@ -144,8 +165,10 @@ def test_time_and_exact_steps_exclude_each_other_and_seed_is_always_exact(random
     assert timed.seconds == 30.0 and timed.scale_steps == ()
     exact = settings_from_controls(values | {"exact_steps": True, "steps": 9}, two_styles=False)
     assert exact.seconds is None and exact.schedule()[-1] == (512, 9)
-    seed = settings_from_controls(controls_from_settings(preset("seed"), random_vgg16) | {"exact_steps": False},
-                                  two_styles=False)
-    assert seed == preset("seed").replace(style_weight=seed.style_weight, content_weight=seed.content_weight,
-                                          tv_weight=seed.tv_weight)
+    seed = settings_from_controls(
+        controls_from_settings(preset("seed"), random_vgg16) | {"exact_steps": False}, two_styles=False
+    )
+    assert seed == preset("seed").replace(
+        style_weight=seed.style_weight, content_weight=seed.content_weight, tv_weight=seed.tv_weight
+    )
     assert "quick 15 s, balanced 60 s, best 3 min" in BY_NAME["preset_name"].info

@@ -8,18 +8,19 @@ import sys
 from pathlib import Path
 
 import gradio as gr
-import hostile
 import pytest
 from gradio.data_classes import FileData
 from gradio_client import handle_file
 from PIL import Image
 
 import app
-from studio import components, fast_tabs, uploads
+from studio import components, trained, uploads
 from studio.controls import CONTROL_NAMES
 from stylize.cli import transfer as cli
 from stylize.core import images
 from stylize.gatys import networks
+
+import hostile
 
 ROOT = Path(__file__).parent.parent
 NAMES = list(hostile.EXPECTED)
@@ -44,8 +45,21 @@ def cli_network(random_vgg16):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_cli_works_or_says_one_line(name, files, tmp_path, cli_network, capsys):
-    status = cli.main([str(files[name]), str(files["painting.png"]), "-o", str(tmp_path / "out.png"), "--quiet",
-                       "--size", "64", "--steps", "1", "--preset", "seed"])
+    status = cli.main(
+        [
+            str(files[name]),
+            str(files["painting.png"]),
+            "-o",
+            str(tmp_path / "out.png"),
+            "--quiet",
+            "--size",
+            "64",
+            "--steps",
+            "1",
+            "--preset",
+            "seed",
+        ]
+    )
     error = capsys.readouterr().err.strip().splitlines()
     expected = hostile.EXPECTED[name]
     if expected is None:
@@ -58,8 +72,21 @@ def test_cli_works_or_says_one_line(name, files, tmp_path, cli_network, capsys):
 @pytest.mark.parametrize("name", ["header-40000x40000.png", "truncated.jpg", "drawing.eps"])
 def test_cli_process_prints_exactly_one_line(name, files, tmp_path):
     """A real process: TensorFlow's start-up lines (oneDNN, CUDA, absl) are silenced, only our line is left."""
-    done = subprocess.run([sys.executable, "-m", "stylize", str(files[name]), str(files["painting.png"]), "-o",
-                           str(tmp_path / "out.png")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stylize",
+            str(files[name]),
+            str(files["painting.png"]),
+            "-o",
+            str(tmp_path / "out.png"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert hostile.EXPECTED[name] in done.stderr
@@ -73,8 +100,16 @@ def test_a_hostile_recipe_on_the_command_line_reads_no_path(files, tmp_path, cli
     assert settings.weights_path is None  # "/etc/passwd" in the PNG was ignored
     assert (settings.steps, settings.coarse_steps) == (5, 3) and isinstance(settings.steps, int)
     for name, message in [("nested-recipe.png", "nested too deeply"), ("blend-recipe.png", "must be a list")]:
-        status = cli.main([str(files["exif-rotated.jpg"]), str(files["painting.png"]), "-o", str(tmp_path / "x.png"),
-                           "--recipe", str(files[name])])
+        status = cli.main(
+            [
+                str(files["exif-rotated.jpg"]),
+                str(files["painting.png"]),
+                "-o",
+                str(tmp_path / "x.png"),
+                "--recipe",
+                str(files[name]),
+            ]
+        )
         assert status == 2 and message in capsys.readouterr().err
 
 
@@ -94,8 +129,9 @@ def one_line_error(call) -> str:
 @pytest.mark.parametrize("name", NAMES)
 def test_api_stylize_works_or_says_one_line(name, files, client, run_controls):
     def call():
-        return client.predict(handle_file(str(files[name])), handle_file(str(files["painting.png"])),
-                              *run_controls(), api_name="/stylize")
+        return client.predict(
+            handle_file(str(files[name])), handle_file(str(files["painting.png"])), *run_controls(), api_name="/stylize"
+        )
 
     expected = hostile.EXPECTED[name]
     if expected is None:
@@ -120,15 +156,23 @@ def test_api_restore_works_or_says_one_line(name, files, client):
 
 
 def test_the_server_keeps_serving_after_all_that(files, client, run_controls):
-    result = client.predict(handle_file(str(files["exif-rotated.jpg"])), handle_file(str(files["painting.png"])),
-                            *run_controls(steps=2), api_name="/stylize")
+    result = client.predict(
+        handle_file(str(files["exif-rotated.jpg"])),
+        handle_file(str(files["painting.png"])),
+        *run_controls(steps=2),
+        api_name="/stylize",
+    )
     assert "Done:" in result[1] and Image.open(result[3]["value"]).size == (64, 128)  # the EXIF rotation applied
 
 
 def test_steering_refuses_non_finite_weights(client):
     import httpx  # gradio_client can't send NaN (strict JSON); a raw request can, as Python's json parses it
-    reply = httpx.post(client.src.rstrip("/") + "/gradio_api/run/steer", headers={"content-type": "application/json"},
-                       content='{"data": [NaN, 3.0, 0.0], "session_hash": "nan-steer"}')
+
+    reply = httpx.post(
+        client.src.rstrip("/") + "/gradio_api/run/steer",
+        headers={"content-type": "application/json"},
+        content='{"data": [NaN, 3.0, 0.0], "session_hash": "nan-steer"}',
+    )
     assert "but must be finite numbers" in reply.json()["error"], reply.text
     assert client.predict(1.0, 3.0, 0.0, api_name="/steer") in (None, ())  # finite values are taken
 
@@ -156,8 +200,9 @@ def test_webcam_frames_and_mask_layers_are_checked_before_decoding(files, monkey
     bomb = editor.data_model(background=None, layers=[FileData(path=str(files["header-144mp.png"]))], composite=None)
     with pytest.raises(gr.Error, match="mask layer 0 is larger than 50 megapixels"):
         editor.preprocess(bomb)
-    assert editor.preprocess(editor.data_model(background=None, layers=[layer], composite=None))["layers"] == \
-        [str(files["sixteen-bit.png"])]  # header read, pixels not
+    assert editor.preprocess(editor.data_model(background=None, layers=[layer], composite=None))["layers"] == [
+        str(files["sixteen-bit.png"])
+    ]  # header read, pixels not
 
 
 def test_a_data_url_is_refused_by_its_length_before_decoding(monkeypatch):
@@ -173,9 +218,13 @@ def test_a_data_url_is_refused_by_its_length_before_decoding(monkeypatch):
 def test_the_page_never_shows_the_servers_paths(random_vgg16):
     import dataclasses
     import json
-    fallback = dataclasses.replace(random_vgg16, note="ImageNet VGG19 weights are not cached: put the file at "
-                                   "/srv/secret/.keras/models/vgg19.h5. Using the offline VGG16 network instead.",
-                                   source=networks.FALLBACK_SOURCE)  # as networks.pretrained_network falls back
+
+    fallback = dataclasses.replace(
+        random_vgg16,
+        note="ImageNet VGG19 weights are not cached: put the file at "
+        "/srv/secret/.keras/models/vgg19.h5. Using the offline VGG16 network instead.",
+        source=networks.FALLBACK_SOURCE,
+    )  # as networks.pretrained_network falls back
     page = json.dumps(app.build_app(fallback).config, default=str)
     assert "/srv/secret" not in page and "offline VGG16 network is used" in page
-    assert str(fast_tabs.MODELS_DIR) not in page
+    assert str(trained.MODELS_DIR) not in page

@@ -8,7 +8,6 @@ import time
 import types
 from pathlib import Path
 
-import hostile
 import httpx
 import numpy as np
 import pytest
@@ -18,11 +17,14 @@ from PIL import Image
 
 from studio import bodies, components, hosting, sessions
 
+import hostile
+
 META = {"_type": "gradio.FileData"}
 
 
-def call(url: str, api: str, data: list, session_hash: str | None = None, headers: dict | None = None,
-         timeout: float = 60) -> tuple[str, object]:
+def call(
+    url: str, api: str, data: list, session_hash: str | None = None, headers: dict | None = None, timeout: float = 60
+) -> tuple[str, object]:
     """POST /call/api then read its event stream: ("complete", data) or ("error", message), as curl would."""
     body = {"data": data} | ({"session_hash": session_hash} if session_hash else {})
     posted = httpx.post(f"{url}gradio_api/call/{api}", json=body, headers=headers, timeout=timeout)
@@ -32,9 +34,9 @@ def call(url: str, api: str, data: list, session_hash: str | None = None, header
     with httpx.stream("GET", f"{url}gradio_api/call/{api}/{posted.json()['event_id']}", timeout=timeout) as events:
         for line in events.iter_lines():
             if line.startswith("event: "):
-                kind = line[len("event: "):]
+                kind = line[len("event: ") :]
             elif line.startswith("data: ") and kind in ("complete", "error"):
-                payload = json.loads(line[len("data: "):])
+                payload = json.loads(line[len("data: ") :])
                 break
     return kind, payload
 
@@ -97,11 +99,20 @@ def test_stylize_mask_and_webcam_refuse_server_files_alike(server, outside, seed
     for existing, absent in pairs(outside):
         answers = []
         for reference in (existing, absent):
-            for api, data in [("stylize", [reference, reference, *seed_controls(steps=1)]),
-                              ("stylize", [None, None, None, {"background": None, "composite": None,
-                                                              "layers": [reference]}, *seed_controls(steps=1)[2:]]),
-                              ("webcam", [reference, "Built-in style (picked in the Built-in & trained styles tab)",
-                                          None, 1.0, "0"])]:
+            for api, data in [
+                ("stylize", [reference, reference, *seed_controls(steps=1)]),
+                (
+                    "stylize",
+                    [
+                        None,
+                        None,
+                        None,
+                        {"background": None, "composite": None, "layers": [reference]},
+                        *seed_controls(steps=1)[2:],
+                    ],
+                ),
+                ("webcam", [reference, "Built-in style (picked in the Built-in & trained styles tab)", None, 1.0, "0"]),
+            ]:
                 answers.append(refused(url, api, data, reference))
         half = len(answers) // 2
         assert answers[:half] == answers[half:], answers
@@ -127,9 +138,18 @@ def run_data(uploaded: list, seed_controls, steps: int) -> list:
 
 def join(url: str, demo, api: str, data: list, session_hash: str, client: str) -> httpx.Response:
     """A raw /queue/join, as the page sends it, from client (its X-Forwarded-For hop)."""
-    return httpx.post(f"{url}gradio_api/queue/join", headers={"X-Forwarded-For": client}, timeout=30,
-                      json={"data": data, "fn_index": fn_index(demo, api), "session_hash": session_hash,
-                            "event_data": None, "trigger_id": None})
+    return httpx.post(
+        f"{url}gradio_api/queue/join",
+        headers={"X-Forwarded-For": client},
+        timeout=30,
+        json={
+            "data": data,
+            "fn_index": fn_index(demo, api),
+            "session_hash": session_hash,
+            "event_data": None,
+            "trigger_id": None,
+        },
+    )
 
 
 @pytest.fixture
@@ -175,8 +195,9 @@ def test_twenty_joins_with_random_session_hashes_hold_one_place(server, uploaded
     queued = other.submit(*uploaded_files(uploaded), *seed_controls(steps=2), api_name="/stylize")
     kind, data = call(url, "instant", [*uploaded, 1.0, 128, 128], headers={"X-Forwarded-For": "10.0.0.3"})
     assert kind == "complete", data  # the fast tabs never wait behind the optimizer
-    sessions.stop(types.SimpleNamespace(session_hash=next(f"attack-{i}" for i, a in enumerate(answers)
-                                                          if a.status_code == 200)))
+    sessions.stop(
+        types.SimpleNamespace(session_hash=next(f"attack-{i}" for i, a in enumerate(answers) if a.status_code == 200))
+    )
     assert "Done:" in queued.result(timeout=120)[1]
 
 
@@ -199,17 +220,20 @@ def test_stylize_and_stop_ten_times_leaves_at_most_one_run_queued(server, upload
     assert wait_for(lambda: optimizer_events(demo, "10.7.7.7") == 0)  # cancelled runs give their turn back
 
 
-def test_a_call_without_session_hash_or_a_cancelled_job_does_not_lock_the_next(server, uploaded, seed_controls,
-                                                                                 proxied):
+def test_a_call_without_session_hash_or_a_cancelled_job_does_not_lock_the_next(
+    server, uploaded, seed_controls, proxied
+):
     demo, url = server
     for _ in range(2):  # the same client twice, no session hash: the first's claim was released
         kind, data = call(url, "stylize", [*uploaded, *seed_controls(steps=1)], headers={"X-Forwarded-For": "10.1.1.1"})
         assert kind == "complete", data
     held = Client(url, verbose=False, headers={"X-Forwarded-For": "10.1.1.2"}).submit(
-        *uploaded_files(uploaded), *seed_controls(steps=200), api_name="/stylize")
+        *uploaded_files(uploaded), *seed_controls(steps=200), api_name="/stylize"
+    )
     assert wait_for(lambda: held.outputs())
     job = Client(url, verbose=False, headers={"X-Forwarded-For": "10.1.1.3"}).submit(
-        *uploaded_files(uploaded), *seed_controls(steps=1), api_name="/stylize")
+        *uploaded_files(uploaded), *seed_controls(steps=1), api_name="/stylize"
+    )
     assert wait_for(lambda: optimizer_events(demo, "10.1.1.3") == 1)
     job.cancel()  # an API client cancels its queued job: it leaves Gradio's queue without running its handler
     assert wait_for(lambda: optimizer_events(demo, "10.1.1.3") == 0, 10)
@@ -225,6 +249,7 @@ def test_a_silent_webcam_stream_releases_its_slot_and_a_client_has_one(launch_ap
     monkeypatch.setattr(sessions, "GRACE", 0.5)
     builtin = "Built-in style (picked in the Built-in & trained styles tab)"
     with launch_app() as (demo, url):
+
         def streams(client: str) -> int:
             return hosting.events_by_client(types.SimpleNamespace(app=demo.app), "webcam")[client]
 
@@ -280,13 +305,20 @@ def test_a_mask_of_eight_huge_layers_is_refused_without_decoding(server, uploade
 def test_oversized_or_unbounded_bodies_are_refused_before_parsing(server, uploaded, seed_controls):
     demo, url = server
     huge = "data:image/png;base64," + "A" * (8 * 2**20)
-    body = json.dumps({"data": [{"url": huge, "meta": META}, *uploaded[1:], None, None, None,
-                                *seed_controls(steps=1)[2:]], "fn_index": fn_index(demo, "stylize"),
-                       "session_hash": "big-body"}).encode()
+    body = json.dumps(
+        {
+            "data": [{"url": huge, "meta": META}, *uploaded[1:], None, None, None, *seed_controls(steps=1)[2:]],
+            "fn_index": fn_index(demo, "stylize"),
+            "session_hash": "big-body",
+        }
+    ).encode()
     with PeakMemory() as memory:
         sized = httpx.post(f"{url}gradio_api/queue/join", content=body, headers={"content-type": "application/json"})
-        chunked = httpx.post(f"{url}gradio_api/queue/join", headers={"content-type": "application/json"},
-                             content=(body[i:i + 65536] for i in range(0, len(body), 65536)))  # no Content-Length
+        chunked = httpx.post(
+            f"{url}gradio_api/queue/join",
+            headers={"content-type": "application/json"},
+            content=(body[i : i + 65536] for i in range(0, len(body), 65536)),
+        )  # no Content-Length
     assert sized.status_code == 413 and "limit of 1 MB" in sized.text, sized.text
     assert chunked.status_code == 413, chunked.text
     assert memory.growth < 100 * 2**20, memory.growth
@@ -300,20 +332,31 @@ def test_oversized_or_unbounded_bodies_are_refused_before_parsing(server, upload
 def test_the_mask_editor_takes_no_blobs(server):
     demo, url = server
     editor = next(block for block in demo.blocks.values() if isinstance(block, components.MaskEditor))
-    answer = httpx.post(f"{url}gradio_api/component_server", json={
-        "data": {"type": "layer", "index": "0", "id": "x" * 64}, "component_id": editor._id,
-        "session_hash": "blob-client", "fn_name": "accept_blobs"})
+    answer = httpx.post(
+        f"{url}gradio_api/component_server",
+        json={
+            "data": {"type": "layer", "index": "0", "id": "x" * 64},
+            "component_id": editor._id,
+            "session_hash": "blob-client",
+            "fn_name": "accept_blobs",
+        },
+    )
     assert answer.status_code == 404, answer.text
     assert "accept_blobs" not in json.dumps(demo.config, default=str)
 
 
 def test_the_page_loads_no_event_and_errors_show_no_server_path(server):
     demo, _ = server
-    loads = [dependency for dependency in demo.config["dependencies"]
-             if any(target[1] == "load" for target in dependency["targets"])]
+    loads = [
+        dependency
+        for dependency in demo.config["dependencies"]
+        if any(target[1] == "load" for target in dependency["targets"])
+    ]
     assert not loads  # the built-in gallery is rendered once at start-up, not on every page load
     label = hosting.public("Done with Magenta's TensorFlow network (/home/someone/.cache/kagglehub/models/x/2)")
     assert "/home" not in label and "Magenta's TensorFlow network" in label
-    assert hosting.public("content image: no such file '/tmp/gradio/abc/photo.png'") == \
-        "content image: no such file '(a server file)'"
+    assert (
+        hosting.public("content image: no such file '/tmp/gradio/abc/photo.png'")
+        == "content image: no such file '(a server file)'"
+    )
     assert hosting.public("use 3:0.6, 12:0.4 at 512 px") == "use 3:0.6, 12:0.4 at 512 px"

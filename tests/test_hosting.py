@@ -116,8 +116,9 @@ def test_a_full_queue_gets_a_clear_message(launch_app, pictures, monkeypatch, co
         sessions.stop(as_page(owner))
 
 
-def test_the_work_budget_refuses_before_running_and_the_time_limit_keeps_the_picture(server, pictures,
-                                                                                      monkeypatch, controls):
+def test_the_work_budget_refuses_before_running_and_the_time_limit_keeps_the_picture(
+    server, pictures, monkeypatch, controls
+):
     _, url = server
     client = Client(url, verbose=False)
     monkeypatch.setattr(hosting, "MAX_WORK", 0.05)  # 128x96 px x 6 steps is 0.074 megapixel-steps
@@ -168,6 +169,7 @@ def test_old_results_are_pruned(tmp_path, monkeypatch):
 
 def test_the_work_budget_counts_style_scale_a_second_painting_lbfgs_and_the_steps_overhead():
     from stylize.core.settings import preset
+
     tiny = preset("seed", size=128, steps=5000)  # 5000 Adam steps at 128 px ran about 600 s: over the budget
     assert costs.run_work(tiny, (96, 128)) > hosting.MAX_WORK
     with pytest.raises(ValueError, match="megapixel-steps but this server allows"):
@@ -178,15 +180,17 @@ def test_the_work_budget_counts_style_scale_a_second_painting_lbfgs_and_the_step
     one = costs.run_work(adam, (384, 512), [(512, 512)])
     assert costs.run_work(adam, (384, 512), [(512, 512)] * 2) > one > costs.run_work(adam, (384, 512))
     big_strokes = adam.replace(style_scale=4.0)  # the painting's pass at 16x the output's pixels
-    assert costs.run_work(big_strokes, (384, 512), [(512, 512)]) - costs.run_work(adam, (384, 512)) > \
-        10 * (one - costs.run_work(adam, (384, 512)))
+    assert costs.run_work(big_strokes, (384, 512), [(512, 512)]) - costs.run_work(adam, (384, 512)) > 10 * (
+        one - costs.run_work(adam, (384, 512))
+    )
 
 
 def test_steering_reweights_at_most_every_few_seconds_and_keeps_the_latest(monkeypatch):
     from stylize.gatys.weights import LossWeights
+
     clock = [100.0]
     monkeypatch.setattr(sessions.time, "monotonic", lambda: clock[0])
-    first, second, third, fourth = (LossWeights(10.0 ** n, 1.0, 0.0) for n in range(4))
+    first, second, third, fourth = (LossWeights(10.0**n, 1.0, 0.0) for n in range(4))
     claim = sessions.Claim("10.0.0.1", "page")
     claim.wanted = claim.applied = first
     claim.wanted = second
@@ -199,10 +203,12 @@ def test_steering_reweights_at_most_every_few_seconds_and_keeps_the_latest(monke
     assert claim.steering() is fourth and claim.steering() is fourth
 
 
-def test_the_optimizer_the_fast_tabs_and_the_webcam_draw_on_one_memory_budget(server, pictures, controls,
-                                                                              monkeypatch, make_picture):
-    from studio import fast_tabs
+def test_the_optimizer_the_fast_tabs_and_the_webcam_draw_on_one_memory_budget(
+    server, pictures, controls, monkeypatch, make_picture
+):
+    from studio.tabs import styles, webcam
     from stylize.core import limits
+
     _, url = server
     monkeypatch.setattr(limits.BUDGET, "total", 4 * 2**30)
     monkeypatch.setattr(limits.BUDGET, "_sized", True)
@@ -212,11 +218,11 @@ def test_the_optimizer_the_fast_tabs_and_the_webcam_draw_on_one_memory_budget(se
         with pytest.raises(Exception, match=busy):
             Client(url, verbose=False).predict(*pictures, *controls(), api_name="/stylize")
         with pytest.raises(Exception, match=busy):
-            fast_tabs.apply_builtin(photo, "0", 1.0, 128)
+            styles.apply_builtin(photo, "0", 1.0, 128)
         with pytest.raises(Exception, match=busy):
-            fast_tabs.webcam_frame(photo, fast_tabs.BUILTIN, None, 1.0, "0")
+            webcam.webcam_frame(photo, webcam.BUILTIN, None, 1.0, "0")
     assert limits.BUDGET.reserved == 0
-    assert fast_tabs.apply_builtin(photo, "0", 1.0, 128)[0].shape == (96, 128, 3)
+    assert styles.apply_builtin(photo, "0", 1.0, 128)[0].shape == (96, 128, 3)
     assert "Done:" in Client(url, verbose=False).predict(*pictures, *controls(), api_name="/stylize")[1]
 
 
@@ -236,6 +242,7 @@ def test_old_copies_in_gradios_cache_are_pruned_and_the_history_forgets_pruned_r
 
 def test_a_time_budget_is_held_to_the_servers_time_limit_not_its_work_limit(monkeypatch):
     from stylize.core.settings import preset
+
     monkeypatch.setattr(hosting, "MAX_SECONDS", 120.0)
     monkeypatch.setattr(hosting, "MAX_WORK", 0.01)  # exact steps would be refused; a time budget bounds itself
     hosting.check_budget(preset("balanced", size=1024), (768, 1024))

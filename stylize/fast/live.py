@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -14,7 +16,7 @@ from .instant import STYLE_SIZE, InstantModel
 from .transformer import traced
 
 # Each painting's style code (embedding: InstantModel's tensor, BundledNetworks' array), computed once per painting,
-# not per frame.
+# not per frame: the one cache of them, the webcam tab's included.
 _styles: BoundedCache[tf.Tensor | np.ndarray] = BoundedCache(8)
 
 
@@ -35,7 +37,7 @@ def stylize_frame(
     (load_instant, which also needs style). size scales the frame's longer side first, which sets the frame
     rate: the output has the scaled size. strength is the instant network's own (see instant_stylize); for
     the others it blends stylised and original pixels. precision applies to trained networks only. style_code
-    (model.style_code's) replaces style where the caller keeps it: hashing a painting per frame costs time.
+    (cached_style_code's) replaces style where the caller has it: hashing a painting per frame costs time.
     """
     if frame is None:  # Gradio sends None before the camera starts and after it stops
         return None
@@ -55,7 +57,7 @@ def stylize_frame(
         if style_code is not None:
             code = style_code
         elif style is not None:
-            code = _style_code(model, style, style_size)
+            code = cached_style_code(model, np.asarray(style), style_size)
         else:
             raise ValueError("the instant network needs a style picture: pass style=")
         return images.to_uint8(model.apply(picture.numpy(), code, strength))
@@ -68,9 +70,19 @@ def stylize_frame(
     return images.to_uint8(stylized)
 
 
-def _style_code(model: InstantModel | BundledNetworks, style: np.ndarray, style_size: int) -> tf.Tensor | np.ndarray:
-    style = np.asarray(style)
+def cached_style_code(
+    model: InstantModel | BundledNetworks,
+    style: np.ndarray | Callable[[], np.ndarray],
+    style_size: int = STYLE_SIZE,
+    key: Hashable | None = None,
+) -> tf.Tensor | np.ndarray:
+    """The painting's style code for the instant network, made once and kept. key names the painting where the
+    caller knows it (an upload's path), and style may then be a function that decodes it, called only when the code
+    is made; without a key the painting's pixels are its name."""
+    if key is None:
+        style = np.asarray(style)
+        key = picture_key(style)
     return _styles.get_or_make(
-        (model.source, picture_key(style), style_size),
-        lambda: model.style_code(images.load_image(style, "style image"), style_size),
+        (model.source, key, style_size),
+        lambda: model.style_code(images.load_image(style() if callable(style) else style, "style image"), style_size),
     )
