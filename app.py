@@ -7,7 +7,7 @@ from pathlib import Path
 import gradio as gr
 
 from studio import hosting, sessions
-from studio.components import Upload
+from studio.components import picture_upload
 from studio.tabs.instant import instant_tab
 from studio.tabs.optimize import optimize_tab
 from studio.tabs.styles import styles_tab
@@ -45,22 +45,8 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
         )
         gr.Markdown(hosting.limits_text(), elem_id="limits-line")
         with gr.Row(equal_height=True):  # shared by every tab: preview instantly, then refine with the optimizer
-            content = Upload(
-                label="Content photo",
-                type="filepath",
-                image_mode=None,
-                height=280,
-                sources=["upload", "clipboard"],
-                elem_id="content-upload",
-            )
-            style = Upload(
-                label="Style painting",
-                type="filepath",
-                image_mode=None,
-                height=280,
-                sources=["upload", "clipboard"],
-                elem_id="style-upload",
-            )
+            content = picture_upload("Content photo", 280, "content-upload")
+            style = picture_upload("Style painting", 280, "style-upload")
         with gr.Tabs():  # each tab's file (studio/tabs/) builds it and wires its events
             optimize_tab(network, content, style)
             instant_tab(content, style)

@@ -50,6 +50,13 @@ class Upload(gr.Image):
         return checked(incoming, payload, self.label or "image")
 
 
+def picture_upload(label: str, height: int, elem_id: str | None = None) -> Upload:
+    """A picture the page takes from a file or the clipboard, handed to its handlers as a confined path."""
+    return Upload(
+        label=label, type="filepath", image_mode=None, height=height, sources=["upload", "clipboard"], elem_id=elem_id
+    )
+
+
 class ResultFile(gr.File):
     """A result PNG to restore, handed over as a confined path (restore reads its header before anything else)."""
 

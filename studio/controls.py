@@ -58,6 +58,13 @@ class Control:
     elem_id: str | None = None
 
 
+def field(name: str, widget: str, label: str, convert: Callable[[Any], Any] = lambda value: value, *args, **named):
+    """A control that sets the Settings field of its own name (convert: the page's value -> the field's)."""
+    return Control(
+        name, widget, label, lambda value: {name: convert(value)}, lambda s, w: getattr(s, name), *args, **named
+    )
+
+
 def weight_control(term: str, label: str, bounds: tuple[float, float], floor: float, info: str = "") -> Control:
     """A loss term's weight as a log10 slider (weights span ten decades); floor keeps a weight of 0 on it."""
     return Control(
@@ -91,12 +98,11 @@ CONTROLS: tuple[Control, ...] = (
         choices=tuple(PRESETS),
         info=PRESET_INFO,
     ),
-    Control(
+    field(
         "strength",
         "slider",
         "Style strength",
-        lambda value: {"strength": float(value)},
-        lambda settings, weights: settings.strength,
+        float,
         STRENGTH_RANGE,
         0.5,
         info="0 the photo · 10 the painting; can be moved during a run",
@@ -116,41 +122,11 @@ CONTROLS: tuple[Control, ...] = (
     weight_control("style", "Style weight (log10)", (-5, 5), 1e-5, info="counts when not from Strength"),
     weight_control("content", "Content weight (log10)", (-3, 8), 1e-3),
     weight_control("tv", "Smoothness (TV weight, log10)", (-3, 4), 1e-3),
-    Control(
-        "steps",
-        "slider",
-        "Steps at full size",
-        lambda value: {"steps": int(value)},
-        lambda settings, weights: settings.steps,
-        STEPS_RANGE,
-        1,
-        info="with exact steps",
-    ),
-    Control(
-        "size",
-        "slider",
-        "Output size (longer side, px)",
-        lambda value: {"size": int(value)},
-        lambda settings, weights: settings.size,
-        SIZE_SLIDER,
-        16,
-    ),
-    Control(
-        "optimizer",
-        "radio",
-        "Optimizer",
-        lambda value: {"optimizer": value},
-        lambda settings, weights: settings.optimizer,
-        choices=OPTIMIZERS,
-    ),
-    Control(
-        "precision",
-        "radio",
-        "Precision",
-        lambda value: {"precision": value},
-        lambda settings, weights: settings.precision,
-        choices=PRECISIONS,
-        info=f"auto: {resolve_precision('auto')} on this server",
+    field("steps", "slider", "Steps at full size", int, STEPS_RANGE, 1, info="with exact steps"),
+    field("size", "slider", "Output size (longer side, px)", int, SIZE_SLIDER, 16),
+    field("optimizer", "radio", "Optimizer", choices=OPTIMIZERS),
+    field(
+        "precision", "radio", "Precision", choices=PRECISIONS, info=f"auto: {resolve_precision('auto')} on this server"
     ),
     Control(
         "start_size",
@@ -161,60 +137,22 @@ CONTROLS: tuple[Control, ...] = (
         (0, 1024),
         16,
     ),
-    Control(
-        "coarse_steps",
-        "slider",
-        "Steps per coarse scale (the most, with a time budget)",
-        lambda value: {"coarse_steps": int(value)},
-        lambda settings, weights: settings.coarse_steps,
-        (0, 200),
-        1,
-    ),
-    Control(
-        "init",
-        "radio",
-        "Start from",
-        lambda value: {"init": value},
-        lambda settings, weights: settings.init,
-        choices=INITS,
-    ),
-    Control(
-        "seed",
-        "number",
-        "Seed (for noise)",
-        lambda value: {"seed": int(value)},
-        lambda settings, weights: settings.seed,
-        SEED_RANGE,
-    ),
-    Control(
-        "style_scale",
-        "slider",
-        "Style scale (bigger strokes →)",
-        lambda value: {"style_scale": float(value)},
-        lambda settings, weights: settings.style_scale,
-        STYLE_SCALE_RANGE,
-        0.05,
-    ),
-    Control(
+    field("coarse_steps", "slider", "Steps per coarse scale (the most, with a time budget)", int, (0, 200), 1),
+    field("init", "radio", "Start from", choices=INITS),
+    field("seed", "number", "Seed (for noise)", int, SEED_RANGE),
+    field("style_scale", "slider", "Style scale (bigger strokes →)", float, STYLE_SCALE_RANGE, 0.05),
+    field(
         "colors",
         "radio",
         "Colours",
-        lambda value: {"colors": value},
-        lambda settings, weights: settings.colors,
         choices=(
             ("Style's colours", "style"),
             ("Keep the photo's colours", "luminance"),
             ("Recolour the style to the photo", "histogram"),
         ),
     ),
-    Control(
-        "layer_emphasis",
-        "slider",
-        "Stroke size (← fine texture · large shapes →)",
-        lambda value: {"layer_emphasis": float(value)},
-        lambda settings, weights: settings.layer_emphasis,
-        LAYER_EMPHASIS_RANGE,
-        0.1,
+    field(
+        "layer_emphasis", "slider", "Stroke size (← fine texture · large shapes →)", float, LAYER_EMPHASIS_RANGE, 0.1
     ),
     Control(
         "blend",
@@ -225,12 +163,11 @@ CONTROLS: tuple[Control, ...] = (
         (0, 1),
         0.05,
     ),
-    Control(
+    field(
         "normalize",
         "checkbox",
         "Normalised loss terms",
-        lambda value: {"normalize": bool(value)},
-        lambda settings, weights: settings.normalize,
+        bool,
         info="off: the raw formula of the seed and of older results",
     ),
     # Added last, so API clients that pass the controls above by position keep working.

@@ -6,16 +6,12 @@ start instead of importing the feed-forward networks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from functools import partial
 
 import numpy as np
 
-from .core.images import ImageSource
-from .core.settings import Settings
 from .fast.instant import instant_stylize
 from .gatys import loop
-from .gatys.loop import Progress, Steer, StyleSource
-from .gatys.networks import FeatureNetwork
 
 
 def instant_start(content: np.ndarray, style: np.ndarray, share: float) -> np.ndarray:
@@ -23,30 +19,6 @@ def instant_start(content: np.ndarray, style: np.ndarray, share: float) -> np.nd
     return instant_stylize(content, style, strength=share)
 
 
-def stylize(
-    content: ImageSource,
-    style: StyleSource,
-    settings: Settings = Settings(),
-    *,
-    network: FeatureNetwork | None = None,
-    mask: np.ndarray | None = None,
-    steer: Steer | None = None,
-) -> Iterator[Progress]:
-    """gatys.loop.stylize with the instant network as its instant start: see there."""
-    return loop.stylize(content, style, settings, network=network, mask=mask, steer=steer, instant=instant_start)
-
-
-def stylize_pictures(
-    content: np.ndarray,
-    styles: list[np.ndarray],
-    settings: Settings,
-    *,
-    network: FeatureNetwork | None = None,
-    mask: np.ndarray | None = None,
-    steer: Steer | None = None,
-    started: float | None = None,
-) -> Iterator[Progress]:
-    """gatys.loop.stylize_pictures with the instant network as its instant start: see there."""
-    return loop.stylize_pictures(
-        content, styles, settings, network=network, mask=mask, steer=steer, started=started, instant=instant_start
-    )
+# gatys.loop's generators (see there) with the instant network as their instant start.
+stylize = partial(loop.stylize, instant=instant_start)
+stylize_pictures = partial(loop.stylize_pictures, instant=instant_start)

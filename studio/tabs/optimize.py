@@ -24,7 +24,7 @@ from stylize.transfer import stylize_pictures
 
 from .. import hosting, sessions
 from ..calls import page_errors
-from ..components import MaskEditor, Preview, ResultFile, Upload, control_component
+from ..components import MaskEditor, Preview, ResultFile, Upload, control_component, picture_upload
 from ..controls import (
     BY_NAME,
     CONTROL_NAMES,
@@ -299,13 +299,7 @@ def style_and_colour(controls: Controls, network: FeatureNetwork) -> Upload:
     the layer weights it gives); returns the second painting's upload."""
     with gr.Accordion("Style and colour", open=False):
         with gr.Row():
-            second_style = Upload(
-                label="Second style (optional)",
-                type="filepath",
-                image_mode=None,
-                height=200,
-                sources=["upload", "clipboard"],
-            )
+            second_style = picture_upload("Second style (optional)", 200)
             with gr.Column():
                 controls.place("blend", "colors", "style_scale", "layer_emphasis")
                 layer_text = gr.Markdown(layer_weights_text(controls.initial["layer_emphasis"], network))
