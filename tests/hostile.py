@@ -107,22 +107,22 @@ def make_all(folder: Path, make_picture) -> dict[str, Path]:
 # What each gets as a content photo: a fragment of its one-line message, or None where it works.
 EXPECTED = {
     "empty.png": "empty file",
-    "random-bytes.jpg": "not an image Pillow can read",
+    "random-bytes.jpg": "is not an image file",
     "truncated.png": "truncated or damaged",
     "truncated.jpg": "truncated or damaged",
     "header-40000x40000.png": "megapixels",
     "header-144mp.png": "megapixels",
     "header-60mp.png": "megapixels",
     "strip-1x20000.png": "each side must be at least 16 px",
-    "animated.gif": None,  # the first frame
+    "animated.gif": "is a GIF file but must be PNG, JPEG or WebP",
     "animated.webp": None,
     "exif-rotated.jpg": None,
     "cmyk.jpg": None,
     "sixteen-bit.png": None,
-    "float-nan.tif": "NaN or infinite",
-    "drawing.svg": "not an image Pillow can read",
-    "drawing.eps": "not an image Pillow can read",
-    "text-named.png": "not an image Pillow can read",
+    "float-nan.tif": "is a TIFF file but must be PNG, JPEG or WebP",
+    "drawing.svg": "is an SVG drawing",
+    "drawing.eps": "is an EPS file",
+    "text-named.png": "is not an image file",
     "hostile-recipe.png": None,  # as a picture it is an ordinary PNG
     "nested-recipe.png": None,
     "blend-recipe.png": None,

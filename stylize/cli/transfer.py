@@ -78,7 +78,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m stylize",
         description="Paint a photo in the style of a painting (Gatys et al. neural style transfer).",
     )
-    parser.add_argument("content", help="the photo (PNG, JPEG, WebP, ...)")
+    parser.add_argument("content", help="the photo (PNG, JPEG or WebP)")
     parser.add_argument("style", nargs="+", help="the painting whose style to take (several: blended, see --blend)")
     parser.add_argument("-o", "--output", required=True, help="where to write the result (PNG)")
     parser.add_argument(

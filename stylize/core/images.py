@@ -13,14 +13,18 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
+from . import headers
 from .errors import one_line
 from .files import write_atomically
+from .headers import Header
 from .settings import MIN_SIDE
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # uploads above this are refused before reading
 MAX_PIXELS = 50_000_000  # decoded size limit, checked from the header before decoding
-# Only these decoders are used: EPS would run Ghostscript on a stranger's file, and rarer formats are rarely fuzzed.
-FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
+# Only these decoders are used, and headers.py reads their headers before Pillow does: the studio needs no more,
+# EPS would run Ghostscript on a stranger's file, rarer formats are rarely fuzzed, and GIF and TIFF headers can be
+# made expensive to parse (Pillow reads a GIF's comment blocks in quadratic time and keeps an object per TIFF strip).
+FORMATS = headers.FORMATS
 MAX_SIDE = 40_000  # a longer side than this is refused even within MAX_PIXELS (1x50000 strips)
 # Errors Pillow raises for a damaged, truncated, hostile or too-large file, while opening or decoding.
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
@@ -46,28 +50,40 @@ def load_image(source: ImageSource, what: str = "image", max_side: int | None = 
 
 
 def open_image(source: str | os.PathLike | bytes, what: str = "image", max_pixels: int | None = None) -> Image.Image:
-    """Open a file or bytes lazily and check its size from the header: nothing is decoded yet."""
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.is_file():
-            raise ValueError(f"{what}: no such file {str(path)!r}")
-        _check_file_size(path.stat().st_size, what)
-        opened = _open(path, what)
-    else:
-        _check_file_size(len(source), what)
-        opened = _open(io.BytesIO(source), what)
+    """Check the header (read_header), then open the file or bytes lazily with Pillow: nothing is decoded yet."""
+    read_header(source, what, max_pixels)
+    opened = _open(Path(source) if isinstance(source, (str, os.PathLike)) else io.BytesIO(source), what)
     try:
-        check_header(opened, what, max_pixels)
+        check_header(opened, what, max_pixels)  # Pillow's reading of the same header, checked again
     except ValueError:
         opened.close()
         raise
     return opened
 
 
+def read_header(source: str | os.PathLike | bytes, what: str = "image", max_pixels: int | None = None) -> Header:
+    """A file's or bytes' format and size, checked against every limit (file size, pixels, sides, text) without
+    Pillow, in time linear in the few bytes read: what may be done before a slot, the decoding inside it."""
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.is_file():
+            raise ValueError(f"{what}: no such file {str(path)!r}")
+        _check_file_size(path.stat().st_size, what)
+    else:
+        _check_file_size(len(source), what)
+    header = headers.read(source, what)
+    check_sides(header.width, header.height, what, max_pixels)
+    return header
+
+
 def check_header(image: Image.Image, what: str, max_pixels: int | None = None) -> None:
     """Refuse a picture whose header says it is too large to decode, before any pixel is read."""
+    check_sides(*image.size, what, max_pixels)
+
+
+def check_sides(width: int, height: int, what: str, max_pixels: int | None = None) -> None:
+    """Refuse a picture of width x height beyond the pixel limit or the sides' limits (MAX_SIDE, MIN_SIDE)."""
     max_pixels = max_pixels or MAX_PIXELS
-    width, height = image.size
     if width * height > max_pixels:
         raise ValueError(
             f"{what} is {width}x{height} ({width * height / 1e6:.0f} megapixels) but must be at most "
@@ -91,7 +107,7 @@ def decode_data_url(url: str, what: str = "image") -> bytes:
 
 def _check_file_size(size: int, what: str) -> None:
     if size == 0:
-        raise ValueError(f"{what} is an empty file: choose a picture file (PNG, JPEG, WebP, ...)")
+        raise ValueError(f"{what} is an empty file: choose a picture file (PNG, JPEG or WebP)")
     if size > MAX_FILE_BYTES:
         raise ValueError(
             f"{what} is {size / 2**20:.1f} MB but must be at most {MAX_FILE_BYTES / 2**20:.0f} MB: "
@@ -105,7 +121,7 @@ def _open(file, what: str) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return Image.open(file, formats=FORMATS)
     except UnidentifiedImageError:
-        raise ValueError(f"{what} is not an image Pillow can read: use PNG, JPEG, WebP, BMP, GIF or TIFF") from None
+        raise ValueError(f"{what} is not an image file Pillow can read: use PNG, JPEG or WebP") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # checked from the header on opening
         raise ValueError(f"{what} is larger than {MAX_PIXELS / 1e6:.0f} megapixels: scale it down first") from None
     except DECODE_ERRORS as error:
@@ -217,7 +233,7 @@ def save_png(path: str | os.PathLike, image: np.ndarray, text: dict[str, str] | 
 
 
 def read_png_text(source: str | os.PathLike | bytes, max_pixels: int | None = None) -> dict[str, str]:
-    """The text chunks of a PNG (empty for other formats); the header is checked first, as reading them decodes.
+    """The text chunks of a PNG (empty for JPEG and WebP); the header is checked first, as reading them decodes.
 
     Pillow reads text chunks after the pixels by decoding the picture (every frame of an animated PNG),
     so a size or frame count beyond what a result can have is refused before.
@@ -225,7 +241,7 @@ def read_png_text(source: str | os.PathLike | bytes, max_pixels: int | None = No
     if isinstance(source, (str, os.PathLike)) and not Path(source).is_file():
         raise FileNotFoundError(source)
     with open_image(source, "this file", max_pixels) as image:
-        frames = getattr(image, "n_frames", 1)  # only multi-frame formats (PNG, GIF, TIFF, WebP) have it
+        frames = getattr(image, "n_frames", 1)  # only formats that can hold frames (PNG, WebP, JPEG's MPO) have it
         if frames > 1:
             raise ValueError(f"this picture has {frames} frames but a result PNG has one")
         try:

@@ -146,7 +146,7 @@ class PhotoFolder:
                 return picture
         raise NoTrainingImages(
             f"images folder {str(self.folder)!r} has {len(self.files)} files but none is a "
-            "readable picture (JPEG, PNG, WebP, BMP, GIF or TIFF)"
+            "readable picture (JPEG, PNG or WebP)"
         )
 
     def next_photo(self) -> np.ndarray:
