@@ -183,7 +183,7 @@ def hostile_phase(demo, url: str, work: Path, controls: list, seconds: float) ->
     from bench.attacker import Attack
     from stylize.core import limits
 
-    hosting.BEHIND_PROXY = True  # visitors told apart by X-Forwarded-For, as behind a Space's proxy
+    hosting.PROXY_HOPS = 1  # visitors told apart by X-Forwarded-For, as behind a Space's one proxy
     Image.fromarray(picture(64, 64, 9)).save(work / "secret.png")  # a server file the attacker asks for
     disk_at_start = folder_mb(demo.GRADIO_CACHE)[0] + folder_mb(hosting.RESULTS_DIR)[0]
     files_at_start = set(Path(demo.GRADIO_CACHE).rglob("*"))
@@ -232,6 +232,7 @@ def hostile_phase(demo, url: str, work: Path, controls: list, seconds: float) ->
     print(f"| their refusals (retried) | {dict(refused) or 'none'} |")
     print(f"| attacker's answers | {', '.join(f'{k}: {v}' for k, v in sorted(attack.answers.items()))} |")
     print(f"| server files read by the attacker | {attack.leaks} |")
+    print(f"| attacker's answers naming a server path outside Gradio's upload folder | {attack.paths} |")
     budget = limits.BUDGET.total
     print(
         f"| resident memory: start / peak / peak above start | {base:.0f} / {sampler.peak:.0f} / "

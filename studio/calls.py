@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -10,7 +11,7 @@ import gradio as gr
 import numpy as np
 
 from stylize.core import images
-from stylize.core.costs import fast_bytes
+from stylize.core.costs import decode_bytes, fast_bytes
 from stylize.core.errors import NetworkUnavailable
 from stylize.core.limits import BUDGET, DECODE_MARGIN
 
@@ -51,13 +52,29 @@ class Timed:
 
 
 @contextlib.contextmanager
-def fast_call(side, what: str = "this picture", decode: bool = True, name: str = ""):
-    """A fast network's call at longer side side: the side checked, the call's memory reserved from the process's
-    budget (shared with the optimizer and the webcam), its errors mapped (page_errors); yields its Timed."""
+def fast_call(side, *uploads, what: str = "this picture", name: str = ""):
+    """A fast network's call at longer side side on uploads (what it decodes: paths, data URLs' bytes): the side
+    checked, the call's memory and the uploads' decoding reserved from the process's budget (shared with the
+    optimizer and the webcam), its errors mapped (page_errors); yields its Timed."""
     timed = Timed()
-    with page_errors(what, name=name), BUDGET.reserve(fast_bytes(checked_side(side), decode), what):
-        yield timed
+    with page_errors(what, name=name):
+        needed = fast_bytes(checked_side(side)) + upload_bytes(*uploads)
+        with BUDGET.reserve(needed, what):
+            yield timed
     timed.seconds = time.perf_counter() - timed.started
+
+
+def upload_bytes(*sources) -> int:
+    """What decoding these uploads holds at its peak, summed, from their headers (read without decoding anything);
+    None, or a picture already decoded in this process, costs nothing here."""
+    total = 0
+    for source in sources:
+        if isinstance(source, (str, os.PathLike, bytes)):
+            try:
+                total += decode_bytes(images.read_header(source).pixels)
+            except ValueError:
+                pass  # decoding starts with the same check (images.open_image), and refuses it in its own words
+    return total
 
 
 def checked_side(side) -> int:

@@ -89,9 +89,8 @@ class MaskEditor(gr.ImageEditor):
         sources, pixels = [], 0
         for index, layer in enumerate(layers):
             source = checked(incoming, layer, f"mask layer {index}")
-            if source is not None:
-                with checked(images.open_image, source, f"mask layer {index}") as opened:  # the header only
-                    pixels += opened.size[0] * opened.size[1]
+            if source is not None:  # the header only, read without Pillow
+                pixels += checked(images.read_header, source, f"mask layer {index}").pixels
             sources.append(source)
         if pixels > images.MAX_PIXELS:  # each is decoded in the run's slot, but not 8 of 50 MP
             raise gr.Error(
@@ -108,8 +107,8 @@ class Frame(gr.Image):
 
     def preprocess(self, payload):
         source = checked(incoming, payload, "webcam frame")
-        if source is not None:  # the header only: decoded in the handler, straight to the size it is stylized at
-            checked(images.open_image, source, "webcam frame", MAX_FRAME_PIXELS).close()
+        if source is not None:  # the header only, read without Pillow: decoded in the handler, at the size it is used
+            checked(images.read_header, source, "webcam frame", MAX_FRAME_PIXELS)
         return source
 
 

@@ -115,13 +115,20 @@ def stand_in_folder(tmp_path_factory):
 
 
 @contextlib.contextmanager
-def _launched(network, **launch_options):
-    """The app on network, launched in this process with the public queue settings; closed on leaving."""
+def _launched(network, shares=None, **launch_options):
+    """The app on network, launched in this process with the public queue settings; closed on leaving.
+
+    Every test is one visitor (127.0.0.1) to the gate: unless shares says otherwise, it may upload and start
+    sessions as much as a whole module of tests does (tests/test_gate.py launches servers with the real shares).
+    """
     import app
     from studio import hosting
+    from studio.gate import Shares
 
     demo = hosting.configure_queue(app.build_app(network))
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **(hosting.launch_options() | launch_options))
+    shares = shares or Shares(uploads=100_000, upload_bytes=2**40, sessions=100_000)
+    options = hosting.launch_options(shares) | launch_options
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **options)
     try:
         yield demo, url
     finally:

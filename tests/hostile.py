@@ -30,6 +30,44 @@ def png_header_only(width: int, height: int) -> bytes:
     )
 
 
+def gif_comment_bomb(blocks: int = 3000) -> bytes:
+    """A 16x16 GIF whose comment runs to blocks sub-blocks of 255 bytes: Pillow reads such comments in quadratic
+    time while it opens the file."""
+    comment = b"\x21\xfe" + (b"\xff" + b"A" * 255) * blocks + b"\x00"
+    image = b"\x2c" + struct.pack("<HHHH", 0, 0, 16, 16) + b"\x00\x02\x02\x4c\x01\x00"
+    return b"GIF89a" + struct.pack("<HH", 16, 16) + b"\x00\x00\x00" + comment + image + b"\x3b"
+
+
+def tiff_strip_bomb(strips: int = 150_000) -> bytes:
+    """A 16 x strips TIFF of one-row strips: Pillow keeps an object per strip while it opens the file."""
+    offsets = 8 + 2 + 6 * 12 + 4
+    counts = offsets + 4 * strips
+    pixels = counts + 4 * strips
+
+    def entry(tag: int, kind: int, count: int, value: int) -> bytes:
+        return struct.pack("<HHII", tag, kind, count, value)
+
+    ifd = struct.pack("<H", 6) + b"".join(
+        [
+            entry(256, 4, 1, 16),  # width
+            entry(257, 4, 1, strips),  # height
+            entry(262, 3, 1, 1),  # black is zero
+            entry(273, 4, strips, offsets),  # strip offsets
+            entry(278, 4, 1, 1),  # rows per strip
+            entry(279, 4, strips, counts),  # strip byte counts
+        ]
+    )
+    return (
+        b"II*\x00"
+        + struct.pack("<I", 8)
+        + ifd
+        + b"\x00" * 4
+        + struct.pack(f"<{strips}I", *[pixels + 16 * i for i in range(strips)])
+        + struct.pack(f"<{strips}I", *[16] * strips)
+        + b"\x80" * (16 * strips)
+    )
+
+
 def encode(image: Image.Image, format: str, **options) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format=format, **options)

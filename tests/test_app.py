@@ -52,8 +52,8 @@ def test_a_non_image_upload_gets_a_clear_message(client, pictures, controls):
 
 
 def test_a_bad_setting_gets_a_clear_message_and_the_app_keeps_serving(client, pictures, controls):
-    # Checked as the request joins the queue (the one-run-per-session check runs there): refused with a
-    # 400 whose body is Gradio's one-line message (gradio_client shows only the status).
+    # Checked as the request joins the queue, by the gate in front of Gradio (studio/gate.py): refused with a
+    # 400 whose body is the one-line message (gradio_client shows only the status).
     import httpx
 
     info = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/stylize"]
@@ -64,7 +64,7 @@ def test_a_bad_setting_gets_a_clear_message_and_the_app_keeps_serving(client, pi
         client.src.rstrip("/") + "/gradio_api/queue/join",
         json={"data": data, "fn_index": fn_index, "session_hash": "bad-setting"},
     )
-    assert reply.status_code == 400 and "Value 20 is less than minimum value 128" in reply.json()["detail"]
+    assert reply.status_code == 400 and "size (longer side, px) is 20 but must be from 128" in reply.json()["detail"]
     result = client.predict(
         handle_file(str(pictures / "content.png")),
         handle_file(str(pictures / "style.jpg")),

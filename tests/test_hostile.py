@@ -168,12 +168,15 @@ def test_the_server_keeps_serving_after_all_that(files, client, run_controls):
 def test_steering_refuses_non_finite_weights(client):
     import httpx  # gradio_client can't send NaN (strict JSON); a raw request can, as Python's json parses it
 
-    reply = httpx.post(
-        client.src.rstrip("/") + "/gradio_api/run/steer",
-        headers={"content-type": "application/json"},
-        content='{"data": [NaN, 3.0, 0.0], "session_hash": "nan-steer"}',
-    )
-    assert "but must be finite numbers" in reply.json()["error"], reply.text
+    fn_index = next(i for i, d in enumerate(client.config["dependencies"]) if d.get("api_name") == "steer")
+    for route in ("/gradio_api/run/steer", "/gradio_api/queue/join"):  # the first skips the queue: closed
+        reply = httpx.post(
+            client.src.rstrip("/") + route,
+            headers={"content-type": "application/json"},
+            content=f'{{"data": [NaN, 3.0, 0.0], "fn_index": {fn_index}, "session_hash": "nan-steer"}}',
+        )
+        assert reply.status_code == (404 if "/run/" in route else 400), reply.text
+    assert "NaN but every number must be finite" in reply.json()["detail"]
     assert client.predict(1.0, 3.0, 0.0, api_name="/steer") in (None, ())  # finite values are taken
 
 
@@ -203,6 +206,21 @@ def test_webcam_frames_and_mask_layers_are_checked_before_decoding(files, monkey
     assert editor.preprocess(editor.data_model(background=None, layers=[layer], composite=None))["layers"] == [
         str(files["sixteen-bit.png"])
     ]  # header read, pixels not
+
+
+def test_checks_before_a_slot_read_headers_without_pillow(files, monkeypatch):
+    monkeypatch.setattr(uploads, "allowed_roots", lambda: (files["cmyk.jpg"].parent,))  # as if uploaded
+    frame = components.Frame(sources=["webcam"], streaming=True)
+    editor = components.MaskEditor(type="numpy", image_mode="RGBA")
+    layers = [FileData(path=str(files["sixteen-bit.png"]))] * components.MAX_MASK_LAYERS
+
+    def refused(*args, **kwargs):
+        raise AssertionError("Pillow was asked to open an upload before its slot")
+
+    monkeypatch.setattr(Image, "open", refused)  # its header parsing is quadratic for some formats
+    assert frame.preprocess(FileData(path=str(files["cmyk.jpg"]))) == str(files["cmyk.jpg"])
+    value = editor.preprocess(editor.data_model(background=None, layers=layers, composite=None))
+    assert value["layers"] == [str(files["sixteen-bit.png"])] * components.MAX_MASK_LAYERS
 
 
 def test_a_data_url_is_refused_by_its_length_before_decoding(monkeypatch):

@@ -167,7 +167,7 @@ def uploaded(server, make_picture, tmp_path):
 
 @pytest.fixture
 def proxied(monkeypatch):
-    monkeypatch.setattr(hosting, "BEHIND_PROXY", True)
+    monkeypatch.setattr(hosting, "PROXY_HOPS", 1)
 
 
 def wait_for(condition, seconds: float = 60) -> bool:
@@ -199,6 +199,20 @@ def test_twenty_joins_with_random_session_hashes_hold_one_place(server, uploaded
         types.SimpleNamespace(session_hash=next(f"attack-{i}" for i, a in enumerate(answers) if a.status_code == 200))
     )
     assert "Done:" in queued.result(timeout=120)[1]
+
+
+def test_forged_first_hops_do_not_make_more_visitors(server, uploaded, seed_controls, proxied):
+    demo, url = server
+    long_run = run_data(uploaded, seed_controls, 40)
+    # Behind one proxy that appends the address it saw: whatever the client wrote before it is the client's.
+    answers = [
+        join(url, demo, "stylize", long_run, f"forger-{index}", f"203.0.113.{index}, 10.6.6.8") for index in range(5)
+    ]
+    accepted = [index for index, answer in enumerate(answers) if answer.status_code == 200]
+    assert len(accepted) == 1, [answer.text for answer in answers]
+    assert optimizer_events(demo, "10.6.6.8") <= 1 and not optimizer_events(demo, "203.0.113.0")
+    sessions.stop(types.SimpleNamespace(session_hash=f"forger-{accepted[0]}"))
+    assert wait_for(lambda: optimizer_events(demo, "10.6.6.8") == 0)
 
 
 def uploaded_files(references: list[dict]) -> list[dict]:

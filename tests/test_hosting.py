@@ -1,17 +1,24 @@
 """Hosting for strangers: sessions kept apart, one queued run each, a bounded queue, budgets, bounded disk."""
 
+import collections
 import functools
+import re
 import threading
 import time
+import types
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
+from starlette.requests import HTTPConnection, Request
 
 from studio import hosting, sessions
 from stylize.core import costs
+
+import hostile
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +37,7 @@ def controls(seed_controls):
 @pytest.fixture
 def visitor(monkeypatch):
     """visitor(url, n): a client seen as visitor n, as behind a Space's proxy (each claim is per client)."""
-    monkeypatch.setattr(hosting, "BEHIND_PROXY", True)
+    monkeypatch.setattr(hosting, "PROXY_HOPS", 1)
     return lambda url, number: Client(url, verbose=False, headers={"X-Forwarded-For": f"10.0.0.{number}"})
 
 
@@ -156,14 +163,15 @@ def test_previews_leave_no_files_and_the_session_folder_goes_when_the_page_close
 
 def test_old_results_are_pruned(tmp_path, monkeypatch):
     monkeypatch.setattr(hosting, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(hosting, "get_upload_folder", lambda: str(tmp_path / "gradio"))  # not the real one
     (tmp_path / "abc").mkdir()
     old, new = tmp_path / "abc" / "old.png", tmp_path / "abc" / "new.png"
     old.write_bytes(b"x")
     new.write_bytes(b"x")
-    hosting.prune_results(now=old.stat().st_mtime + hosting.CACHE_AGE + 1)
+    hosting.prune_files(now=old.stat().st_mtime + hosting.CACHE_AGE + 1)
     assert not old.exists() and not new.exists()
     new.write_bytes(b"x")
-    hosting.prune_results()
+    hosting.prune_files()
     assert new.exists()
 
 
@@ -214,7 +222,7 @@ def test_the_optimizer_the_fast_tabs_and_the_webcam_draw_on_one_memory_budget(
     monkeypatch.setattr(limits.BUDGET, "_sized", True)
     photo = (make_picture(48, 64, 1) * 255).astype(np.uint8)
     busy = "needs more memory than is free while other visitors' work runs"
-    with limits.BUDGET.reserve(4 * 2**30 - costs.fast_bytes(128, decode=False) // 2, "another visitor's run"):
+    with limits.BUDGET.reserve(4 * 2**30 - costs.fast_bytes(128) // 2, "another visitor's run"):
         with pytest.raises(Exception, match=busy):
             Client(url, verbose=False).predict(*pictures, *controls(), api_name="/stylize")
         with pytest.raises(Exception, match=busy):
@@ -232,8 +240,8 @@ def test_old_copies_in_gradios_cache_are_pruned_and_the_history_forgets_pruned_r
     (tmp_path / "gradio" / "abc").mkdir(parents=True)
     ours, theirs = tmp_path / "gradio" / "abc" / "after-0123456789abcdef.webp", tmp_path / "gradio" / "abc" / "x.webp"
     ours.write_bytes(b"x")
-    theirs.write_bytes(b"x")  # a thumbnail made at start-up, say: not ours to delete
-    hosting.prune_results(now=ours.stat().st_mtime + hosting.CACHE_AGE + 1)
+    theirs.write_bytes(b"x")  # not one of ours: Gradio's own sweep has the first go at it
+    hosting.prune_files(now=ours.stat().st_mtime + hosting.CACHE_AGE + 1)
     assert not ours.exists() and theirs.exists()
     kept = tmp_path / "kept.png"
     kept.write_bytes(b"x")
@@ -250,3 +258,144 @@ def test_a_time_budget_is_held_to_the_servers_time_limit_not_its_work_limit(monk
         hosting.check_budget(preset("best"), (384, 512))
     with pytest.raises(ValueError, match="megapixel-steps"):
         hosting.check_budget(preset("balanced", steps=40), (384, 512))
+
+
+def connection(*forwarded: str, peer: str = "10.0.0.1") -> HTTPConnection:
+    """A request as Starlette sees it, from peer, with one X-Forwarded-For line per string."""
+    headers = [(b"x-forwarded-for", line.encode("latin-1")) for line in forwarded]
+    return HTTPConnection({"type": "http", "headers": headers, "client": (peer, 5000)})
+
+
+@pytest.mark.parametrize(
+    "hops, forwarded, visitor",
+    [
+        (1, ["6.6.6.6, 1.2.3.4"], "1.2.3.4"),  # the client wrote the first hop; the proxy appended the last
+        (1, ["6.6.6.6", "1.2.3.4"], "1.2.3.4"),  # the proxy added a line after the client's
+        (0, ["1.2.3.4"], "10.0.0.1"),  # no proxy: the header is the client's own
+        (2, ["6.6.6.6, 1.2.3.4, 10.0.0.2"], "1.2.3.4"),  # the outer proxy saw 1.2.3.4, the inner one the outer
+        (2, ["1.2.3.4"], "10.0.0.1"),  # fewer entries than proxies: not through them all
+        (1, [], "10.0.0.1"),
+        (1, ["1.2.3.4, not-an-address"], "10.0.0.1"),  # malformed
+        (1, ["1.2.3.4,"], "10.0.0.1"),
+        (1, [""], "10.0.0.1"),
+        (1, ["6.6.6.6, 1.2.3.4:5678"], "1.2.3.4"),  # a port is not part of who it is
+        (1, ["6.6.6.6, [2001:db8::1]:443"], "2001:db8::1"),
+    ],
+)
+def test_the_visitor_is_the_address_the_trusted_proxies_saw(monkeypatch, hops, forwarded, visitor):
+    monkeypatch.setattr(hosting, "PROXY_HOPS", hops)
+    assert hosting.client_address(connection(*forwarded)) == visitor  # as the gate asks
+    assert hosting.client_address(gr.Request(request=Request(connection(*forwarded).scope))) == visitor
+
+
+def test_a_request_gradio_kept_as_plain_values_is_read_alike(monkeypatch):
+    monkeypatch.setattr(hosting, "PROXY_HOPS", 1)
+    kept = gr.Request(headers={"x-forwarded-for": "6.6.6.6, 1.2.3.4"}, client={"host": "10.0.0.1", "port": 1})
+    assert hosting.client_address(kept) == "1.2.3.4" and hosting.client_address(None) == "local"
+
+
+def test_proxy_hops_come_from_the_environment():
+    assert hosting.proxy_hops({}) == 0
+    assert hosting.proxy_hops({"SPACE_ID": "someone/studio"}) == 1
+    assert hosting.proxy_hops({"STYLIZE_BEHIND_PROXY": "1"}) == 1  # the deprecated name for one hop
+    assert hosting.proxy_hops({"STYLIZE_BEHIND_PROXY": "0"}) == 0
+    assert hosting.proxy_hops({"STYLIZE_PROXY_HOPS": "2", "SPACE_ID": "x", "STYLIZE_BEHIND_PROXY": "1"}) == 2
+    assert hosting.proxy_hops({"STYLIZE_PROXY_HOPS": "0", "SPACE_ID": "x"}) == 0  # the host's own count wins
+    for wrong in ("-1", "1.5", "two", "\u00b2", "1000"):
+        with pytest.raises(ValueError, match=rf"^STYLIZE_PROXY_HOPS is {re.escape(repr(wrong))} but must be a whole"):
+            hosting.proxy_hops({"STYLIZE_PROXY_HOPS": wrong})
+
+
+def test_one_sweep_ages_out_gradios_whole_upload_folder_but_what_the_page_keeps(tmp_path, monkeypatch):
+    root = tmp_path / "gradio"
+    monkeypatch.setattr(hosting, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(hosting, "get_upload_folder", lambda: str(root))
+    files = {
+        "deep link": root / "deep_links" / "AbCd-123_x" / "state.json",  # GET /gradio_api/deep_link's
+        "upload": root / ("a" * 64) / "photo.png",
+        "copy": root / ("b" * 64) / "image.webp",
+        "cut off": root / "tmpk3j4h5x",  # an upload Gradio was still writing when its client went
+        "ours": root / ("c" * 64) / "after-0123456789abcdef.webp",
+        "kept": root / ("d" * 64) / "thumbnail.webp",  # a built-in style's thumbnail, made at start-up
+    }
+    for path in files.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+    (root / ("e" * 64)).mkdir()  # Gradio made it a moment ago, for a file it is writing
+    page = types.SimpleNamespace(blocks={1: types.SimpleNamespace(keep_in_cache={str(files["kept"])})})
+    monkeypatch.setattr(hosting, "_apps", [page])
+    made = max(path.stat().st_ctime for path in files.values())
+    hosting.prune_files()
+    assert all(path.exists() for path in files.values()) and (root / ("e" * 64)).is_dir()
+    hosting.prune_files(now=made + hosting.CACHE_AGE + 1)
+    assert not files["ours"].parent.exists()  # Gradio does not sweep our results' copies
+    assert all(files[name].exists() for name in ("deep link", "upload", "copy", "cut off"))  # its sweep goes first
+    hosting.prune_files(now=made + hosting.CACHE_AGE + hosting.CACHE_SWEEP + 1)
+    assert sorted(root.rglob("*")) == [files["kept"].parent, files["kept"]]  # empty folders too
+
+
+@pytest.fixture
+def budget(monkeypatch):
+    """The process's memory budget, with 1 TiB free: what a call reserves shows in budget.reserved."""
+    from stylize.core import limits
+
+    monkeypatch.setattr(limits.BUDGET, "total", 2**40)
+    monkeypatch.setattr(limits.BUDGET, "_sized", True)
+    return limits.BUDGET
+
+
+def saved_photo(path: Path, height: int = 48, width: int = 64, channels: int = 3) -> Path:
+    Image.fromarray(np.zeros((height, width, channels), np.uint8)).save(path)
+    return path
+
+
+def test_fast_calls_reserve_decoding_their_uploads_as_their_headers_say(tmp_path, monkeypatch, budget):
+    from studio import calls
+    from studio.tabs import styles
+
+    photo = saved_photo(tmp_path / "photo.png")
+    data = photo.read_bytes()  # a data URL's
+    assert calls.upload_bytes(str(photo), data, None, np.zeros((2, 2, 3))) == 2 * costs.decode_bytes(64 * 48)
+    with calls.fast_call(128, str(photo), None, data):
+        assert budget.reserved == costs.fast_bytes(128) + 2 * costs.decode_bytes(64 * 48)
+    assert budget.reserved == 0
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(hostile.png_header_only(7000, 7000))  # 49 megapixels by its header, a few bytes on disk
+    monkeypatch.setattr(budget, "total", 2**30)  # room for a photo's call, not for decoding 49 megapixels
+    assert styles.apply_builtin(str(photo), "0", 1.0, 128)[0].shape == (96, 128, 3)
+    with pytest.raises(gr.Error, match="this picture needs more memory than this server has"):
+        styles.apply_builtin(str(bomb), "0", 1.0, 128)
+
+
+def test_a_run_reserves_decoding_its_photo_paintings_and_mask_layers(tmp_path, monkeypatch, budget):
+    from studio.tabs import optimize
+
+    photo, layer = saved_photo(tmp_path / "photo.png"), saved_photo(tmp_path / "layer.png", 480, 640, 4)
+    seen = []
+
+    def decoding(named):
+        seen.append(budget.reserved)
+        raise ValueError("stopped here")
+
+    monkeypatch.setattr(optimize, "checked_run", decoding)
+    named = {"content": str(photo), "style": str(photo), "second_style": photo.read_bytes(), "mask_value": None}
+    with pytest.raises(gr.Error, match="stopped here"):
+        next(optimize.claimed_run(None, None, None, "key", named))
+    monkeypatch.setattr(optimize, "decoded_mask", lambda value, shape: seen.append(budget.reserved))
+    optimize.reserved_mask({"background": None, "composite": None, "layers": [str(layer), None, str(layer)]}, (48, 64))
+    assert seen == [3 * costs.decode_bytes(64 * 48), 2 * costs.decode_bytes(640 * 480)] and budget.reserved == 0
+
+
+def test_restoring_a_result_reserves_decoding_it(tmp_path, monkeypatch, budget, random_vgg16):
+    from studio.tabs import optimize
+    from stylize.core import images
+    from stylize.core.recipe import recipe_text
+    from stylize.core.settings import preset
+
+    path = tmp_path / "stylized.png"
+    images.save_png(path, np.zeros((300, 400, 3), np.uint8), recipe_text(preset("seed"), {"network": "test"}))
+    restore = optimize.make_restore(random_vgg16, "picture", "status", collections.defaultdict(object))
+    assert restore(str(path))["picture"].shape == (300, 400, 3)
+    monkeypatch.setattr(budget, "total", costs.decode_bytes(400 * 300) - 1)
+    with pytest.raises(gr.Error, match="this result needs more memory than this server has"):
+        restore(str(path))

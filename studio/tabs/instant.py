@@ -28,7 +28,7 @@ def instant(content, style, amount, style_size, size):
     """The Instant tab: one pass of Magenta's arbitrary-style network, well under a second; says which one ran."""
     if content is None or style is None:
         raise gr.Error("Upload a content photo and a style painting first.")
-    with fast_call(size) as call:
+    with fast_call(size, content, style) as call:
         model = fast.load_instant()
         picture = instant_picture(model, content, style, amount, style_size, size)
     return picture, f"Done in {call.seconds:.2f} s with {hosting.public(model.label)}."

@@ -23,7 +23,7 @@ from stylize.gatys.weights import loss_weights
 from stylize.transfer import stylize_pictures
 
 from .. import hosting, sessions
-from ..calls import page_errors
+from ..calls import page_errors, upload_bytes
 from ..components import MaskEditor, Preview, ResultFile, Upload, control_component, picture_upload
 from ..controls import (
     BY_NAME,
@@ -42,6 +42,7 @@ from ..wiring import LIGHT_SLOT, OPTIMIZE_SLOT, PAGE_ONLY, with_request
 
 PREVIEW_SECONDS = 0.4  # the shortest time between two pictures sent to the page
 RUN_INPUTS = ("content", "style", "second_style", "mask_value", "history", *CONTROL_NAMES)
+PICTURES = ("content", "style", "second_style")  # the run's inputs it decodes, besides the mask's layers
 # What steering a run reads: Strength sets the style weight unless it is set by hand.
 STEER_INPUTS = ("strength", "preset_name", "normalize", "style_from_strength", "style_log", "content_log", "tv_log")
 WEIGHTS = ("style_log", "content_log", "tv_log")
@@ -95,9 +96,10 @@ def claimed_run(network: FeatureNetwork, out: RunOutputs, claim: sessions.Claim,
     if named["content"] is None or named["style"] is None:
         raise gr.Error("Upload a content photo and a style painting first (or pick an example below).")
     with page_errors("this run", smaller="size or style scale"):
-        content, styles, settings, shapes = checked_run(named)
+        with BUDGET.reserve(upload_bytes(*(named[name] for name in PICTURES)), "this run"):  # their decoding
+            content, styles, settings, shapes = checked_run(named)
         with BUDGET.reserve(run_bytes(*shapes), "this run", shapes[0]):
-            mask = decoded_mask(named["mask_value"], content.shape[:2])
+            mask = reserved_mask(named["mask_value"], content.shape[:2])
             claim.wanted = claim.applied = loss_weights(settings, network)
             run_steps = stylize_pictures(
                 content,
@@ -120,6 +122,13 @@ def claimed_run(network: FeatureNetwork, out: RunOutputs, claim: sessions.Claim,
                 out.history: history,
                 out.history_state: history,
             }
+
+
+def reserved_mask(value: dict | None, shape: tuple[int, int]) -> np.ndarray | None:
+    """The mask editor's layers made into the mask, their decoding (each at its full size) reserved meanwhile."""
+    layers = (value or {}).get("layers") or []
+    with BUDGET.reserve(upload_bytes(*layers), "this run"):
+        return decoded_mask(value, shape)
 
 
 def checked_run(named: dict) -> tuple[np.ndarray, list[np.ndarray], Settings, tuple]:
@@ -235,7 +244,8 @@ def make_restore(network: FeatureNetwork, picture: Preview, status: gr.HTML, con
         path = source if isinstance(source, str) else source[0]
         with page_errors("this result"):
             settings, extra = settings_from_png(path)  # checks the header before reading anything
-            restored = images.to_uint8(images.load_image(path, "result", SIZE_SLIDER[1]))
+            with BUDGET.reserve(upload_bytes(path), "this result"):
+                restored = images.to_uint8(images.load_image(path, "result", SIZE_SLIDER[1]))
         values, notes = clamped(controls_from_settings(settings, network))
         # The file name and the recipe's text come from strangers: escaped, as this goes into gr.HTML.
         message = (

@@ -49,7 +49,7 @@ def apply_builtin(content, spec, amount, size):
     """The built-in styles: the 26-style network on the content photo, a blend of several if asked."""
     if content is None:
         raise gr.Error("Upload a content photo first.")
-    with fast_call(size) as call:
+    with fast_call(size, content) as call:
         picture = fast.builtin_stylize(
             decoded(content, "content image", size), spec.strip(), strength=amount, size=int(size)
         )
@@ -63,7 +63,7 @@ def apply_trained(content, name, size):
         raise gr.Error("Upload a content photo first.")
     if not name:
         raise gr.Error(trained_note())
-    with fast_call(size, name=name) as call:
+    with fast_call(size, content, name=name) as call:
         picture = fast.apply_transformer(trained_network(name), decoded(content, "content image", size), size=int(size))
     return picture, f"{name} in {call.seconds:.2f} s."
 

@@ -9,11 +9,12 @@ import numpy as np
 
 from stylize import fast
 from stylize.core.cache import BoundedCache
+from stylize.core.limits import BUDGET
 from stylize.fast.bundled import STYLE_AMOUNT_RANGE
 from stylize.fast.instant import STYLE_SIZE
 
 from .. import hosting, sessions
-from ..calls import decoded, fast_call
+from ..calls import decoded, fast_call, upload_bytes
 from ..components import Frame, Preview, Upload
 from ..trained import trained_choices, trained_network
 from ..wiring import PAGE_ONLY, WEBCAM_SLOT
@@ -36,9 +37,14 @@ def webcam_choices() -> list[str]:
 
 def webcam_style_code(model, style):
     """The uploaded painting's style code for the instant network, made once per upload (its path is its name, so
-    it is neither decoded nor hashed per frame)."""
+    it is neither decoded nor hashed per frame), its decoding reserved from the budget when it happens."""
     key = ("upload", style if isinstance(style, str) else hashlib.sha256(style).hexdigest())
-    return fast.live.cached_style_code(model, lambda: decoded(style, "style image", 2 * STYLE_SIZE), STYLE_SIZE, key)
+
+    def decode():
+        with BUDGET.reserve(upload_bytes(style), "this frame"):
+            return decoded(style, "style image", 2 * STYLE_SIZE)
+
+    return fast.live.cached_style_code(model, decode, STYLE_SIZE, key)
 
 
 def webcam_frame(frame, choice, style, amount, spec="0"):
@@ -46,7 +52,7 @@ def webcam_frame(frame, choice, style, amount, spec="0"):
     decoded straight to the size it is stylized at; no frame, no picture."""
     if frame is None or not choice:
         return None
-    with fast_call(WEBCAM_SIZE, "this frame", decode=False):  # frames are at most 2 MP
+    with fast_call(WEBCAM_SIZE, frame, what="this frame"):
         return styled_frame(decoded(frame, "webcam frame", WEBCAM_SIZE), choice, style, amount, spec)
 
 

@@ -87,10 +87,10 @@ def decode_bytes(pixels: int) -> int:
     return MEMORY["decode"].bytes(pixels)
 
 
-def fast_bytes(side: int, decode: bool = True) -> int:
-    """A fast-network call's peak at longer side side (a square, the worst aspect), with the decode of the largest
-    upload allowed; a caller that read the upload's header reserves decode=False plus decode_bytes(its pixels)."""
-    return MEMORY["fast"].bytes(side * side) + (decode_bytes(images.MAX_PIXELS) if decode else 0)
+def fast_bytes(side: int) -> int:
+    """A fast-network call's peak at longer side side (a square, the worst aspect); decoding its uploads is
+    counted apart, from their headers (decode_bytes)."""
+    return MEMORY["fast"].bytes(side * side)
 
 
 def fitting_side(shape: tuple[int, int], needed: int, available: float) -> int:
