@@ -2,18 +2,22 @@
 
     python bench/memory.py [--sizes 128,256,384,512] [--network vgg16-hed] [--preset balanced] [--steps 3]
     python bench/memory.py --fast [--sizes 512,1024,2048]
+    python bench/memory.py --decode
 
 For each size a child process loads the network, notes its resident memory (VmRSS), runs the preset on a 4:3
 photo and a square painting (style scale 1) with few steps per scale (the peak comes in the first full-size
 step), and reports the peak resident memory above that base (ru_maxrss). Prints a Markdown table and the
 least-squares fit peak = fixed + per-pixel x output pixels. With --fast, the same for one call of the Instant
-network (bundled) and of a built-in style, each size in a fresh process.
+network (bundled) and of a built-in style, each size in a fresh process. With --decode, what decoding one 4000x3000
+upload with an EXIF orientation holds, per pixel of its header, for each kind of file, each in a fresh process (the
+peak above the process before it, VmHWM after a reset of it): what costs.py's "decode" row is set above.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -58,6 +62,53 @@ def measure_fast(size: int, kind: str) -> dict:
     return {"size": size, "pixels": photo.shape[0] * photo.shape[1], "base": base, "peak": peak, "kind": kind}
 
 
+DECODE_KINDS = ("JPEG", "grey PNG", "palette PNG", "16-bit grey PNG", "RGB PNG", "RGBA PNG", "WebP", "RGBA WebP")
+
+
+def measure_decode(path: str) -> dict:
+    """Peak resident memory of images.load_image on one picture file, shrunk to 1024 px as uploads are, per pixel
+    of its header (the file is made by another process, so its making leaves nothing to reuse here)."""
+    from stylize.core import images
+
+    with open("/proc/self/clear_refs", "w") as reset:  # the peak from here on (VmHWM)
+        reset.write("5")
+    base = status_bytes("VmRSS")
+    header = images.read_header(path, "upload")
+    images.load_image(path, "upload", 1024)
+    return {"bytes per pixel": (status_bytes("VmHWM") - base) / header.pixels}
+
+
+def save_decode_picture(kind: str, folder: str) -> str:
+    """A 4000x3000 picture of kind with an EXIF orientation (exif_transpose has work to do), saved in folder."""
+    picture = decode_picture(kind)
+    exif = picture.getexif()
+    exif[0x0112] = 6
+    path = f"{folder}/decode-{kind.replace(' ', '-')}.{kind.split()[-1].lower()}"
+    picture.save(path, exif=exif, **({"lossless": False} if "WebP" in kind else {}))
+    return path
+
+
+def decode_picture(kind: str):
+    """A 4000x3000 noise picture in the mode kind names."""
+    from PIL import Image
+
+    ramp = np.linspace(0, 200, 4000, dtype=np.float32)[None, :, None]  # a photo-like gradient, a little noise: a
+    noise = np.random.default_rng(0).integers(0, 4, (3000, 4000, 4))  # file under the 20 MB upload limit
+    pixels = (ramp + noise).astype(np.uint8)
+    if kind == "grey PNG":
+        return Image.fromarray(pixels[..., 0])
+    if kind == "palette PNG":
+        return Image.fromarray(pixels[..., :3]).quantize(64)
+    if kind == "16-bit grey PNG":
+        return Image.fromarray(pixels[..., 0].astype(np.uint16) * 257)
+    return Image.fromarray(pixels if kind.startswith("RGBA") else pixels[..., :3])
+
+
+def status_bytes(field: str) -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(field + ":")) * 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="128,256,384,512")
@@ -65,9 +116,13 @@ def main() -> None:
     parser.add_argument("--preset", default="balanced")
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--fast", action="store_true")
+    parser.add_argument("--decode", action="store_true")
     parser.add_argument("--kind", default="")
     parser.add_argument("--child", type=int)
     arguments = parser.parse_args()
+    if arguments.decode:
+        decode_table(arguments)
+        return
     if arguments.child:
         print(
             json.dumps(
@@ -107,6 +162,22 @@ def main() -> None:
             ],
             f"{kind or arguments.preset}, {'one call' if kind else arguments.network}, 4:3 photo",
         )
+
+
+def decode_table(arguments) -> None:
+    import tempfile
+
+    if arguments.kind:  # the child: one file, in a fresh process
+        print(json.dumps(measure_decode(arguments.kind)))
+        return
+    folder = tempfile.mkdtemp()
+    print("Decoding one 4000x3000 upload with an EXIF orientation, shrunk to 1024 px\n")
+    print("| file | size | peak above the process, bytes per header pixel |\n|---|---|---|")
+    for kind in DECODE_KINDS:
+        path = save_decode_picture(kind, folder)
+        command = [sys.executable, __file__, "--decode", "--kind", path]
+        row = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
+        print(f"| {kind} | {os.path.getsize(path) / 2**20:.1f} MB | {row['bytes per pixel']:.1f} |", flush=True)
 
 
 def table(rows: list[dict], title: str) -> None:

@@ -8,12 +8,12 @@ Run from the repository root, as a module: app.py is not installed, the current 
 Launches the app in this process (so resident memory is the server's), drives /stylize with gradio_client as a
 visitor would, and every 10 runs prints the resident memory (VmRSS) and the sizes of Gradio's cache and the
 results folder, both fresh temporary folders whose files are kept STYLIZE_CACHE_SECONDS (60 s here, against
-the app's default 3600 s) so the levelling-off shows within minutes. A new client (a new session) comes every
+the app's default 1200 s) so the levelling-off shows within minutes. A new client (a new session) comes every
 10 runs and the old one's session is ended as a closed page ends it. Then stylized webcam frames for
 --webcam-seconds, each through the steps Gradio takes for the /webcam endpoint (the frame's header check and
 decode, the network, the inline preview), with a freshly initialised transformation network standing in for a
 trained one (the same arithmetic). Last, the hostile phase (bench/attacker.py): one attacking client loops
-issue 17's requests beside two normal visitors running Stylize and Instant; it reports their finished runs,
+issues 17's and 25's requests beside two normal visitors running Stylize and Instant; it reports their finished runs,
 the peak resident memory against the memory budget, and the disk use after their pages close.
 """
 
@@ -29,7 +29,7 @@ from collections import Counter
 from pathlib import Path
 
 # Our own cache and results folders, so other apps on the machine don't count; files older than a minute go,
-# so the figures show where disk use levels off within a few minutes (the default keeps them an hour).
+# so the figures show where disk use levels off within a few minutes (the default keeps them 20 minutes).
 os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="soak-gradio-")
 os.environ.setdefault("STYLIZE_CACHE_SECONDS", "60")
 os.environ.setdefault("STYLIZE_MEMORY_BUDGET_MB", "3072")  # a small Space's share, so the budget is what binds

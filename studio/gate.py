@@ -42,7 +42,8 @@ WINDOW = 600.0  # seconds over which a visitor's uploads and new sessions are co
 class Shares:
     """What one visitor may start in WINDOW; a host changes them with these environment variables."""
 
-    uploads: int = int(os.environ.get("STYLIZE_VISITOR_UPLOADS", 120))  # upload requests (a page sends one a file)
+    # upload requests: a page sends one a file, gradio_client one a file a call (a loop of calls: about 25 a minute)
+    uploads: int = int(os.environ.get("STYLIZE_VISITOR_UPLOADS", 300))
     # what those carry together: uploads are kept until swept (hosting.CACHE_AGE), so this bounds a visitor's disk
     upload_bytes: int = int(float(os.environ.get("STYLIZE_VISITOR_UPLOAD_MB", 200)) * 2**20)
     sessions: int = int(os.environ.get("STYLIZE_VISITOR_SESSIONS", 30))  # new session hashes: Gradio keeps a state each
