@@ -75,9 +75,9 @@ class Gate:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         try:
-            client = hosting.client_address(HTTPConnection(scope))
+            connection = HTTPConnection(scope)
             check_route(scope["method"], scope["path"])
-            receive = await self.checked(scope, receive, client)
+            receive = await self.checked(scope, receive, connection)
         except Refusal as refusal:
             return await answer(send, refusal.status, hosting.public(str(refusal)))
         joined = self.visitors.joining.get(id(scope))
@@ -87,9 +87,9 @@ class Gate:
             if joined:
                 self.visitors.joined(id(scope))
 
-    async def checked(self, scope, receive, client: str):
+    async def checked(self, scope, receive, connection: HTTPConnection):
         """Count what the request takes of the visitor's share; a JSON event body is read, checked and replayed."""
-        path, query = scope["path"], HTTPConnection(scope).query_params
+        path, query, client = scope["path"], connection.query_params, hosting.client_address(connection)
         if path == API + "/upload":
             size = dict(scope["headers"]).get(b"content-length", b"0")
             self.visitors.upload(client, int(size) if size.isdigit() else 0, query.get("upload_id"))

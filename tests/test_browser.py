@@ -8,21 +8,13 @@ import pytest
 from PIL import Image
 
 import app
+from assets import make_screenshot
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(
     not shutil.which("chromium"), reason="needs Debian's chromium (apt-get install chromium); .ci/run installs it"
 )
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+FLAGS = make_screenshot.FLAGS  # the flags headless Chromium needs on a machine with a closed network
 
 
 @pytest.fixture(scope="module")
