@@ -91,8 +91,10 @@ class Gate:
         """Count what the request takes of the visitor's share; a JSON event body is read, checked and replayed."""
         path, query, client = scope["path"], connection.query_params, hosting.client_address(connection)
         if path == API + "/upload":
-            size = dict(scope["headers"]).get(b"content-length", b"0")
-            self.visitors.upload(client, int(size) if size.isdigit() else 0, query.get("upload_id"))
+            size = dict(scope["headers"]).get(b"content-length", b"")
+            if not size.isdigit():  # counted against the visitor's share by its length: a chunked one has none
+                raise Refusal(411, "an upload must say its length (Content-Length): send it as a browser does")
+            self.visitors.upload(client, int(size), query.get("upload_id"))
         elif path == API + "/upload_progress":
             await self.visitors.uploaded(client, query.get("upload_id"))
         if scope["method"] != "POST" or not (EVENT_ROUTES.fullmatch(path) or STREAM_ROUTE.fullmatch(path)):

@@ -144,6 +144,17 @@ def test_a_visitors_uploads_are_bounded_in_number_and_bytes(small):
     assert fourth.status_code == 429 and "\n" not in fourth.json()["detail"]
 
 
+def test_an_upload_without_its_length_is_refused(roomy):
+    _, url = roomy
+    body = iter(
+        [b"--x\r\nContent-Disposition: form-data; name=files; filename=a.png\r\n\r\n", png_bytes(), b"\r\n--x--\r\n"]
+    )
+    reply = httpx.post(
+        url + "gradio_api/upload", content=body, headers={"content-type": "multipart/form-data; boundary=x"}
+    )
+    assert reply.status_code == 411 and "Content-Length" in reply.json()["detail"]
+
+
 def test_a_visitor_may_start_only_a_few_sessions(small):
     demo, url = small
     strength = fn_index(demo, "strength")
