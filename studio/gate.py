@@ -123,7 +123,7 @@ class Visitors:
 
     def upload(self, client: str, size: int, upload_id: str | None) -> None:
         with self._lock:
-            recent = window(self._uploads[client])
+            recent = in_window(self._uploads, client)
             if (
                 len(recent) >= self.shares.uploads
                 or sum(entry[1] for entry in recent) + size > self.shares.upload_bytes
@@ -136,7 +136,7 @@ class Visitors:
         id it is asked about); the page may ask just before the upload starts, so wait as Gradio does."""
         for _ in range(60):
             with self._lock:
-                if upload_id and any(entry[2] == upload_id for entry in self._uploads[client]):
+                if upload_id and any(entry[2] == upload_id for entry in self._uploads.get(client, ())):
                     return
             await asyncio.sleep(0.05)
         raise Refusal(404, "Upload not found")
@@ -147,7 +147,7 @@ class Visitors:
         if not isinstance(session_hash, str) or not re.fullmatch(r"[\w-]{1,64}", session_hash):
             raise Refusal(400, "the session hash must be up to 64 letters, digits, - or _")
         with self._lock:
-            recent = window(self._sessions[client])
+            recent = in_window(self._sessions, client)
             if any(known == session_hash for _, known in recent):
                 return
             if len(recent) >= self.shares.sessions:
@@ -176,11 +176,16 @@ class Visitors:
 FAST_PLACES = hosting.QUEUE_SIZE - hosting.MAX_RUNS
 
 
-def window(entries: deque) -> deque:
-    """entries with those older than WINDOW dropped (oldest first)."""
-    while entries and time.monotonic() - entries[0][0] > WINDOW:
-        entries.popleft()
-    return entries
+def in_window(by_client: dict[str, deque], client: str) -> deque:
+    """client's entries of the last WINDOW (oldest first), for adding to; visitors with none left are forgotten, so
+    the record holds only the last WINDOW's visitors however many came before."""
+    for who in list(by_client):
+        entries = by_client[who]
+        while entries and time.monotonic() - entries[0][0] > WINDOW:
+            entries.popleft()
+        if not entries and who != client:
+            del by_client[who]
+    return by_client[client]
 
 
 def queued_events(blocks) -> list[tuple[str, str]]:

@@ -235,3 +235,18 @@ def test_a_decoder_bomb_is_refused_by_its_header_before_pillow_opens_it(roomy, b
         text = "".join(events.iter_text())
     assert f"is a {bomb.upper()} file but must be PNG, JPEG or WebP" in text
     assert time.monotonic() - started < 5 and opened == []
+
+
+def test_visitors_are_forgotten_once_their_window_has_passed(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(gate.time, "monotonic", lambda: now[0])
+    visitors = Visitors(Shares(uploads=1, upload_bytes=10, sessions=1))
+    visitors.upload("10.0.0.1", 5, "a")
+    visitors.session("10.0.0.1", "first")
+    with pytest.raises(Refusal):
+        visitors.upload("10.0.0.1", 1, "b")  # its share, used
+    now[0] += gate.WINDOW + 1
+    visitors.upload("10.0.0.2", 5, "c")
+    visitors.session("10.0.0.2", "second")
+    assert set(visitors._uploads) == set(visitors._sessions) == {"10.0.0.2"}  # the first visitor's records went
+    visitors.upload("10.0.0.1", 5, "d")  # and its share is whole again
