@@ -210,7 +210,7 @@ def save_result(picture: np.ndarray, settings: Settings, network: FeatureNetwork
     under a random name (two users finishing in the same second must not overwrite each other); returns the path."""
     path = session_folder(key) / f"stylized-{secrets.token_hex(8)}.png"
     images.save_png(path, picture, recipe_text(settings, {"network": network.label}))
-    prune_files()
+    prune_results(time.time())  # ours only: the walk of Gradio's whole folder is the sweeper's, not a run's end
     return str(path)
 
 
@@ -234,6 +234,12 @@ def prune_files(now: float | None = None) -> None:
     """The one sweep of what this server keeps on disk: results older than CACHE_AGE and the session folders they
     leave empty (API clients never close a page, so their sessions never end), then Gradio's upload folder."""
     now = now or time.time()
+    prune_results(now)
+    prune_upload_folder(Path(os.path.abspath(get_upload_folder())), now)
+
+
+def prune_results(now: float) -> None:
+    """Our results older than CACHE_AGE, and the session folders they leave empty."""
     for path in RESULTS_DIR.glob("*/*"):
         if age(path, now) > CACHE_AGE:
             path.unlink(missing_ok=True)
@@ -241,7 +247,6 @@ def prune_files(now: float | None = None) -> None:
         if folder.is_dir() and not any(folder.iterdir()):
             folders.pop(key, None)
             shutil.rmtree(folder, ignore_errors=True)
-    prune_upload_folder(Path(os.path.abspath(get_upload_folder())), now)
 
 
 def prune_upload_folder(root: Path, now: float) -> None:
