@@ -124,10 +124,16 @@ class BundledNetworks:
 
     def apply(self, content: np.ndarray, embedding: np.ndarray, strength: float = 1.0) -> np.ndarray:
         """True strength (Ghiasi et al.): the embedding moves from the photo's own towards the painting's."""
+        return self.transform(content, self.blended_code(content, embedding, strength))
+
+    def blended_code(self, content: np.ndarray, embedding: np.ndarray, strength: float = 1.0) -> np.ndarray:
+        """The embedding apply() stylises content with: the painting's, moved towards the content's own below
+        strength 1. A video computes it once per shot from the shot's first frame: embedding every frame's
+        own colours anew would make the style itself flicker."""
         check_range("strength", strength, STYLE_AMOUNT_RANGE)
         if strength < 1.0:
-            embedding = strength * embedding + (1.0 - strength) * self.embedding(content)
-        return self.transform(content, embedding)
+            return strength * embedding + (1.0 - strength) * self.embedding(content)
+        return embedding
 
     def style_code(self, style: np.ndarray, style_size: int) -> np.ndarray:
         """What apply() needs of a painting: its embedding, worth computing once per painting."""

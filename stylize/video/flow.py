@@ -1,0 +1,99 @@
+"""Optical flow between frames (OpenCV's DIS), warping along it, where it can be trusted, and where a shot ends."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+PRESETS = {
+    "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
+    "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
+    "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
+}
+HISTOGRAM_BINS = 16  # per channel, for the cut test
+CUT_SIDE = 64  # the cut test's thumbnails
+
+
+def grey(frame: np.ndarray, side: int) -> np.ndarray:
+    """uint8 greyscale of a uint8 RGB frame, its longer side scaled to at most `side` (INTER_AREA: no aliasing)."""
+    height, width = frame.shape[:2]
+    scale = min(1.0, side / max(height, width))
+    small = frame if scale == 1.0 else cv2.resize(frame, _size(height, width, scale), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+
+
+def _size(height: int, width: int, scale: float) -> tuple[int, int]:
+    return max(1, round(width * scale)), max(1, round(height * scale))  # OpenCV's (width, height)
+
+
+class DISFlow:
+    """DIS optical flow (Kroeger et al. 2016), one OpenCV instance reused: a (H, W, 2) float32 field of where each
+    pixel of the first picture is found in the second, in pixels."""
+
+    def __init__(self, preset: str = "ultrafast"):
+        if preset not in PRESETS:
+            raise ValueError(f"flow preset is {preset!r} but must be one of {', '.join(PRESETS)}")
+        self._dis = cv2.DISOpticalFlow.create(PRESETS[preset])
+
+    def __call__(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        return np.asarray(self._dis.calc(first, second, None))  # type: ignore[call-overload]  # stubs lack None
+
+
+def sample_grid(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The coordinates x + flow(x), as cv2.remap's two maps."""
+    height, width = flow.shape[:2]
+    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    return xs + flow[..., 0], ys + flow[..., 1]
+
+
+def warp(picture: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """picture sampled at x + flow(x): with the flow from frame t to t-1, frame t-1's picture moved onto frame t."""
+    map_x, map_y = sample_grid(flow)
+    return cv2.remap(picture, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def reliable(backward: np.ndarray, forward: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """Where the flow can be trusted, as a bool mask over frame t: backward is t -> t-1, forward t-1 -> t.
+
+    Lai et al.'s forward-backward test, |b + f(x + b)|^2 < 0.01 (|b|^2 + |f(x + b)|^2) + 0.5, marks occlusions;
+    Ruder et al.'s |grad b|^2 > 0.01 |b|^2 + 0.002 marks motion boundaries; pixels sent outside the frame fail.
+    scale is the flow's resolution over the frame's: the 0.5 px^2 slack is in the frame's pixels.
+    """
+    height, width = backward.shape[:2]
+    map_x, map_y = sample_grid(backward)
+    forward_there = cv2.remap(forward, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    round_trip = np.sum((backward + forward_there) ** 2, axis=-1)
+    lengths = np.sum(backward**2, axis=-1) + np.sum(forward_there**2, axis=-1)
+    consistent = round_trip < 0.01 * lengths + 0.5 * scale**2
+    gradients = sum(
+        cv2.Sobel(backward[..., c], cv2.CV_32F, dx, dy, ksize=1) ** 2 for c in range(2) for dx, dy in ((1, 0), (0, 1))
+    )
+    smooth = gradients <= 0.01 * np.sum(backward**2, axis=-1) + 0.002
+    inside = (map_x >= 0) & (map_x <= width - 1) & (map_y >= 0) & (map_y <= height - 1)
+    return consistent & smooth & inside
+
+
+def soften(mask: np.ndarray, sigma: float) -> np.ndarray:
+    """A bool mask as float32 in [0, 1], eroded by about sigma and blurred by it: no hard seams, and the blur
+    never lends weight to an unreliable pixel."""
+    weights = mask.astype(np.float32)
+    if sigma <= 0:
+        return weights
+    radius = max(1, round(sigma))
+    eroded = cv2.erode(weights, np.ones((2 * radius + 1, 2 * radius + 1), np.uint8))
+    return cv2.GaussianBlur(eroded, (0, 0), sigma)
+
+
+def histogram(frame: np.ndarray) -> np.ndarray:
+    """Per-channel colour histogram of a small copy of a uint8 RGB frame, summing to 1 per channel."""
+    height, width = frame.shape[:2]
+    scale = min(1.0, CUT_SIDE / max(height, width))
+    small = cv2.resize(frame, _size(height, width, scale), interpolation=cv2.INTER_AREA)
+    counts = [np.bincount(small[..., c].ravel() // (256 // HISTOGRAM_BINS), minlength=HISTOGRAM_BINS) for c in range(3)]
+    return np.stack(counts).astype(np.float32) / small[..., 0].size
+
+
+def histogram_distance(first: np.ndarray, second: np.ndarray) -> float:
+    """Half the L1 distance of two histograms, averaged over the channels: 0 the same colours, 1 none shared.
+    A pan or a moving object keeps most of a shot's colours; a cut to another scene changes them."""
+    return float(np.abs(first - second).sum(axis=1).mean() / 2)
