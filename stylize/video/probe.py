@@ -73,7 +73,7 @@ def describe(path: str | os.PathLike, what: str = "the clip") -> Description:
     if "Input #0" not in text:
         raise ValueError(
             f"{what} is not a video ffmpeg can read ({KINDS}), or it is damaged or cut short: "
-            f"{stderr_line(result.stderr)}"
+            f"{stderr_line(result.stderr).rsplit(': ', 1)[-1]}"
         )
     return parse_description(text)
 
@@ -87,7 +87,7 @@ def probe(path: str | os.PathLike, limits: VideoLimits = VideoLimits()) -> ClipI
     except OSError as error:
         raise ValueError(f"{what} cannot be read: {error.strerror}") from None
     if size > limits.max_bytes:
-        raise ValueError(f"{what} is {size / 1e6:.0f} MB but may be at most {limits.max_bytes / 1e6:.0f} MB")
+        raise ValueError(f"{what} is {size / 1e6:.3g} MB but may be at most {limits.max_bytes / 1e6:.3g} MB")
     if size == 0:
         raise ValueError(f"{what} is empty")
     found = describe(path, what)
@@ -104,9 +104,7 @@ def probe(path: str | os.PathLike, limits: VideoLimits = VideoLimits()) -> ClipI
         raise ValueError(f"{what} has {found.fps:g} frames per second but may have at most {limits.max_fps:g}")
     seconds = found.seconds
     if seconds is not None and seconds > limits.max_seconds:
-        raise ValueError(
-            f"{what} lasts {seconds:.0f} s but may last at most {limits.max_seconds:.0f} s: cut it shorter"
-        )
+        raise ValueError(f"{what} lasts {seconds:.1f} s but may last at most {limits.max_seconds:g} s: cut it shorter")
     _check_first_frame(path, what)
     if seconds is None:  # a stream without a stated length: the decoder stops at max_seconds
         seconds = limits.max_seconds
