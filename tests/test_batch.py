@@ -181,3 +181,18 @@ def test_segments_cover_every_frame_once_with_warmup_inside_the_clip():
     cut = segments(250, 24.0, BatchSettings(segment_seconds=4.0, warmup_seconds=1.0))
     assert cut[0] == (0, 96, 0) and cut[1] == (96, 192, 24) and cut[-1] == (192, 250, 24)
     assert [start for start, _, _ in cut[1:]] == [stop for _, stop, _ in cut[:-1]]
+
+
+def test_a_worker_sizes_tensorflow_and_onnxruntime_to_its_cpus():
+    # A fresh process, as a Ray actor is: TensorFlow's pools can be sized only before it first runs.
+    script = (
+        "from stylize.batch.stylist import limit_threads\n"
+        "limit_threads(1)\n"
+        "import tensorflow as tf\n"
+        "from stylize.fast.bundled import load_bundled\n"
+        "sessions = load_bundled()\n"
+        "print(tf.config.threading.get_intra_op_parallelism_threads(),"
+        " sessions._transform.get_session_options().intra_op_num_threads)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.stdout.split() == ["1", "1"], done.stderr

@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from ..batch import ENGINES, BatchSettings, RayUnavailable, Style, default_engine, plan_batch, run_batch
 from ..batch.items import PHOTO_SUFFIXES, VIDEO_SUFFIXES
+from ..core import images
 from ..core.errors import NetworkUnavailable, one_line
 from ..fast.instant import BUNDLED, MODEL_ENV, STYLE_SIZE
 from . import parsed
@@ -83,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             warmup_seconds=args.warmup_seconds,
             overwrite=args.overwrite,
         )
+        if args.style is not None:
+            images.read_header(args.style, "style image")  # its size and kind, before reading it whole
         painting = b"" if args.style is None else Path(args.style).read_bytes()
         model = args.instant_model or os.environ.get(MODEL_ENV) or None  # resolved here: a worker may lack the env
         style = Style(painting, Path(args.style or "").name, args.builtin, model)
