@@ -11,6 +11,7 @@ from studio.components import picture_upload
 from studio.tabs.instant import instant_tab
 from studio.tabs.optimize import optimize_tab
 from studio.tabs.styles import styles_tab
+from studio.tabs.video import video_tab
 from studio.tabs.webcam import webcam_tab
 from stylize.gatys.loop import warm_up
 from stylize.gatys.networks import FeatureNetwork, load_network
@@ -52,6 +53,7 @@ def build_app(network: FeatureNetwork) -> gr.Blocks:
             instant_tab(content, style)
             builtin_spec, refresh = styles_tab(content)  # the webcam can use the built-in style chosen there
             webcam_tab(style, builtin_spec, refresh)
+            video_tab(style, builtin_spec, refresh)  # a clip through the same fast networks
         pairs = example_pairs()
         if pairs:
             gr.Examples(pairs, inputs=[content, style], label="Examples (from assets/)", cache_examples=False)

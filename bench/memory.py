@@ -3,6 +3,7 @@
     python bench/memory.py [--sizes 128,256,384,512] [--network vgg16-hed] [--preset balanced] [--steps 3]
     python bench/memory.py --fast [--sizes 512,1024,2048]
     python bench/memory.py --decode
+    python bench/memory.py --video [--sizes 256,512,1024]
 
 For each size a child process loads the network, notes its resident memory (VmRSS), runs the preset on a 4:3
 photo and a square painting (style scale 1) with few steps per scale (the peak comes in the first full-size
@@ -10,7 +11,10 @@ step), and reports the peak resident memory above that base (ru_maxrss). Prints 
 least-squares fit peak = fixed + per-pixel x output pixels. With --fast, the same for one call of the Instant
 network (bundled) and of a built-in style, each size in a fresh process. With --decode, what decoding one 4000x3000
 upload with an EXIF orientation holds, per pixel of its header, for each kind of file, each in a fresh process (the
-peak above the process before it, VmHWM after a reset of it): what costs.py's "decode" row is set above.
+peak above the process before it, VmHWM after a reset of it): what costs.py's "decode" row is set above. With
+--video, a 4 s 1280x720 clip through a built-in style at each output size, with flow-warped fusion, each size in a
+fresh process whose network has already run on a small clip: the peak above that (VmHWM), and the largest ffmpeg
+child's (ru_maxrss of the children): what costs.py's "video" row is set above.
 """
 
 from __future__ import annotations
@@ -60,6 +64,62 @@ def measure_fast(size: int, kind: str) -> dict:
     run(photo)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {"size": size, "pixels": photo.shape[0] * photo.shape[1], "base": base, "peak": peak, "kind": kind}
+
+
+def measure_video(size: int, clip: str) -> dict:
+    """Peak resident memory of one clip's run at output size (the process above its base, and ffmpeg's)."""
+    from stylize import video
+
+    frames = video.builtin_frames("0")
+    for _ in video.stylize_clip(clip, f"{clip}.warm.mp4", frames, size=64):  # the network loaded and run
+        pass
+    with open("/proc/self/clear_refs", "w") as reset:  # the peak from here on (VmHWM)
+        reset.write("5")
+    base = status_bytes("VmRSS")
+    children = [0]
+    for _ in video.stylize_clip(clip, f"{clip}.{size}.mp4", frames, size=size):
+        children.append(ffmpeg_bytes())  # the decoder and encoder, sampled once a frame
+    shape = video.output_shape(video.probe(clip), size)
+    peak = status_bytes("VmHWM")
+    return {"size": size, "pixels": shape[0] * shape[1], "base": base, "peak": peak, "child": max(children)}
+
+
+def ffmpeg_bytes() -> int:
+    """The peak resident memory (VmHWM) of this process's running children, summed: ffmpeg's decoder and encoder."""
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                fields = dict(line.split(":", 1) for line in status if ":" in line)
+            if int(fields["PPid"]) == os.getpid() and "VmHWM" in fields:
+                total += int(fields["VmHWM"].split()[0]) * 1024
+        except (OSError, KeyError, ValueError):
+            pass  # it ended meanwhile
+    return total
+
+
+def video_table(arguments) -> None:
+    import tempfile
+
+    import imageio_ffmpeg
+
+    if arguments.kind:  # the child: one size, in a fresh process
+        print(json.dumps(measure_video(arguments.child, arguments.kind)))
+        return
+    clip = f"{tempfile.mkdtemp()}/clip.mp4"
+    source = ["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=24:duration=4"]
+    encode = ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-y", clip]
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", *source, *encode], check=True)
+    rows = []
+    for size in [int(side) for side in arguments.sizes.split(",")]:
+        command = [sys.executable, __file__, "--video", "--child", str(size), "--kind", clip]
+        rows.append(
+            json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
+        )
+    table(rows, "a 1280x720 clip through built-in style 0, flow-warped fusion, this process")
+    print("| output | ffmpeg's decoder and encoder, peak together (MB) |\n|---|---|")
+    for row in rows:
+        print(f"| {row['size']} px | {row['child'] / 2**20:.0f} |")
 
 
 DECODE_KINDS = ("JPEG", "grey PNG", "palette PNG", "16-bit grey PNG", "RGB PNG", "RGBA PNG", "WebP", "RGBA WebP")
@@ -117,11 +177,15 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--fast", action="store_true")
     parser.add_argument("--decode", action="store_true")
+    parser.add_argument("--video", action="store_true")
     parser.add_argument("--kind", default="")
     parser.add_argument("--child", type=int)
     arguments = parser.parse_args()
     if arguments.decode:
         decode_table(arguments)
+        return
+    if arguments.video:
+        video_table(arguments)
         return
     if arguments.child:
         print(

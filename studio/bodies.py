@@ -6,9 +6,12 @@ import json
 
 from stylize.core import images
 
+from .hosting import VIDEO_LIMITS
+
 MAX_JSON_BYTES = 2**20  # a request body that isn't an upload: the page's largest is a few kB
 MAX_UPLOAD_FILES = 4  # files in one /upload request: the page sends one at a time
-MAX_UPLOAD_BYTES = MAX_UPLOAD_FILES * images.MAX_FILE_BYTES  # Gradio checks each file against MAX_UPLOAD too
+# Four pictures or one clip, and the form's own bytes; Gradio checks each file against hosting.MAX_UPLOAD too.
+MAX_UPLOAD_BYTES = max(MAX_UPLOAD_FILES * images.MAX_FILE_BYTES, VIDEO_LIMITS.max_bytes + 2**20)
 
 
 class BoundedBodies:

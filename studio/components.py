@@ -57,6 +57,17 @@ def picture_upload(label: str, height: int, elem_id: str | None = None) -> Uploa
     )
 
 
+class ClipUpload(gr.Video):
+    """A clip, handed over as a confined path and never transcoded: gr.Video's own preprocess runs ffmpeg on an
+    upload whose format or sound differs from its settings, at join time, before any check. The video engine
+    probes it (stylize.video.probe) inside the run's slot, and reads it streamed."""
+
+    is_template = True
+
+    def preprocess(self, payload):
+        return None if payload is None else checked(uploads.confined, payload.path or "", "clip")
+
+
 class ResultFile(gr.File):
     """A result PNG to restore, handed over as a confined path (restore reads its header before anything else)."""
 

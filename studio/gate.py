@@ -44,8 +44,11 @@ class Shares:
 
     # upload requests: a page sends one a file, gradio_client one a file a call (a loop of calls: about 25 a minute)
     uploads: int = int(os.environ.get("STYLIZE_VISITOR_UPLOADS", 300))
-    # what those carry together: uploads are kept until swept (hosting.CACHE_AGE), so this bounds a visitor's disk
-    upload_bytes: int = int(float(os.environ.get("STYLIZE_VISITOR_UPLOAD_MB", 200)) * 2**20)
+    # what those carry together: uploads are kept until swept (hosting.CACHE_AGE), so this bounds a visitor's disk;
+    # at least two of the largest clips a server takes (hosting.VIDEO_LIMITS)
+    upload_bytes: int = int(
+        float(os.environ.get("STYLIZE_VISITOR_UPLOAD_MB", max(200, 2 * hosting.VIDEO_LIMITS.max_bytes / 2**20))) * 2**20
+    )
     sessions: int = int(os.environ.get("STYLIZE_VISITOR_SESSIONS", 30))  # new session hashes: Gradio keeps a state each
 
 
@@ -308,7 +311,7 @@ def value_problem(component, value) -> str:
         return f"must be a text of at most {MAX_TEXT} characters"
     if isinstance(component, gr.ImageEditor):
         return editor_problem(value)
-    if isinstance(component, (gr.Image, gr.File)):
+    if isinstance(component, (gr.Image, gr.File, gr.Video)):  # gr.Video: the Video tab's clip
         return "" if value is None or is_file(value) else "must be an uploaded file or null"
     if isinstance(component, gr.Dataset):
         return "" if value is None or (isinstance(value, int) and 0 <= value < 1000) else "must be an example's index"

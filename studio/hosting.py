@@ -28,12 +28,28 @@ from stylize.core.precision import resolve_precision
 from stylize.core.recipe import recipe_text
 from stylize.core.settings import Settings
 from stylize.gatys.networks import FeatureNetwork
+from stylize.video import VideoLimits
 
 QUEUE_SIZE = 16  # jobs waiting beyond the running ones, all tabs together; more are turned away with a message
 MAX_RUNS = 6  # optimizer runs queued or running, all visitors together: the rest of the queue stays for the fast tabs
 MAX_STREAMS = 4  # webcam streams queued or streaming, all visitors together (two stream at once)
 STREAM_SECONDS = 60  # a webcam stream ends after this (the page's camera button starts another)
-MAX_UPLOAD = f"{images.MAX_FILE_BYTES // 2**20}mb"
+
+
+def video_limits(environ: Mapping[str, str] = os.environ) -> VideoLimits:
+    """A public server's bounds on a clip (the Video tab); a private deployment raises them with these variables."""
+    return VideoLimits(
+        max_seconds=float(environ.get("STYLIZE_VIDEO_SECONDS", 30)),
+        max_side=int(environ.get("STYLIZE_VIDEO_SIDE", 1920)),  # 1080p's longer side
+        max_fps=float(environ.get("STYLIZE_VIDEO_FPS", 60)),
+        # 30 s of a phone's 1080p at 60 fps is about 75 MB; two such clips fit a visitor's upload share (gate.Shares)
+        max_bytes=int(float(environ.get("STYLIZE_VIDEO_MB", 100)) * 2**20),
+    )
+
+
+VIDEO_LIMITS = video_limits()
+# Gradio's limit on any one uploaded file: a clip's; a picture is refused above images.MAX_FILE_BYTES when read.
+MAX_UPLOAD = f"{max(images.MAX_FILE_BYTES, VIDEO_LIMITS.max_bytes) // 2**20}mb"
 # A public server's per-run budget; a private deployment raises them with these environment variables.
 MAX_WORK = float(os.environ.get("STYLIZE_MAX_MEGAPIXEL_STEPS", 200))  # output megapixels x steps, summed over scales
 MAX_SECONDS = float(os.environ.get("STYLIZE_MAX_SECONDS", 600))  # a run is stopped (its picture kept) after this
@@ -46,7 +62,12 @@ FOLDER_GRACE = 10.0  # an empty folder younger than this (s) may be one Gradio h
 RESULTS_DIR = Path(tempfile.mkdtemp(prefix="stylize-results-"))  # mode 0700, a fresh name: not shared /tmp's
 STATE_SESSIONS = 500  # sessions whose state Gradio keeps in memory (its default, 10000, is a memory lever)
 HISTORY_LENGTH = 12  # results kept in a session's history strip
-RESULT_NAMES = ("stylized-*.png", "before-*.webp", "after-*.webp")  # our files' names, random tokens in each
+RESULT_NAMES = (
+    "stylized-*.png",
+    "before-*.webp",
+    "after-*.webp",
+    "video-*.mp4",
+)  # our files' names, random tokens in each
 folders: dict[str, Path] = {}  # each session's results folder, removed when the session ends
 
 

@@ -165,3 +165,71 @@ EXPECTED = {
     "nested-recipe.png": None,
     "blend-recipe.png": None,
 }
+
+
+def lavfi_clip(path: Path, source: str, *options: str) -> bytes:
+    """A file made by imageio-ffmpeg's ffmpeg from a generated source (lavfi: testsrc, sine), its bytes."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", source]
+    subprocess.run([*command, *options, "-y", str(path)], check=True, capture_output=True, timeout=60)
+    return path.read_bytes()
+
+
+def make_clips(folder: Path) -> dict[str, Path]:
+    """Every hostile or careless clip as a file in folder, by name (each named .mp4, whatever it holds); they take
+    a second or two to make."""
+    h264 = ("-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mp4")
+    scratch = folder / "scratch.mp4"
+    plain = lavfi_clip(scratch, "testsrc=size=96x64:rate=12:duration=2", *h264)
+    faststart = lavfi_clip(scratch, "testsrc=size=96x64:rate=12:duration=2", *h264[:-2], "-movflags", "+faststart")
+    files = {
+        "empty.mp4": b"",
+        "random-bytes.mp4": np.random.default_rng(1).integers(0, 256, 4096, np.uint8).tobytes(),
+        "truncated.mp4": plain[: len(plain) // 2],  # its index (moov) is at the end: cut off
+        "truncated-faststart.mp4": faststart[: len(faststart) * 3 // 4],  # index first, the last frames gone
+        "first-frame-cut.mp4": faststart[: len(faststart) // 2],  # index first, cut inside the first key frame
+        "picture.mp4": encode(Image.new("RGB", (64, 48), (200, 100, 50)), "PNG"),
+        "animated-gif.mp4": encode(
+            Image.new("RGB", (32, 32)), "GIF", save_all=True, append_images=[Image.new("RGB", (32, 32), "red")]
+        ),
+        "text.mp4": b"this is a text file, not a video\n" * 8,
+        "playlist.mp4": b"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nfile:///etc/passwd\n#EXT-X-ENDLIST\n",
+        "concat.mp4": b"ffconcat version 1.0\nfile '/etc/passwd'\n",
+        "sound-only.mp4": lavfi_clip(scratch, "sine=frequency=440:duration=1", "-c:a", "aac", "-f", "mp4"),
+        "wide-2400px.mp4": lavfi_clip(scratch, "testsrc=size=2400x16:rate=2:duration=1", *h264),
+        "long-40s.mp4": lavfi_clip(scratch, "testsrc=size=16x16:rate=1:duration=40", *h264),
+        "fast-120fps.mp4": lavfi_clip(scratch, "testsrc=size=16x16:rate=120:duration=0.5", *h264),
+        "odd-sides.mp4": lavfi_clip(
+            scratch, "testsrc=size=97x63:rate=12:duration=1", "-c:v", "libx264", "-pix_fmt", "yuv444p", "-f", "mp4"
+        ),
+    }
+    scratch.unlink()
+    paths = {}
+    for name, data in files.items():
+        paths[name] = folder / name
+        paths[name].write_bytes(data)
+    return paths
+
+
+# What each gets as the Video tab's clip (a public server's limits): a fragment of its one line, or None where
+# it works.
+EXPECTED_CLIPS = {
+    "empty.mp4": "is empty",
+    "random-bytes.mp4": "is not a video",
+    "truncated.mp4": "is not a video",
+    "truncated-faststart.mp4": None,  # the frames that are there
+    "first-frame-cut.mp4": "has no frame that can be decoded",
+    "picture.mp4": "is not a video",
+    "animated-gif.mp4": "is not a video",
+    "text.mp4": "is not a video",
+    "playlist.mp4": "is not a video",  # never opened as a playlist: it would read other files
+    "concat.mp4": "is not a video",
+    "sound-only.mp4": "has no video stream",
+    "wide-2400px.mp4": "longer side may be at most 1920 px",
+    "long-40s.mp4": "may last at most 30 s",
+    "fast-120fps.mp4": "may have at most 60",
+    "odd-sides.mp4": None,
+}

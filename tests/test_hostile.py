@@ -16,6 +16,7 @@ from PIL import Image
 import app
 from studio import components, trained, uploads
 from studio.controls import CONTROL_NAMES
+from studio.tabs import webcam
 from stylize.cli import transfer as cli
 from stylize.core import images
 from stylize.gatys import networks
@@ -155,6 +156,25 @@ def test_api_restore_works_or_says_one_line(name, files, client):
         one_line_error(call)  # none of the others is a studio result
 
 
+@pytest.fixture(scope="module")
+def clip_files(tmp_path_factory):
+    return hostile.make_clips(tmp_path_factory.mktemp("hostile-clips"))
+
+
+@pytest.mark.parametrize("name", list(hostile.EXPECTED_CLIPS))
+def test_api_video_works_or_says_one_line(name, clip_files, client):
+    def call():
+        return client.predict(
+            handle_file(str(clip_files[name])), webcam.BUILTIN, None, "0", 1.0, 0.5, 128, api_name="/video"
+        )
+
+    expected = hostile.EXPECTED_CLIPS[name]
+    if expected is None:
+        assert "Done:" in call()[1]
+    else:
+        assert expected in one_line_error(call)
+
+
 def test_the_server_keeps_serving_after_all_that(files, client, run_controls):
     result = client.predict(
         handle_file(str(files["exif-rotated.jpg"])),
@@ -182,7 +202,7 @@ def test_steering_refuses_non_finite_weights(client):
 
 def test_api_lists_named_endpoints_only(client):
     endpoints = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
-    assert {"/stylize", "/restore", "/instant", "/steer", "/strength", "/webcam"} <= set(endpoints)
+    assert {"/stylize", "/restore", "/instant", "/steer", "/strength", "/webcam", "/video"} <= set(endpoints)
     assert not [name for name in endpoints if name.startswith(("/lambda", "/steer_", "/stop", "/preset"))]
 
 

@@ -16,8 +16,10 @@ from gradio_client import Client
 from PIL import Image
 
 from studio import bodies, components, hosting, sessions
+from studio.tabs.webcam import BUILTIN
 
 import hostile
+from clips import make_clip
 
 META = {"_type": "gradio.FileData"}
 
@@ -65,6 +67,7 @@ ENDPOINTS = {  # each image input, with the other values a call needs
     "instant": lambda file: [file, file, 1.0, 256, 256],
     "apply_trained": lambda file: [file, "none", 256],
     "restore": lambda file: [file],
+    "video": lambda file: [file, BUILTIN, None, "0", 1.0, 0.5, 128],
 }
 
 
@@ -341,6 +344,41 @@ def test_oversized_or_unbounded_bodies_are_refused_before_parsing(server, upload
     assert many.status_code == 413 and "at most" in many.text, many.text
     assert httpx.post(f"{url}gradio_api/upload", files=files[:1]).status_code == 200
     assert demo.state_session_capacity == hosting.STATE_SESSIONS  # not Gradio's 10,000
+
+
+def upload(url: str, path: Path, kind: str = "video/mp4") -> dict:
+    with open(path, "rb") as file:
+        return {"path": httpx.post(f"{url}gradio_api/upload", files={"files": (path.name, file, kind)}).json()[0]}
+
+
+def test_a_clip_named_by_url_a_non_video_or_one_too_big_gets_one_line(server, tmp_path, monkeypatch):
+    _, url = server
+    clip = make_clip(tmp_path / "clip.mp4", 6)
+    for named in ("https://example.com/clip.mp4", "file:///etc/passwd"):
+        kind, message = call(url, "video", ENDPOINTS["video"]({"path": named, "meta": META}))
+        assert kind == "refused" and "not named by a URL" in message, message
+    (tmp_path / "picture.mp4").write_bytes(hostile.png_header_only(40000, 40000))  # a picture named like a clip
+    kind, message = call(url, "video", ENDPOINTS["video"]({**upload(url, tmp_path / "picture.mp4"), "meta": META}))
+    assert kind == "error" and "is not a video" in str(message), message
+    monkeypatch.setattr(hosting, "VIDEO_LIMITS", hosting.video_limits({"STYLIZE_VIDEO_MB": "0.001"}))
+    kind, message = call(url, "video", ENDPOINTS["video"]({**upload(url, clip), "meta": META}))
+    assert kind == "error" and "MB but may be at most" in str(message), message
+
+
+def test_an_upload_over_the_largest_clip_is_refused_by_its_length(server):
+    """Refused by the Content-Length it states, before a byte of it is read (a clip's bound, not 4 pictures')."""
+    import socket
+
+    _, url = server
+    address = httpx.URL(url)
+    assert bodies.MAX_UPLOAD_BYTES > hosting.VIDEO_LIMITS.max_bytes
+    with socket.create_connection((address.host, address.port), timeout=10) as connection:
+        connection.sendall(
+            b"POST /gradio_api/upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+            + f"Content-Length: {bodies.MAX_UPLOAD_BYTES + 1}\r\n\r\n".encode()
+        )
+        answer = connection.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 413") and b"limit of" in answer, answer
 
 
 def test_the_mask_editor_takes_no_blobs(server):

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import images
-from .settings import Settings, style_size
+from .settings import DETAIL_STEPS, POSTER_BASE, POSTER_FROM, Settings, style_size
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,11 @@ MEMORY = {
     # A painting's Gram matrices: a forward pass only, holding block1's two 64-channel float32 maps (512 B/px) and
     # the layers read at once, plus TensorFlow's scratch; 1000 B/px is an upper estimate.
     "style pass": MemoryCost(0, 1000),
+    # A poster's tiles (stylize/poster/): per output pixel, the float32 picture, the base enlarged, the photo at full
+    # size for colors="luminance", the mask, and a record's uint8 copy with its float temporary; fixed, one tile's
+    # pass through VGG's first three blocks and back, and L-BFGS's history. The base is painted first and freed
+    # before (run_bytes takes the larger). Fitted to bench/memory.py --poster (bench/README.md).
+    "poster": MemoryCost(600 * MiB, 100),
     # Histogram matching sorts each channel of the decoded painting: float32 copies, int64 indices, float64 results.
     "histogram": MemoryCost(0, 64),
     # Decoding an upload, per pixel its header states (images.read_header), as images.load_image does it with a
@@ -50,12 +55,23 @@ MEMORY = {
     # used at its own size also becomes float32 (up to 44 B/px), but those are output pixels, which the rows above
     # count at far more, and their peaks come after the decode's.
     "decode": MemoryCost(0, 24),
+    # A clip's run, per output pixel (ffmpeg scales each frame to the output size before Python sees it): the
+    # network's call, the frames queued to and from ffmpeg, flow and fusion, and ffmpeg's decoder and encoder, which
+    # are processes of their own but the same machine's memory. bench/memory.py --video, a 1280x720 clip through a
+    # built-in style (the heavier fast network): this process 35, 137 and 545 MB above its base at 256, 512 and
+    # 1024 px (968 B/px), ffmpeg's two 101, 123 and 198 MB (94 MB + 184 B/px). Fixed part: ffmpeg's, with room for
+    # decoding a 1080p input.
+    "video": MemoryCost(160 * MiB, 1300),
 }
 
 # What an optimizer step costs besides its output pixels, in output megapixels: L-BFGS evaluates the picture about
 # 1.5 times a step (its line search), and each step has a fixed cost (5000 steps at 128 px ran about 600 s).
 LBFGS_EVALUATIONS = 1.5
 STEP_FIXED_MEGAPIXELS = 0.05
+# A poster's tiles: the overlaps add about a third to the pixels, and a step through VGG's first three blocks costs
+# about 0.3 of a whole network's (multiply-adds to block3_conv1 over those to block5_conv2, VGG19).
+TILE_OVERLAP_SHARE = 1.35
+DETAIL_STEP_SHARE = 0.3
 
 
 def run_shapes(settings: Settings, content: tuple[int, int], styles: Sequence[tuple[int, int]]) -> tuple:
@@ -63,7 +79,7 @@ def run_shapes(settings: Settings, content: tuple[int, int], styles: Sequence[tu
     scale, paintings for histogram matching)."""
     return (
         images.scaled_shape(*content, settings.size),
-        [images.scaled_shape(*shape, style_size(settings.size, settings)) for shape in styles],
+        [images.scaled_shape(*shape, style_size(settings.whole_size, settings)) for shape in styles],
         list(styles) if settings.colors == "histogram" else [],
     )
 
@@ -73,10 +89,15 @@ def run_bytes(
     style_shapes: Sequence[tuple[int, int]] = (),
     histogram_shapes: Sequence[tuple[int, int]] = (),
 ) -> int:
-    """A run's peak resident memory beyond the loaded process: the optimized picture at shape, each painting's
-    Gram pass at its scaled shape, and histogram matching at the decoded paintings' shapes."""
+    """A run's peak resident memory beyond the loaded process: the optimized picture at shape (a poster's base, or
+    its tiles), each painting's Gram pass at its scaled shape, and histogram matching at the decoded paintings'
+    shapes."""
+    painted = MEMORY["optimize"].bytes(shape[0] * shape[1])
+    if max(shape) > POSTER_FROM:
+        base = images.scaled_shape(*shape, POSTER_BASE)
+        painted = max(MEMORY["optimize"].bytes(base[0] * base[1]), MEMORY["poster"].bytes(shape[0] * shape[1]))
     return (
-        MEMORY["optimize"].bytes(shape[0] * shape[1])
+        painted
         + MEMORY["style pass"].bytes(sum(h * w for h, w in style_shapes))
         + MEMORY["histogram"].bytes(sum(h * w for h, w in histogram_shapes))
     )
@@ -93,9 +114,17 @@ def fast_bytes(side: int) -> int:
     return MEMORY["fast"].bytes(side * side)
 
 
+def video_bytes(shape: tuple[int, int]) -> int:
+    """A clip's run at output shape (stylize.video.output_shape), its ffmpeg processes included."""
+    return MEMORY["video"].bytes(shape[0] * shape[1])
+
+
 def fitting_side(shape: tuple[int, int], needed: int, available: float) -> int:
     """The longer side at which a run on a picture of shape's aspect would fit in available bytes (the rest
     scaled alike)."""
+    if max(shape) > POSTER_FROM:  # a poster's tiles: their fixed part stays, the per-pixel part scales
+        row = MEMORY["poster"]
+        return int(max(shape) * math.sqrt(max(0.0, available - row.fixed) / max(1, needed - row.fixed)))
     fixed = MEMORY["optimize"].fixed
     scale = max(0.0, (available - fixed) / max(1, needed - fixed))
     return int(math.sqrt(scale * shape[0] * shape[1]) * max(shape) / math.sqrt(shape[0] * shape[1]))
@@ -111,4 +140,8 @@ def run_work(settings: Settings, shape: tuple[int, int], style_shapes: Sequence[
         output = math.prod(images.scaled_shape(*shape, side)) / 1e6
         paintings = sum(math.prod(images.scaled_shape(*style, style_size(side, settings))) for style in style_shapes)
         work += steps * (output * evaluations + STEP_FIXED_MEGAPIXELS) + paintings / 1e6
+    if settings.poster:  # the tiles: every output pixel (and the overlaps) through the shallow layers, each step
+        steps = sum(settings.tile_steps) / len(settings.tile_steps) if settings.tile_steps else DETAIL_STEPS
+        output = math.prod(images.scaled_shape(*shape, settings.size)) / 1e6
+        work += steps * output * TILE_OVERLAP_SHARE * DETAIL_STEP_SHARE * LBFGS_EVALUATIONS
     return work
