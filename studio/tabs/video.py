@@ -110,7 +110,7 @@ def claimed_clip(out: VideoOutputs, claim: sessions.Claim, key: str, named: dict
     hosting.prune_results(time.time())
     yield {
         out.frame: record.image,
-        out.status: video_status(record, info.frames, ending(record, state)),
+        out.status: video_status(record, ending(record, state)),
         out.result: str(path),
         out.download: gr.update(value=str(path), visible=True),
     }
@@ -135,36 +135,42 @@ def streamed(frames, claim: sessions.Claim, out: VideoOutputs):
                 break
             if record.elapsed > hosting.MAX_SECONDS:
                 state = (
-                    f"Stopped at frame {record.frame}: this server's limit of {format_seconds(hosting.MAX_SECONDS)} "
-                    "per run was reached; the frames done are kept."
+                    f"Stopped at frame {record.frame} of {record.total}: this server's limit of "
+                    f"{format_seconds(hosting.MAX_SECONDS)} per run was reached; the frames done are kept"
                 )
                 break
             if record.path is None and time.monotonic() - shown_at >= PREVIEW_SECONDS:
                 shown_at = time.monotonic()
-                yield {out.frame: record.image, out.status: video_status(record, record.total)}
+                yield {out.frame: record.image, out.status: video_status(record)}
     finally:
         frames.close()
     return record, state
 
 
 def ending(record: video.VideoProgress, state: str) -> str:
+    """How the run ended, for its last status line."""
     if state:
         return state
     if record.path is None:
-        return f"Stopped at frame {record.frame}: the frames done are kept."
-    return f"Done: {record.frame} frames."
+        return f"Stopped at frame {record.frame} of {record.total}: the frames done are kept"
+    return f"Done: {record.frame} frames"
 
 
-def video_status(record: video.VideoProgress, total: int, state: str = "") -> str:
-    """A progress bar and one line: frames done / total, frames a second, time left and elapsed."""
-    pieces = [f"Frame {record.frame} / {total}", f"{record.fps:.1f} frames/s"]
-    if not state:
-        pieces.append(f"about {format_seconds(record.seconds_left)} left")
-    pieces.append(f"{format_seconds(record.elapsed)} elapsed")
-    percent = round(100 * min(1.0, record.frame / max(1, total)))
+def video_status(record: video.VideoProgress, state: str = "") -> str:
+    """A progress bar and one line: frames done / total, frames a second, and time left (or how it ended)."""
+    if state:
+        pieces = [state, f"{format_seconds(record.elapsed)} at {record.fps:.1f} frames/s"]
+    else:
+        pieces = [
+            f"Frame {record.frame} / {record.total}",
+            f"{record.fps:.1f} frames/s",
+            f"about {format_seconds(record.seconds_left)} left",
+            f"{format_seconds(record.elapsed)} elapsed",
+        ]
+    percent = round(100 * min(1.0, record.frame / max(1, record.total)))
     return (
         f'<div class="run-status"><progress max="100" value="{percent}"></progress>'
-        f"<span>{state + ' ' if state else ''}{' · '.join(pieces)}</span></div>"
+        f"<span>{' · '.join(pieces)}</span></div>"
     )
 
 
@@ -196,9 +202,8 @@ def video_tab(style: Upload, builtin_spec: gr.Textbox, refresh: gr.Button) -> No
             run_button = gr.Button("Stylize clip", variant="primary")
             stop_button = gr.Button("Stop", variant="stop")
         status = gr.HTML(message_html("Ready."), elem_id="video-status")
-        with gr.Row():
-            result = gr.Video(label="Stylised clip", interactive=False, height=360, elem_id="video-result")
-            download = gr.DownloadButton("Download MP4 (H.264)", visible=False, elem_id="video-download")
+        result = gr.Video(label="Stylised clip", interactive=False, height=360, elem_id="video-result")
+        download = gr.DownloadButton("Download MP4 (H.264)", visible=False, elem_id="video-download")
         out = VideoOutputs(frame, status, result, download)
         refresh.click(lambda: gr.update(choices=webcam_choices()), None, choice, **PAGE_ONLY)
         run = make_video_run(out)
