@@ -6,7 +6,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -37,6 +37,21 @@ class VideoProgress:
     seconds_left: float
     cut: bool  # this frame started a new shot
     path: str | None = None  # on the last record only: the finished, playable mp4
+
+
+def fused_frames(
+    decoded: Iterable[np.ndarray], frames: StylizerFactory, fuser: Fuser
+) -> Iterator[tuple[np.ndarray, bool]]:
+    """Each uint8 frame stylised by its shot's stylizer and fused with the past: (uint8 output, whether it began a
+    shot). A cut resets the fusion and asks the factory for the new shot's stylizer."""
+    stylizer: FrameStylizer | None = None
+    for frame in decoded:
+        cut = fuser.is_cut(frame)
+        picture = frame.astype(np.float32) / 255.0
+        if stylizer is None or cut:
+            stylizer = frames(picture)
+            fuser.reset()
+        yield images.to_uint8(fuser(frame, stylizer(picture))), cut
 
 
 def output_shape(info: ClipInfo, size: int) -> tuple[int, int]:
@@ -91,16 +106,9 @@ def stylize_clip(
     try:
         reader = ffmpeg.FrameReader(_decoder(clip, info, shape, first, stop, limits), shape, folder / "decoder.log")
         writer = ffmpeg.FrameWriter(folder / "video.mp4", shape, frame_rate(info.fps), folder / "encoder.log")
-        fuser = Fuser(replace(fusion, consistency=consistency))
-        stylizer: FrameStylizer | None = None
         image = np.zeros((*shape, 3), np.uint8)
-        for index, frame in enumerate(reader, start=first):
-            cut = fuser.is_cut(frame)
-            picture = frame.astype(np.float32) / 255.0
-            if stylizer is None or cut:
-                stylizer = frames(picture)
-                fuser.reset()
-            image = images.to_uint8(fuser(frame, stylizer(picture)))
+        fused = fused_frames(reader, frames, Fuser(replace(fusion, consistency=consistency)))
+        for index, (image, cut) in enumerate(fused, start=first):
             if index < start:
                 continue
             writer.write(image)

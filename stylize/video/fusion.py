@@ -13,9 +13,9 @@ from .settings import DEFAULT_FUSION, Fusion
 class Fuser:
     """The state carried from frame to frame: the last input (small, grey), the last output, the last histogram."""
 
-    def __init__(self, fusion: Fusion = DEFAULT_FUSION, flow_preset: str = "ultrafast"):
+    def __init__(self, fusion: Fusion = DEFAULT_FUSION):
         self.fusion = fusion
-        self._flow = flow.DISFlow(flow_preset)
+        self._flow = flow.DISFlow(fusion.flow_preset)
         self._histogram: np.ndarray | None = None
         self.reset()
 
@@ -60,7 +60,7 @@ class Fuser:
         backward = self._flow(grey, previous)
         forward = self._flow(previous, grey)
         scale = grey.shape[1] / shape[1]
-        trusted = flow.reliable(backward, forward, scale)
+        trusted = flow.reliable(backward, forward)
         if self.fusion.photometric > 0:  # a flow that matches the wrong thing: the warped input itself differs
             difference = np.abs(grey.astype(np.float32) - flow.warp(previous, backward).astype(np.float32))
             trusted &= difference < 255 * self.fusion.photometric
