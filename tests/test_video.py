@@ -53,6 +53,13 @@ def decoded_frames(path) -> int:
     return imageio_ffmpeg.count_frames_and_secs(str(path))[0]
 
 
+def frame_times(path) -> list[float]:
+    """Each decoded frame's presentation time, from ffmpeg's showinfo filter."""
+    arguments = [EXE, "-hide_banner", "-i", str(path), "-map", "0:v", "-vf", "showinfo", "-f", "null", "-"]
+    shown = subprocess.run(arguments, capture_output=True, text=True).stderr
+    return [float(field.split(":")[1]) for field in shown.split() if field.startswith("pts_time:")]
+
+
 def darker(first: np.ndarray):
     """A stand-in stylizer factory that needs no network: each shot's frames darkened."""
     return lambda frame: frame * 0.5
@@ -148,6 +155,9 @@ def test_segments_warm_up_then_join_with_the_audio(tmp_path, clean_temp):
     joined = tmp_path / "joined.mp4"
     join_segments(parts, joined, audio_from=clip)
     assert decoded_frames(joined) == 36
+    times = frame_times(joined)
+    assert times[0] == pytest.approx(0.0, abs=1e-3)
+    assert np.allclose(np.diff(times), 1 / FPS, atol=1e-3)  # no gap at the joins: the frames keep to the sound
     info = probe(joined)
     assert info.has_audio and abs(info.seconds - 1.5) < 0.1
     assert list(clean_temp.iterdir()) == []

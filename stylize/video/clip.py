@@ -170,8 +170,16 @@ def join_segments(
         raise ValueError("no segments to join")
     folder = Path(tempfile.mkdtemp(prefix=TEMPORARY_PREFIX))
     try:
+        # Video streams only: the concat demuxer starts each part where the previous one's longest stream ends,
+        # and AAC's padding makes a part's audio a few ms longer than its frames, a gap at every join.
+        videos = []
+        for index, part in enumerate(parts):
+            videos.append(folder / f"video{index}.mp4")
+            result = ffmpeg.run(ffmpeg.command("-i", part, "-map", "0:v:0", "-c", "copy", "-f", "mp4", videos[-1]))
+            if result.returncode != 0:
+                raise ValueError(f"could not read segment {index}: {ffmpeg.stderr_line(result.stderr)}")
         listing = folder / "parts.txt"
-        quoted = [str(Path(part).resolve()).replace("'", "'\\''") for part in parts]
+        quoted = [str(video).replace("'", "'\\''") for video in videos]
         listing.write_text("".join(f"file '{name}'\n" for name in quoted))
         joined = folder / "joined.mp4"
         result = ffmpeg.run(ffmpeg.command("-f", "concat", "-safe", "0", "-i", listing, "-c", "copy", "-y", joined))
