@@ -27,6 +27,11 @@ ATTACKER = "10.6.6.6"
 SERVER_PLACES = (str(Path(__file__).resolve().parent.parent), str(Path.home()))
 
 
+def clip_inputs(clip: dict) -> list:
+    """/video's inputs: the clip, a built-in style, no painting, style 0, amount, consistency, size."""
+    return [clip, BUILTIN, None, "0", 1.0, 0.5, 128]
+
+
 class Attack:
     """The attacker's loop; counts what each request got back (status codes), for the report."""
 
@@ -68,11 +73,12 @@ class Attack:
             {"path": str(link)},
             {"path": dotted},
         ):
-            posted = self.post("file read", "call/builtin", json={"data": [reference, "0", 0.0, 128]})
-            if posted is not None and posted.status_code == 200:
-                answer = f"{self.url}gradio_api/call/builtin/{posted.json()['event_id']}"
-                with self.http.stream("GET", answer) as events:
-                    self.leaks += "event: complete" in "".join(events.iter_text())  # the picture came back
+            for api, data in (("builtin", [reference, "0", 0.0, 128]), ("video", clip_inputs(reference))):
+                posted = self.post("file read", f"call/{api}", json={"data": data})
+                if posted is not None and posted.status_code == 200:
+                    answer = f"{self.url}gradio_api/call/{api}/{posted.json()['event_id']}"
+                    with self.http.stream("GET", answer) as events:
+                        self.leaks += "event: complete" in "".join(events.iter_text())  # the file came back
 
     def upload(self, name: str, data: bytes) -> str:
         """An upload's path, or "" once the gate says this visitor has uploaded enough for a while."""
@@ -153,6 +159,12 @@ class Attack:
                 continue  # the gate waits 3 s for an upload to start, as Gradio does: not every round
             self.get(route.split("?")[0], f"gradio_api/{route}")
         self.post("process_recording", "process_recording", json={})
+        # The Video tab's clip: a URL, and a playlist that names a server file, uploaded as an mp4.
+        clip_url = {"path": "https://example.com/huge.mp4", "meta": META}
+        self.join("video", clip_inputs(clip_url), f"clip-url-{number}", "clip URL")
+        playlist = self.upload("playlist.mp4", b"#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n#EXT-X-ENDLIST\n")
+        if playlist:
+            self.join("video", clip_inputs({"path": playlist, "meta": META}), f"playlist-{number}", "playlist clip")
         for index in range(12):
             self.upload(f"burst-{index}.png", b"\x89PNG" + bytes(2**20))
         for index in range(32):

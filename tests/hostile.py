@@ -135,11 +135,27 @@ def make_all(folder: Path, make_picture) -> dict[str, Path]:
         "nested-recipe.png": recipe_png(small, {}, raw="[" * 100_000 + "]" * 100_000),
         "blend-recipe.png": recipe_png(small, {"style_blend": 5}),
     }
+    return written(folder, files)
+
+
+def written(folder: Path, files: dict[str, bytes]) -> dict[str, Path]:
+    """Each file's bytes written in folder under its name; their paths by name."""
     paths = {}
     for name, data in files.items():
         paths[name] = folder / name
         paths[name].write_bytes(data)
     return paths
+
+
+def one_line_error(call) -> str:
+    """The error call raises (through gradio_client: the page's one line), checked to be one line, no traceback."""
+    import pytest
+
+    with pytest.raises(Exception) as caught:
+        call()
+    message = str(caught.value)
+    assert "\n" not in message and "Traceback" not in message, message
+    return message
 
 
 # What each gets as a content photo: a fragment of its one-line message, or None where it works.
@@ -207,11 +223,7 @@ def make_clips(folder: Path) -> dict[str, Path]:
         ),
     }
     scratch.unlink()
-    paths = {}
-    for name, data in files.items():
-        paths[name] = folder / name
-        paths[name].write_bytes(data)
-    return paths
+    return written(folder, files)
 
 
 # What each gets as the Video tab's clip (a public server's limits): a fragment of its one line, or None where

@@ -11,7 +11,6 @@ import gradio as gr
 from stylize import video
 from stylize.core.costs import video_bytes
 from stylize.core.limits import BUDGET, DECODE_MARGIN
-from stylize.fast.bundled import STYLE_AMOUNT_RANGE
 from stylize.fast.instant import STYLE_SIZE
 from stylize.video.settings import CONSISTENCY_RANGE, DEFAULT_CONSISTENCY, VIDEO_SIZE_RANGE
 
@@ -21,7 +20,7 @@ from ..components import ClipUpload, Preview, Upload
 from ..status import format_seconds, message_html
 from ..trained import trained_network
 from ..wiring import OPTIMIZE_SLOT, PAGE_ONLY, with_request
-from .webcam import BUILTIN, INSTANT, webcam_choices
+from .webcam import BUILTIN, INSTANT, network_choice
 
 # The part of the engine's size range a CPU server streams at a few frames a second; the command line takes the rest.
 VIDEO_SIZE_SLIDER = (max(128, VIDEO_SIZE_RANGE[0]), 1024)
@@ -182,14 +181,7 @@ def video_tab(style: Upload, builtin_spec: gr.Textbox, refresh: gr.Button) -> No
             clip = ClipUpload(label="Clip", sources=["upload"], height=300, elem_id="clip-upload")
             frame = Preview(label="Stylised frames (live)", interactive=False, height=300, elem_id="video-live")
         with gr.Row():
-            choice = gr.Dropdown(webcam_choices(), value=BUILTIN, label="Network", allow_custom_value=True)
-            amount = gr.Slider(
-                *STYLE_AMOUNT_RANGE,
-                value=1.0,
-                step=0.05,
-                label="Style amount",
-                info="Instant mixes style embeddings; the others blend pixels",
-            )
+            choice, amount = network_choice(refresh)
             consistency = gr.Slider(
                 *CONSISTENCY_RANGE,
                 value=DEFAULT_CONSISTENCY,
@@ -205,7 +197,6 @@ def video_tab(style: Upload, builtin_spec: gr.Textbox, refresh: gr.Button) -> No
         result = gr.Video(label="Stylised clip", interactive=False, height=360, elem_id="video-result")
         download = gr.DownloadButton("Download MP4 (H.264)", visible=False, elem_id="video-download")
         out = VideoOutputs(frame, status, result, download)
-        refresh.click(lambda: gr.update(choices=webcam_choices()), None, choice, **PAGE_ONLY)
         run = make_video_run(out)
         run_button.click(
             run,

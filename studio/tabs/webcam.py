@@ -71,23 +71,29 @@ def styled_frame(picture: np.ndarray, choice: str, style, amount: float, spec) -
     return fast.stylize_frame(trained_network(choice), picture, strength=amount, size=WEBCAM_SIZE)
 
 
+def network_choice(refresh: gr.Button) -> tuple[gr.Dropdown, gr.Slider]:
+    """The network a live tab (webcam, video) runs and its style amount; Refresh lists newly trained styles."""
+    choice = gr.Dropdown(webcam_choices(), value=BUILTIN, label="Network", allow_custom_value=True)
+    amount = gr.Slider(
+        *STYLE_AMOUNT_RANGE,
+        value=1.0,
+        step=0.05,
+        label="Style amount",
+        info="Instant with the bundled network mixes style embeddings; the others blend pixels",
+    )
+    refresh.click(lambda: gr.update(choices=webcam_choices()), None, choice, **PAGE_ONLY)
+    return choice, amount
+
+
 def webcam_tab(style: Upload, builtin_spec: gr.Textbox, refresh: gr.Button) -> None:
     """The Webcam tab: camera frames through a built-in style (the one chosen in its tab), Instant or a trained one."""
     with gr.Tab("Webcam"):
         gr.Markdown(ABOUT)
         with gr.Row():
-            choice = gr.Dropdown(webcam_choices(), value=BUILTIN, label="Network", allow_custom_value=True)
-            amount = gr.Slider(
-                *STYLE_AMOUNT_RANGE,
-                value=1.0,
-                step=0.05,
-                label="Style amount",
-                info="Instant with the bundled network mixes style embeddings; the others blend pixels",
-            )
+            choice, amount = network_choice(refresh)
         with gr.Row():
             webcam = Frame(sources=["webcam"], streaming=True, label="Camera", height=320)
             output = Preview(label="Stylized", interactive=False, height=320, streaming=True)
-        refresh.click(lambda: gr.update(choices=webcam_choices()), None, choice, **PAGE_ONLY)
         webcam.stream(
             webcam_frame,
             [webcam, choice, style, amount, builtin_spec],
