@@ -1,17 +1,21 @@
-"""Style transfer as callers use it: the Gatys loop, started from the instant network's picture.
+"""Style transfer as callers use it: the Gatys loop, started from the instant network's picture, and posters.
 
-It sits above both methods (gatys/ and fast/), as posters, video and batches will: the loop is handed the instant
-start instead of importing the feed-forward networks.
+It sits above both methods (gatys/ and fast/), as posters, video and batches do: the loop is handed the instant
+start instead of importing the feed-forward networks, and a size above POSTER_FROM goes to stylize/poster/.
 """
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Iterator
 
 import numpy as np
 
+from .core.images import ImageSource
+from .core.settings import Settings
 from .fast.instant import instant_stylize
 from .gatys import loop
+from .gatys.loop import Progress, StyleSource
+from .poster import stylize_poster
 
 
 def instant_start(content: np.ndarray, style: np.ndarray, share: float) -> np.ndarray:
@@ -19,6 +23,17 @@ def instant_start(content: np.ndarray, style: np.ndarray, share: float) -> np.nd
     return instant_stylize(content, style, strength=share)
 
 
-# gatys.loop's generators (see there) with the instant network as their instant start.
-stylize = partial(loop.stylize, instant=instant_start)
-stylize_pictures = partial(loop.stylize_pictures, instant=instant_start)
+def stylize(content: ImageSource, style: StyleSource, settings: Settings = Settings(), **options) -> Iterator[Progress]:
+    """gatys.loop.stylize's records (see there) for any size, started from the instant network's picture."""
+    started = loop.clock()  # a time budget counts decoding the pictures too
+    pictures, paintings = loop.checked_pictures(content, style, settings)
+    yield from stylize_pictures(pictures, paintings, settings, started=started, **options)
+
+
+def stylize_pictures(
+    content: np.ndarray, styles: list[np.ndarray], settings: Settings, **options
+) -> Iterator[Progress]:
+    """gatys.loop.stylize_pictures's records for any size: a poster (settings.poster) in tiles above its base."""
+    options.setdefault("instant", instant_start)
+    paint = stylize_poster if settings.poster else loop.stylize_pictures
+    yield from paint(content, styles, settings, **options)

@@ -27,6 +27,17 @@ STYLE_SCALE_RANGE = (0.1, 4.0)
 STRENGTH_RANGE = (0.0, 10.0)
 STRENGTH_MIDDLE = 5.0  # the default: the calibrated balance of style and content (weights.NORMALIZED_WEIGHTS)
 
+# Posters: a longer side above POSTER_FROM is painted as a whole at POSTER_BASE (the scales up to it, as any run),
+# then at full size in tiles (stylize/poster/): a whole-picture run holds about 3.7 kB a pixel (costs.py), 2.2 GB at
+# 768x576 but 46 GB at 4096x3072.
+POSTER_FROM = 768
+POSTER_BASE = 512
+# A poster's default time: its base's (the preset's) plus this many seconds an output megapixel for the tiles, so
+# that the balanced preset gives 2048x1536 two minutes and 4096x3072 five (bench/poster.py).
+DETAIL_SECONDS_PER_MEGAPIXEL = 19.0
+TILE_STEPS_RANGE = (0, 500)
+DETAIL_STEPS = 20  # L-BFGS iterations a poster's tile takes without a time budget
+
 SECONDS_RANGE = (5.0, 3600.0)  # a time budget: the shortest gives the instant start and a few steps
 SEED_STEPS = 200
 
@@ -64,6 +75,8 @@ class Settings:
     layer_emphasis: float = 0.0  # -1 fine texture (shallow style layers) ... +1 large shapes (deep layers)
     style_blend: tuple[float, ...] = ()  # weights of several style images; () blends them equally
     preview_every: int = 10  # yield a preview every N steps (always on the first and the last)
+    tile_steps: tuple[int, ...] = ()  # a poster's steps on each tile, as a run took them (its recipe replays them);
+    # () takes the time budget's, or stylize/poster's default without one
 
     def __post_init__(self) -> None:
         check_choice("network", self.network, NETWORKS)
@@ -106,15 +119,37 @@ class Settings:
             object.__setattr__(self, "seconds", float(self.seconds))
         self._check_scale_steps()
 
+    def _check_tile_steps(self) -> None:
+        if not isinstance(self.tile_steps, (list, tuple)):
+            raise ValueError(f"tile_steps is {self.tile_steps!r} but must be a list of step counts, one per tile")
+        for count in self.tile_steps:
+            check_range("tile_steps count", count, TILE_STEPS_RANGE, integer=True)
+        object.__setattr__(self, "tile_steps", tuple(int(count) for count in self.tile_steps))
+        if self.tile_steps and self.seconds is not None:
+            raise ValueError(
+                "tile_steps and seconds are both set but a run takes either exact steps or a time budget: leave one out"
+            )
+        if self.tile_steps and not self.poster:
+            raise ValueError(
+                f"tile_steps are given but size {self.size} is not a poster: tiles start above {POSTER_FROM} px"
+            )
+
+    @property
+    def poster(self) -> bool:
+        """Whether the output is painted in tiles above a whole-picture base (stylize/poster/)."""
+        return self.size > POSTER_FROM
+
     def _check_scale_steps(self) -> None:
         if not isinstance(self.scale_steps, (list, tuple)):
             raise ValueError(f"scale_steps is {self.scale_steps!r} but must be a list of step counts, one per scale")
         object.__setattr__(self, "scale_steps", tuple(self.scale_steps))  # JSON gives back a list
         if not self.scale_steps:
+            self._check_tile_steps()
             return
         for count in self.scale_steps:
             check_range("scale_steps count", count, (0, STEPS_RANGE[1]), integer=True)
         object.__setattr__(self, "scale_steps", tuple(int(count) for count in self.scale_steps))
+        self._check_tile_steps()
         sides = self.sides()
         if len(self.scale_steps) != len(sides):
             raise ValueError(
@@ -134,15 +169,21 @@ class Settings:
         """A copy with some fields changed, validated like any other."""
         return dataclasses.replace(self, **changes)
 
+    @property
+    def whole_size(self) -> int:
+        """The longer side of the largest scale painted as a whole: the size, or a poster's base."""
+        return POSTER_BASE if self.poster else self.size
+
     def sides(self) -> list[int]:
-        """The longer side of each scale, smallest first: from start_size up by sqrt(2), then the full size."""
-        sizes = []
+        """The longer side of each scale painted as a whole, smallest first: from start_size up by sqrt(2), then the
+        full size (a poster's base; its tiles follow, stylize/poster/)."""
+        sizes, top = [], self.whole_size
         if self.start_size is not None and self.coarse_steps > 0:
             side = float(self.start_size)
-            while round(side) < self.size:
+            while round(side) < top:
                 sizes.append(round(side))
                 side *= math.sqrt(2)
-        return sizes + [self.size]
+        return sizes + [top]
 
     def schedule(self) -> list[tuple[int, int]]:
         """(longer side, steps) for each scale, smallest first; with a time budget the steps are each scale's most
@@ -151,7 +192,7 @@ class Settings:
         if self.scale_steps:
             return list(zip(sides, self.scale_steps))
         last = STEPS_RANGE[1] if self.seconds is not None else self.steps
-        return [(side, self.coarse_steps) for side in sides[:-1]] + [(self.size, last)]
+        return [(side, self.coarse_steps) for side in sides[:-1]] + [(sides[-1], last)]
 
     @property
     def total_steps(self) -> int:
@@ -166,10 +207,13 @@ class Settings:
             f"{', '.join(str(side) for side, _ in scales)} px"
         )
 
-    def as_run(self, scale_steps: list[int]) -> Settings:
-        """These settings as the exact steps a run took at each scale: what reproduces its picture."""
+    def as_run(self, scale_steps: list[int], tile_steps: tuple[int, ...] = ()) -> Settings:
+        """These settings as the exact steps a run took at each scale (and a poster on each tile): what reproduces
+        its picture."""
         counts = list(scale_steps) + [0] * (len(self.sides()) - len(scale_steps))
-        return self.replace(seconds=None, scale_steps=tuple(counts), steps=max(1, counts[-1]))  # steps: as shown
+        return self.replace(  # steps: as shown
+            seconds=None, scale_steps=tuple(counts), steps=max(1, counts[-1]), tile_steps=tuple(tile_steps)
+        )
 
 
 # Presets: field overrides on top of Settings' defaults. quick, balanced and best are time budgets on the machine
@@ -193,7 +237,12 @@ PRESETS: dict[str, dict] = {
     "best": {"seconds": 180.0, "start_size": 128, "precision": "float32"},
 }
 DEFAULT_PRESET = "balanced"
-STEP_FIELDS = ("steps", "coarse_steps", "scale_steps")  # giving one runs exact steps instead of the preset's time
+STEP_FIELDS = (
+    "steps",
+    "coarse_steps",
+    "scale_steps",
+    "tile_steps",
+)  # giving one runs exact steps instead of the preset's time
 
 
 def preset(name: str, **overrides) -> Settings:
@@ -201,7 +250,18 @@ def preset(name: str, **overrides) -> Settings:
 
     Exact steps override a preset's time budget: preset("balanced", steps=40) runs 40 steps, however long."""
     check_choice("preset", name, tuple(PRESETS))
-    return overridden(Settings(**PRESETS[name]), **overrides)
+    settings = overridden(Settings(**PRESETS[name]), **overrides)
+    if settings.poster and settings.seconds is not None and "seconds" not in overrides:
+        settings = settings.replace(seconds=poster_seconds(settings.seconds, settings.size))
+    return settings
+
+
+def poster_seconds(base_seconds: float, size: int, aspect: float = 0.75) -> float:
+    """A poster's default time: its base's, plus its tiles' (DETAIL_SECONDS_PER_MEGAPIXEL) at this aspect."""
+    if size <= POSTER_FROM:
+        return base_seconds
+    megapixels = size * size * aspect / 1e6
+    return min(SECONDS_RANGE[1], round(base_seconds + DETAIL_SECONDS_PER_MEGAPIXEL * megapixels))
 
 
 def overridden(base: Settings, **overrides) -> Settings:
@@ -215,6 +275,8 @@ def overridden(base: Settings, **overrides) -> Settings:
         {"steps", "coarse_steps"} & set(overrides) and "scale_steps" not in overrides
     ):
         fields["scale_steps"] = ()
+    if fields.get("seconds") is not None and "tile_steps" not in overrides:
+        fields["tile_steps"] = ()
     return base.replace(**fields)
 
 

@@ -55,6 +55,22 @@ class FeatureNetwork:
         features = self.model(self.preprocess(image))
         return {name: tf.cast(value, tf.float32) for name, value in features.items()}
 
+    def truncated(self, layers: tuple[str, ...]) -> FeatureNetwork:
+        """This network reading only `layers` (as its style layers, with no content layer): nothing deeper is
+        computed, so a step costs a fraction of the whole network's. Made once per set of layers."""
+        return self._variants.get_or_make(
+            ("truncated", layers),
+            lambda: FeatureNetwork(
+                self.name,
+                keras.Model(self.model.input, {name: self.model.get_layer(name).output for name in layers}),
+                self.preprocess,
+                layers,
+                (),
+                self.note,
+                self.source,
+            ),
+        )
+
     def in_precision(self, precision: str) -> FeatureNetwork:
         """This network computing in float32 or mixed bfloat16 (float32 weights, bfloat16 arithmetic), made once."""
         precision = resolve_precision(precision)

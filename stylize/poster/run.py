@@ -1,0 +1,242 @@
+"""A poster: the whole picture painted at POSTER_BASE by the Gatys loop, then every tile of the full size given the
+painting's own fine texture (detail.py), within one time budget and a bounded memory, yielding Progress records."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import statistics
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core import color, images
+from ..core.settings import DETAIL_SECONDS_PER_MEGAPIXEL, DETAIL_STEPS, POSTER_BASE, SECONDS_RANGE, Settings
+from ..gatys import loop
+from ..gatys.loop import Progress
+from ..gatys.networks import FeatureNetwork, load_network
+from .detail import DETAIL_LAYERS, DetailWeights, texture_targets, tile_iterates
+from .tiles import Tile, feather, layout
+
+TILE, OVERLAP = 512, 64  # a tile's side and the least its neighbours share (the feathered band), in output pixels
+# The tiles' fidelity term compares them with the picture at 1/FIDELITY_FACTOR of the output's side (at most the
+# base's): detail finer than FIDELITY_FACTOR px is free to become the painting's marks. At 2 (the base's own
+# resolution at 1024 px) only a 2 px grain was free; at 4 strokes of 4-8 px formed (contact sheet in bench/README.md).
+FIDELITY_FACTOR = 4
+MOST_TILE_STEPS = 40  # under a budget: a tile's texture has settled by then; the run ends early instead
+DETAIL_SECONDS_SHARE = 0.5  # the share of a budget the tiles get when it is shorter than the size's default
+PREVIEW_SECONDS = 1.0  # the least time between two records while the tiles run (each is a full-size picture)
+FINISH_SECONDS = 0.5  # after the last tile: the final record and its full-size picture
+
+
+@dataclass
+class Canvas:
+    """The full-size picture as the tiles change it, the base it started as, and what each tile is compared with."""
+
+    picture: np.ndarray  # float HxWx3, the output
+    start: np.ndarray  # the base enlarged: what each tile starts from and what its fidelity term reads
+    coarse_scale: float  # the fidelity term's side over the output's
+    content: np.ndarray | None  # the photo at full size, only to keep its colours (colors="luminance")
+    mask: np.ndarray | None  # HxWx1 in [0, 1] at full size: where the style goes
+
+    def tile_start(self, tile: Tile) -> tuple[np.ndarray, np.ndarray]:
+        """A tile's starting pixels (the picture as the tiles before it left it) and the coarse picture under it."""
+        region = self.start[tile.window]
+        shape = (max(1, round(tile.shape[0] * self.coarse_scale)), max(1, round(tile.shape[1] * self.coarse_scale)))
+        return self.picture[tile.window].copy(), images.resize(region, shape)
+
+    def put(self, tile: Tile, pixels: np.ndarray, before: np.ndarray) -> None:
+        """Blend a finished tile in over what is there, feathered where its neighbours overlap it."""
+        if self.mask is not None:
+            pixels = before + self.mask[tile.window] * (pixels - before)
+        if self.content is not None:
+            pixels = color.keep_luminance(pixels, self.content[tile.window])
+        weights = feather(tile, OVERLAP)
+        self.picture[tile.window] = weights * pixels + (1.0 - weights) * self.picture[tile.window]
+
+
+def budget_split(settings: Settings, shape: tuple[int, int]) -> tuple[float | None, float | None]:
+    """(the base's seconds, the tiles' seconds) of a poster's time budget, (None, None) without one. The tiles get
+    the time poster_seconds adds for their size; a shorter budget is shared in DETAIL_SECONDS_SHARE."""
+    if settings.seconds is None:
+        return None, None
+    wanted = DETAIL_SECONDS_PER_MEGAPIXEL * shape[0] * shape[1] / 1e6
+    detail = min(wanted, DETAIL_SECONDS_SHARE * settings.seconds) if settings.seconds < 2 * wanted else wanted
+    detail = min(detail, settings.seconds - SECONDS_RANGE[0])
+    return settings.seconds - detail, detail
+
+
+def stylize_poster(
+    content: np.ndarray,
+    styles: list[np.ndarray],
+    settings: Settings,
+    *,
+    network: FeatureNetwork | None = None,
+    mask: np.ndarray | None = None,
+    steer: loop.Steer | None = None,
+    started: float | None = None,
+    instant: loop.InstantStart | None = None,
+) -> Iterator[Progress]:
+    """stylize_pictures for a poster (settings.poster): records of the base as it is painted, then of the full-size
+    picture after each tile (at most one a PREVIEW_SECONDS), and the last. Stopping keeps the full-size picture made
+    so far, and its record's settings (the steps of the base and of each tile) reproduce it."""
+    started = loop.clock() if started is None else started
+    shape = images.scaled_shape(*content.shape[:2], settings.size)
+    tiles = layout(shape, TILE, OVERLAP)
+    if settings.tile_steps and len(settings.tile_steps) != len(tiles):
+        raise ValueError(
+            f"tile_steps has {len(settings.tile_steps)} counts but a {shape[1]}x{shape[0]} poster has {len(tiles)} "
+            "tiles: give one count per tile, or a time budget (seconds) instead"
+        )
+    network = network or load_network(settings.network, settings.weights_path)
+    base_seconds, detail_seconds = budget_split(settings, shape)
+    base = settings.replace(size=POSTER_BASE, seconds=base_seconds, tile_steps=())
+    last = None
+    for record in loop.stylize_pictures(
+        content, styles, base, network=network, mask=mask, steer=steer, started=started, instant=instant
+    ):
+        last = record
+        yield _as_poster(record, settings, base_seconds, detail_seconds)
+    assert last is not None and last.settings is not None  # the loop yields at least its start and its end
+    yield from paint_tiles(content, styles, settings, last, tiles, network, mask, started, shape)
+
+
+def _as_poster(record: Progress, settings: Settings, base_seconds, detail_seconds) -> Progress:
+    """A base record as the poster's: not done (the tiles follow), its share of the whole run."""
+    if settings.seconds is None:
+        return dataclasses.replace(record, total=record.total + 1, fraction=0.5 * record.fraction)
+    share = base_seconds / settings.seconds
+    eta = None if record.eta is None else record.eta + detail_seconds
+    return dataclasses.replace(
+        record, total=record.total + 1, fraction=share * record.fraction, eta=eta, budget=settings.seconds
+    )
+
+
+class TilePace:
+    """How many steps each tile takes: the recipe's, DETAIL_STEPS, or under a budget as many as fit, the same for
+    every tile (uneven steps would show as uneven texture), decided again from each tile's measured pace."""
+
+    def __init__(self, settings: Settings, tiles: list[Tile], deadline: float | None):
+        self.settings, self.tiles, self.deadline = settings, tiles, deadline
+        self.taken: list[int] = []
+        self._paces: list[float] = []  # seconds a step per megapixel, each step after a tile's first
+
+    def most(self, index: int) -> int:
+        if self.settings.tile_steps:
+            return self.settings.tile_steps[index]
+        return DETAIL_STEPS if self.deadline is None else MOST_TILE_STEPS
+
+    def pace(self) -> float | None:
+        return statistics.median(self._paces[-30:]) if self._paces else None
+
+    def measured(self, seconds: float, pixels: int) -> None:
+        self._paces.append(seconds / (pixels / 1e6))
+
+    def wanted(self, index: int, now: float) -> int:
+        """Steps for tile index, asked again after each step (the first tile measures the pace as it goes)."""
+        most = self.most(index)
+        pace = self.pace()
+        if self.deadline is None or pace is None:
+            return most
+        pixels_left = sum(tile.shape[0] * tile.shape[1] for tile in self.tiles[index:]) / 1e6
+        tile_pixels = self.tiles[index].shape[0] * self.tiles[index].shape[1] / 1e6
+        done_here = self.taken[index] if index < len(self.taken) else 0
+        # The steps every tile from here can take: this tile's done ones already spent part of the time left.
+        per_tile = (self.deadline - now + done_here * pace * tile_pixels) / (pace * pixels_left)
+        return max(1, min(most, math.floor(per_tile)))
+
+    def planned(self) -> int:
+        """All tile steps: taken, and those the tiles not reached will take at the current plan."""
+        left = len(self.tiles) - len(self.taken)
+        if self.settings.tile_steps:
+            return sum(self.settings.tile_steps)
+        upcoming = self.taken[-1] if self.taken else self.most(0)
+        return sum(self.taken) + left * upcoming
+
+    def seconds_left(self, now: float) -> float | None:
+        if self.deadline is not None:
+            return max(0.0, self.deadline - now) + FINISH_SECONDS
+        pace = self.pace()
+        if pace is None:
+            return None
+        pixels = sum(tile.shape[0] * tile.shape[1] for tile in self.tiles[len(self.taken) :]) / 1e6
+        return pace * pixels * self.most(0)
+
+
+def paint_tiles(
+    content: np.ndarray,
+    styles: list[np.ndarray],
+    settings: Settings,
+    base: Progress,
+    tiles: list[Tile],
+    network: FeatureNetwork,
+    mask: np.ndarray | None,
+    started: float,
+    shape: tuple[int, int],
+) -> Iterator[Progress]:
+    """The tiles, each from the picture as the tiles before it left it, then blended in (Canvas.put)."""
+    assert base.settings is not None
+    model = network.truncated(DETAIL_LAYERS).in_precision(settings.precision)
+    # The painting at its own resolution, not enlarged: its marks keep their size in pixels, whatever the output's.
+    paintings = [
+        images.resize_longer_side(p, min(max(p.shape[:2]), round(settings.size * settings.style_scale))) for p in styles
+    ]
+    targets, layer_weights = texture_targets(model, paintings, settings.style_blend)
+    start = images.resize(base.image.astype(np.float32) / 255.0, shape)
+    canvas = Canvas(
+        start.copy(),
+        start,
+        min(POSTER_BASE / max(shape), 1.0 / FIDELITY_FACTOR),
+        images.resize(content, shape) if settings.colors == "luminance" else None,
+        None if mask is None else images.resize(np.asarray(mask, np.float32)[..., None], shape),
+    )
+    deadline = None if settings.seconds is None else settings.seconds - FINISH_SECONDS
+    pace = TilePace(settings, tiles, deadline)
+    base_steps, shown = base.step, loop.clock()
+    losses: dict[str, float] = {}
+    for index, tile in enumerate(tiles):
+        before, coarse = canvas.tile_start(tile)
+        pixels, taken = before, 0
+        pace.taken.append(0)
+        last = loop.clock()
+        iterates = tile_iterates(model, before, coarse, targets, layer_weights, DetailWeights())
+        try:
+            while taken < pace.wanted(index, loop.clock() - started):
+                step = next(iterates, None)
+                if step is None:  # converged
+                    break
+                pixels, losses = step
+                now = loop.clock()
+                if taken:  # a tile's first step also builds its targets (and, once, traces the step)
+                    pace.measured(now - last, tile.shape[0] * tile.shape[1])
+                last, taken = now, taken + 1
+                pace.taken[index] = taken
+        finally:
+            iterates.close()
+        canvas.put(tile, pixels, before)
+        final = index == len(tiles) - 1
+        if final or loop.clock() - shown >= PREVIEW_SECONDS:
+            yield tile_record(base, settings, canvas, pace, base_steps, losses, started, final)
+            shown = loop.clock()
+
+
+def tile_record(base, settings, canvas, pace, base_steps, losses, started, final) -> Progress:
+    """The record of the full-size picture after the tiles so far."""
+    now = loop.clock() - started
+    step = base_steps + sum(pace.taken)
+    steps = list(pace.taken) + [0] * (len(pace.tiles) - len(pace.taken))
+    recipe = base.settings.replace(size=settings.size, seconds=None, tile_steps=tuple(steps))
+    left = pace.seconds_left(now)
+    return dataclasses.replace(
+        base,
+        step=step,
+        total=step if final else max(step + 1, base_steps + pace.planned()),
+        image=images.to_uint8(canvas.picture),
+        losses=losses,
+        elapsed=now,
+        fraction=1.0 if final else (now / (now + left) if left else 0.0),
+        eta=None if final else left,
+        settings=recipe,
+        budget=settings.seconds,
+    )

@@ -1,0 +1,152 @@
+"""Posters: the tile layout and its feathering, the tiles' texture targets, and whole runs at a shrunk scale (the
+poster threshold, base and tile side made small so that a random network paints one in seconds)."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from stylize import Settings, preset
+from stylize.core import costs, images
+from stylize.core import settings as settings_module
+from stylize.gatys.losses import gram_matrices
+from stylize.poster import detail, run
+from stylize.poster.tiles import feather, layout
+from stylize.transfer import stylize
+
+
+@pytest.mark.parametrize("shape", [(3072, 4096), (1536, 2048), (700, 1000), (300, 5000), (512, 512), (100, 130)])
+def test_tiles_cover_the_picture_and_overlap_their_neighbours(shape):
+    tiles = layout(shape, 512, 64)
+    covered = np.zeros(shape, np.int32)
+    for tile in tiles:
+        assert 0 < tile.shape[0] <= 512 and 0 < tile.shape[1] <= 512
+        covered[tile.window] += 1
+    assert covered.min() >= 1
+    rows = sorted({tile.top for tile in tiles})
+    ends = sorted({tile.bottom for tile in tiles})
+    assert all(end - start >= 64 for start, end in zip(rows[1:], ends[:-1]))  # each row overlaps the one above
+
+
+def test_feathering_keeps_a_picture_that_every_tile_agrees_with_and_hides_the_borders():
+    shape = (700, 1000)
+    picture = np.random.default_rng(0).uniform(0, 1, (*shape, 3)).astype(np.float32)
+    canvas = picture.copy()
+    for tile in layout(shape, 512, 64):
+        weights = feather(tile, 64)
+        canvas[tile.window] = weights * picture[tile.window] + (1 - weights) * canvas[tile.window]
+    np.testing.assert_allclose(canvas, picture, atol=1e-6)  # tiles that agree leave no seam
+    tile = layout(shape, 512, 64)[0]  # the top-left tile: neighbours to its right and below only
+    weights = feather(tile, 64)[..., 0]
+    assert weights[0, 0] == 1.0 and weights[200, 200] == 1.0
+    assert weights[-1, 200] < 0.01 and weights[200, -1] < 0.01  # its own border effects never show
+    assert np.all(np.diff(weights[200, -64:]) < 0)  # a smooth ramp down
+    whole = feather(layout((100, 130), 512, 64)[0], 64)
+    assert np.all(whole == 1.0)
+
+
+def test_a_paintings_texture_targets_are_the_same_whole_or_in_pieces(random_vgg19, make_picture, monkeypatch):
+    network = random_vgg19.truncated(detail.DETAIL_LAYERS)
+    painting = make_picture(192, 256, seed=3)
+    whole = gram_matrices(network(tf.constant(painting[None])), network.style_layers)
+    monkeypatch.setattr(detail, "GRAM_TILE", 128)  # 2 x 2 pieces
+    pieces = detail.painting_grams(network, painting)
+    for name in network.style_layers:
+        scale = float(tf.reduce_mean(tf.abs(whole[name])))
+        assert float(tf.reduce_mean(tf.abs(pieces[name] - whole[name]))) < 0.1 * scale  # only the pieces' borders
+
+
+def test_a_truncated_network_computes_only_its_layers(random_vgg19, content):
+    network = random_vgg19.truncated(detail.DETAIL_LAYERS)
+    features = network(tf.constant(content[None]))
+    assert set(features) == set(detail.DETAIL_LAYERS) and network.content_layers == ()
+    assert len(network.model.layers) < len(random_vgg19.model.layers)
+    assert random_vgg19.truncated(detail.DETAIL_LAYERS) is network  # made once
+
+
+@pytest.fixture
+def small_posters(monkeypatch):
+    """Posters above 96 px, on a 64 px base, in 64 px tiles overlapping by 16."""
+    monkeypatch.setattr(settings_module, "POSTER_FROM", 96)
+    monkeypatch.setattr(settings_module, "POSTER_BASE", 64)
+    monkeypatch.setattr(run, "POSTER_BASE", 64)
+    monkeypatch.setattr(run, "TILE", 64)
+    monkeypatch.setattr(run, "OVERLAP", 16)
+    monkeypatch.setattr(run, "PREVIEW_SECONDS", 0.0)  # a record after every tile
+
+
+def test_a_poster_is_painted_whole_then_in_tiles_and_its_recipe_replays_it(small_posters, random_vgg19, make_picture):
+    photo, painting = make_picture(90, 120, seed=4), make_picture(80, 80, seed=5)
+    settings = Settings(size=160, steps=3, start_size=None, init="content", tile_steps=())
+    assert settings.poster and settings.sides() == [64]
+    records = list(stylize(photo, painting, settings, network=random_vgg19))
+    last = records[-1]
+    assert last.done and not any(record.done for record in records[:-1])
+    assert last.image.shape == (120, 160, 3)  # the full size
+    assert records[0].image.shape == (48, 64, 3)  # the base
+    tiles = layout((120, 160), 64, 16)
+    assert len(last.settings.tile_steps) == len(tiles) and all(
+        steps == settings_module.DETAIL_STEPS for steps in last.settings.tile_steps
+    )
+    assert last.step == 3 + sum(last.settings.tile_steps) and last.settings.steps == 3
+    # Seen whole, the tiles changed detail only: at the fidelity term's resolution the picture is still the base's.
+    base = next(r for r in reversed(records) if r.image.shape == (48, 64, 3)).image.astype(np.float32) / 255.0
+    final = last.image.astype(np.float32) / 255.0
+    coarse = (30, 40)  # a quarter of the output's side (run.FIDELITY_FACTOR)
+    enlarged = images.resize(base, (120, 160))
+    assert np.abs(final - enlarged).mean() > 0.01  # the tiles did change the pixels
+    assert (
+        np.abs(images.resize(final, coarse) - images.resize(enlarged, coarse)).mean()
+        < 0.5 * np.abs(final - enlarged).mean()
+    )
+    again = list(stylize(photo, painting, last.settings, network=random_vgg19))[-1]
+    np.testing.assert_array_equal(again.image, last.image)
+
+
+def test_stopping_a_poster_among_its_tiles_keeps_the_full_size_picture(small_posters, random_vgg19, make_picture):
+    photo, painting = make_picture(90, 120, seed=4), make_picture(80, 80, seed=5)
+    settings = Settings(size=160, steps=2, start_size=None, init="content", tile_steps=(2,) * 9, preview_every=1)
+    run_records = stylize(photo, painting, settings, network=random_vgg19)
+    seen = []
+    for record in run_records:
+        seen.append(record)
+        if record.image.shape == (120, 160, 3):
+            run_records.close()
+            break
+    kept = seen[-1]
+    assert not kept.done and kept.image.shape == (120, 160, 3)
+    assert kept.settings.tile_steps[0] == 2 and 0 in kept.settings.tile_steps  # the tiles not reached: 0 steps
+    with pytest.raises(ValueError, match="tile_steps has 2 counts but a 160x120 poster has 9 tiles"):
+        list(stylize(photo, painting, settings.replace(tile_steps=(1, 1)), network=random_vgg19))
+
+
+def test_a_posters_tiles_share_the_time_budget_evenly():
+    tiles = layout((1536, 2048), 512, 64)
+    pace = run.TilePace(Settings(size=2048, seconds=120.0), tiles, deadline=100.0)
+    assert pace.wanted(0, 10.0) == run.MOST_TILE_STEPS  # no pace measured yet: the tile measures it
+    pace.taken.append(1)
+    pace.measured(0.8, 512 * 512)  # 0.8 s a step on a full tile: 3.05 s a step per megapixel
+    megapixels = sum(t.shape[0] * t.shape[1] for t in tiles) / 1e6
+    expected = int((100.0 - 40.0 + 0.8) / (0.8 / (512 * 512 / 1e6) * megapixels))
+    assert pace.wanted(0, 40.0) == expected
+    assert pace.wanted(0, 99.9) == 1  # late: each tile still gets a step, never none
+    assert 0 < pace.seconds_left(40.0) <= 60.0 + run.FINISH_SECONDS
+
+
+def test_poster_settings_and_costs():
+    assert not Settings(size=768).poster and Settings(size=769).poster
+    assert Settings(size=4096, start_size=256).sides() == [256, 362, 512]
+    assert preset("balanced", size=2048).seconds == 120 and preset("balanced", size=4096).seconds == 299
+    assert preset("balanced", size=512).seconds == 60 and preset("balanced", size=4096, seconds=30).seconds == 30
+    with pytest.raises(ValueError, match="tile_steps are given but size 512 is not a poster"):
+        Settings(size=512, tile_steps=(3,))
+    with pytest.raises(ValueError, match="tile_steps and seconds are both set"):
+        Settings(size=2048, seconds=60, tile_steps=(3,))
+    with pytest.raises(ValueError, match="tile_steps count is 501"):
+        Settings(size=2048, tile_steps=(501,))
+    assert costs.run_bytes((3072, 4096)) < 3 * 2**30  # the issue's bound, whatever the size
+    assert costs.run_bytes((1536, 2048)) < costs.run_bytes((3072, 4096))
+    assert costs.run_bytes((768, 1024)) >= costs.run_bytes((384, 512))  # the base is painted first
+    side = costs.fitting_side((3072, 4096), costs.run_bytes((3072, 4096)), 1.0 * 2**30)
+    assert 1024 < side < 4096 and costs.run_bytes(images.scaled_shape(3072, 4096, side)) <= 1.0 * 2**30
+    exact = Settings(size=2048, tile_steps=(10,) * 20)
+    assert costs.run_work(exact, (1536, 2048)) > costs.run_work(exact.replace(tile_steps=(1,) * 20), (1536, 2048))
