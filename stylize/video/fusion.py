@@ -50,6 +50,7 @@ class Fuser:
             mask *= weight
             self.last_mask = mask
             fused = stylized + mask[..., None] * (flow.warp(previous, backward) - stylized)
+            np.clip(fused, 0.0, 1.0, out=fused)  # bicubic overshoots a little; kept, it would build up
         self._output, self._grey = fused, grey
         return fused
 
