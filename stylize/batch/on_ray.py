@@ -81,6 +81,8 @@ def run_ray(
         context.enable_progress_bars = False  # the command shows one bar over the whole batch
         if workers is None:
             workers = max(1, int(ray.cluster_resources().get("CPU", 1) // cpus))
+        # Each video goes to the object store once (it passes through this process's memory: VideoLimits bounds
+        # its size); the actors whose segments need it copy it to their own disk.
         clips = {name: ray.put((plan.folder / name).read_bytes()) for name in plan.videos()}
         for rows, unreadable in _chunks(plan):
             if not rows:
