@@ -120,7 +120,6 @@ def test_the_joined_clip_has_every_frame_and_the_sound(local):
     assert len(frame_times(plan.out_folder / "clip.mp4")) == 24
 
 
-@pytest.mark.xfail(strict=True, reason="join_segments offsets each part by its audio's length (/tmp/notes)")
 def test_the_joined_clip_keeps_an_even_frame_rate(local):
     plan, _ = local
     steps = np.diff(frame_times(plan.out_folder / "clip.mp4"))
@@ -150,14 +149,9 @@ def test_on_ray_gives_the_same_files(folder, style, local):
     ]
     names = sorted(path.name for path in local_plan.out_folder.iterdir())
     assert sorted(path.name for path in plan.out_folder.iterdir()) == names
-    for name in names[:-1]:  # the PNGs: they hold no time
+    for name in names:  # PNGs hold no time; the segments' frames are the same, and so their encoding
         assert (plan.out_folder / name).read_bytes() == (local_plan.out_folder / name).read_bytes(), name
-    # The clip: usually the same bytes too, but about one run in four on this loaded 2-core machine the joined
-    # file's timestamps came out otherwise (join_segments' gap at each join varies: /tmp/notes), so its stored
-    # frames are compared.
-    ray_frames, local_frames = decoded(plan.out_folder / "clip.mp4"), decoded(local_plan.out_folder / "clip.mp4")
-    assert ray_frames.shape == local_frames.shape == (24, 42, 64, 3)
-    assert np.abs(ray_frames.astype(int) - local_frames).mean() < 1.0
+    assert decoded(plan.out_folder / "clip.mp4").shape == (24, 42, 64, 3)
 
 
 def test_without_ray_the_engine_says_what_to_install(folder, style, monkeypatch, capsys):
