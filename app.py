@@ -13,8 +13,8 @@ from studio.tabs.optimize import optimize_tab
 from studio.tabs.styles import styles_tab
 from studio.tabs.video import video_tab
 from studio.tabs.webcam import webcam_tab
-from stylize.gatys.loop import warm_up
 from stylize.gatys.networks import FeatureNetwork, load_network
+from stylize.transfer import warm_up
 
 ASSETS = Path(__file__).parent / "assets"
 THEME = gr.themes.Soft()

@@ -15,7 +15,9 @@ from .core.settings import Settings
 from .fast.instant import instant_stylize
 from .gatys import loop
 from .gatys.loop import Progress, StyleSource
+from .gatys.networks import FeatureNetwork
 from .poster import stylize_poster
+from .poster.detail import DETAIL_LAYERS, warm_up_detail
 
 
 def instant_start(content: np.ndarray, style: np.ndarray, share: float) -> np.ndarray:
@@ -37,3 +39,12 @@ def stylize_pictures(
     options.setdefault("instant", instant_start)
     paint = stylize_poster if settings.poster else loop.stylize_pictures
     yield from paint(content, styles, settings, **options)
+
+
+def warm_up(network: FeatureNetwork, precision: str = "auto") -> float:
+    """Trace the optimizer's step and a poster's tile step for the network in a precision, and return the seconds it
+    took: part of loading, so that no run's time budget pays for compiling."""
+    started = loop.clock()
+    loop.warm_up(network, precision)
+    warm_up_detail(network.truncated(DETAIL_LAYERS).in_precision(precision))
+    return loop.clock() - started

@@ -10,7 +10,7 @@ from stylize.core import costs, images
 from stylize.core import settings as settings_module
 from stylize.gatys.losses import gram_matrices
 from stylize.poster import detail, run
-from stylize.poster.tiles import feather, layout
+from stylize.core.tiles import feather, layout
 from stylize.transfer import stylize
 
 
@@ -122,8 +122,10 @@ def test_stopping_a_poster_among_its_tiles_keeps_the_full_size_picture(small_pos
 def test_a_posters_tiles_share_the_time_budget_evenly():
     tiles = layout((1536, 2048), 512, 64)
     pace = run.TilePace(Settings(size=2048, seconds=120.0), tiles, deadline=100.0)
+    pace.taken.append(0)
     assert pace.wanted(0, 10.0) == run.MOST_TILE_STEPS  # no pace measured yet: the tile measures it
-    pace.taken.append(1)
+    assert pace.wanted(0, 100.0) == 0  # the base took the whole budget: no tile gets a step
+    pace.taken[0] = 1
     pace.measured(0.8, 512 * 512)  # 0.8 s a step on a full tile: 3.05 s a step per megapixel
     megapixels = sum(t.shape[0] * t.shape[1] for t in tiles) / 1e6
     expected = int((100.0 - 40.0 + 0.8) / (0.8 / (512 * 512 / 1e6) * megapixels))

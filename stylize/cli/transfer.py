@@ -153,7 +153,7 @@ def run(arguments: argparse.Namespace) -> Path:
         + (" (auto: chosen for this machine's CPU/GPU)" if settings.precision == "auto" else ""),
         file=sys.stderr,
     )
-    compiled = loop.warm_up(network, settings.precision)  # loading's last part: not in the run's time budget
+    compiled = transfer.warm_up(network, settings.precision)  # loading's last part: not in the run's time budget
     print(
         f"Compiled the optimizer's step in {compiled:.1f} s"
         + (f"; the run takes at most {settings.seconds:g} s" if settings.seconds is not None else ""),

@@ -141,7 +141,7 @@ def run_work(settings: Settings, shape: tuple[int, int], style_shapes: Sequence[
         paintings = sum(math.prod(images.scaled_shape(*style, style_size(side, settings))) for style in style_shapes)
         work += steps * (output * evaluations + STEP_FIXED_MEGAPIXELS) + paintings / 1e6
     if settings.poster:  # the tiles: every output pixel (and the overlaps) through the shallow layers, each step
-        steps = sum(settings.tile_steps) / len(settings.tile_steps) if settings.tile_steps else DETAIL_STEPS
+        per_tile = sum(settings.tile_steps) / len(settings.tile_steps) if settings.tile_steps else DETAIL_STEPS
         output = math.prod(images.scaled_shape(*shape, settings.size)) / 1e6
-        work += steps * output * TILE_OVERLAP_SHARE * DETAIL_STEP_SHARE * LBFGS_EVALUATIONS
+        work += per_tile * output * TILE_OVERLAP_SHARE * DETAIL_STEP_SHARE * LBFGS_EVALUATIONS
     return work

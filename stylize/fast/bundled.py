@@ -11,6 +11,7 @@ from ..core.cache import BoundedCache
 from ..core.errors import NetworkUnavailable
 from ..core.images import ImageSource
 from ..core.settings import SIZE_RANGE, check_range
+from .tiled import detail_sigma, paint_in_tiles
 from .transformer import MULTIPLE  # the 26-style network is Johnson et al.'s with conditional normalisation: it
 
 # halves the picture twice too, so sides are padded the same way
@@ -20,6 +21,7 @@ PREDICT_SIZE = 256  # the ONNX style predictor's fixed input side
 TRANSFORM_SIZE = 384  # the ONNX transformer's fixed input side: pictures are scaled to it and back
 STYLE_AMOUNT_RANGE = (0.0, 1.0)  # the fast networks' style amount: 0 the photo (or its own style), 1 the style
 STYLE_SIZE_RANGE = (64, 1024)
+BUILTIN_WHOLE = 1024  # the 26-style network paints a picture up to this whole (about 1 GB); larger ones in tiles
 THREADS_ENV = "STYLIZE_ONNX_THREADS"  # threads per session, set by a batch worker to its CPUs; unset: one a core
 
 # The wheel names no styles (the TensorFlow Android demo it took them from shows thumbnails only), so they are
@@ -194,5 +196,17 @@ def builtin_stylize(
     if size is not None:
         check_range("size", size, SIZE_RANGE, integer=True)
         picture = images.resize_longer_side(picture, int(size))
-    stylized = (networks or load_bundled()).builtin(picture, weights)
+    networks = networks or load_bundled()
+    side = max(picture.shape[:2])
+    if side <= BUILTIN_WHOLE:
+        stylized = networks.builtin(picture, weights)
+    else:  # the whole at BUILTIN_WHOLE, enlarged, under its tiles' detail (fast/tiled.py): a tile's memory, not 4 GB
+        whole = networks.builtin(images.resize_longer_side(picture, BUILTIN_WHOLE), weights)
+        stylized = paint_in_tiles(
+            images.resize(whole, picture.shape[:2]),
+            picture,
+            lambda tile: networks.builtin(tile, weights),
+            BUILTIN_WHOLE // 2,
+            detail_sigma(BUILTIN_WHOLE, side),
+        )
     return images.to_uint8(strength * stylized + (1.0 - strength) * picture)

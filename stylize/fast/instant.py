@@ -13,7 +13,15 @@ from ..core.cache import BoundedCache
 from ..core.errors import NetworkUnavailable, one_line
 from ..core.images import ImageSource
 from ..core.settings import SIZE_RANGE, check_range
-from .bundled import STYLE_AMOUNT_RANGE, STYLE_SIZE_RANGE, BundledNetworks, BundledUnavailable, load_bundled
+from .bundled import (
+    STYLE_AMOUNT_RANGE,
+    STYLE_SIZE_RANGE,
+    TRANSFORM_SIZE,
+    BundledNetworks,
+    BundledUnavailable,
+    load_bundled,
+)
+from .tiled import detail_sigma, paint_in_tiles
 
 HUB_HANDLE = "https://tfhub.dev/google/magenta/arbitrary-image-stylization-v1-256/2"  # the published handle
 KAGGLE_HANDLE = "google/arbitrary-image-stylization-v1/tensorFlow1/256/2"  # where tfhub.dev now redirects
@@ -21,6 +29,8 @@ MODEL_ENV = "STYLIZE_INSTANT_MODEL"  # a local SavedModel folder, for machines w
 BUNDLED = "bundled"  # as the folder (or $STYLIZE_INSTANT_MODEL): skip TensorFlow's network, use the bundled one
 
 STYLE_SIZE = 256  # the network was trained with 256x256 style pictures
+# A picture more than this is painted in tiles at TRANSFORM_SIZE under the whole's colours, not enlarged from it.
+TILED_FROM = round(1.5 * TRANSFORM_SIZE)
 
 
 class InstantUnavailable(NetworkUnavailable):
@@ -170,4 +180,19 @@ def instant_stylize(
     check_range("style_size", style_size, STYLE_SIZE_RANGE, integer=True)
     painting = images.load_image(style, "style image")
     model = model or load_instant()
-    return images.to_uint8(model.apply(picture, model.style_code(painting, style_size), strength))
+    code = model.style_code(painting, style_size)
+    if isinstance(model, BundledNetworks):  # the photo's own embedding once, not once a tile
+        code, strength = model.blended_code(picture, code, strength), 1.0
+    if max(picture.shape[:2]) <= TILED_FROM:
+        return images.to_uint8(model.apply(picture, code, strength))
+    # Larger: the network's picture of the whole at its own size, enlarged, under its tiles' detail (fast/tiled.py).
+    whole = model.apply(images.resize_longer_side(picture, TRANSFORM_SIZE), code, strength)
+    return images.to_uint8(
+        paint_in_tiles(
+            images.resize(whole, picture.shape[:2]),
+            picture,
+            lambda tile: model.apply(tile, code, strength),
+            TRANSFORM_SIZE,
+            detail_sigma(TRANSFORM_SIZE, max(picture.shape[:2])),
+        )
+    )

@@ -12,7 +12,7 @@ Three terms, each a mean so that a tile's size doesn't change their balance:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,7 +110,7 @@ def tile_iterates(
     layer_weights: dict,
     weights: DetailWeights,
     most: int = 500,
-) -> Iterator[tuple[np.ndarray, dict[str, float]]]:
+) -> Generator[tuple[np.ndarray, dict[str, float]], None, None]:
     """L-BFGS on one tile from start (HxWx3 float), the coarse picture under it being coarse (hxwx3): yields the
     tile and its losses after each iteration, up to most; the caller stops when its plan says (closing it)."""
     shape = (1, *start.shape)
@@ -135,3 +135,12 @@ def tile_iterates(
 
     for x in lbfgsb_iterates(value_and_gradient, start.astype(np.float64).ravel(), LBFGS_MEMORY, most, 3 * most):
         yield x.astype(np.float32).reshape(start.shape), {name: float(value) for name, value in last.items()}
+
+
+def warm_up_detail(network: FeatureNetwork) -> None:
+    """Trace the tiles' step on two small tiles (generalised to any size), so that no poster's budget pays for it."""
+    for side in (32, 48):
+        picture = np.full((side, side, 3), 0.5, np.float32)
+        targets, layer_weights = texture_targets(network, [picture])
+        for _ in tile_iterates(network, picture, picture[::4, ::4], targets, layer_weights, DetailWeights(), most=1):
+            pass

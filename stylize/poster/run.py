@@ -12,12 +12,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core import color, images
-from ..core.settings import DETAIL_SECONDS_PER_MEGAPIXEL, DETAIL_STEPS, POSTER_BASE, SECONDS_RANGE, Settings
+from ..core.errors import NetworkUnavailable
+from ..core.settings import (
+    DETAIL_SECONDS_PER_MEGAPIXEL,
+    DETAIL_STEPS,
+    POSTER_BASE,
+    SECONDS_RANGE,
+    STRENGTH_MIDDLE,
+    Settings,
+)
+from ..core.tiles import Tile, feather, layout
+from ..fast.bundled import TRANSFORM_SIZE
+from ..fast.instant import STYLE_SIZE, load_instant
+from ..fast.tiled import detail_sigma, paint_in_tiles
 from ..gatys import loop
 from ..gatys.loop import Progress
 from ..gatys.networks import FeatureNetwork, load_network
 from .detail import DETAIL_LAYERS, DetailWeights, texture_targets, tile_iterates
-from .tiles import Tile, feather, layout
 
 TILE, OVERLAP = 512, 64  # a tile's side and the least its neighbours share (the feathered band), in output pixels
 # The tiles' fidelity term compares them with the picture at 1/FIDELITY_FACTOR of the output's side (at most the
@@ -82,7 +93,8 @@ def stylize_poster(
     picture after each tile (at most one a PREVIEW_SECONDS), and the last. Stopping keeps the full-size picture made
     so far, and its record's settings (the steps of the base and of each tile) reproduce it."""
     started = loop.clock() if started is None else started
-    shape = images.scaled_shape(*content.shape[:2], settings.size)
+    height, width = content.shape[:2]
+    shape = images.scaled_shape(height, width, settings.size)
     tiles = layout(shape, TILE, OVERLAP)
     if settings.tile_steps and len(settings.tile_steps) != len(tiles):
         raise ValueError(
@@ -137,6 +149,8 @@ class TilePace:
         """Steps for tile index, asked again after each step (the first tile measures the pace as it goes)."""
         most = self.most(index)
         pace = self.pace()
+        if self.deadline is not None and index == 0 and not self.taken[0] and now >= self.deadline:
+            return 0  # the base used the whole budget: no tile gets a step, rather than some
         if self.deadline is None or pace is None:
             return most
         pixels_left = sum(tile.shape[0] * tile.shape[1] for tile in self.tiles[index:]) / 1e6
@@ -185,7 +199,7 @@ def paint_tiles(
     targets, layer_weights = texture_targets(model, paintings, settings.style_blend)
     start = images.resize(base.image.astype(np.float32) / 255.0, shape)
     canvas = Canvas(
-        start.copy(),
+        instant_detail(start, styles, settings),
         start,
         min(POSTER_BASE / max(shape), 1.0 / FIDELITY_FACTOR),
         images.resize(content, shape) if settings.colors == "luminance" else None,
@@ -219,6 +233,28 @@ def paint_tiles(
         if final or loop.clock() - shown >= PREVIEW_SECONDS:
             yield tile_record(base, settings, canvas, pace, base_steps, losses, started, final)
             shown = loop.clock()
+
+
+def instant_detail(start: np.ndarray, paintings: list[np.ndarray], settings: Settings) -> np.ndarray:
+    """The enlarged base with the instant network's detail in every tile (fast/tiled.py): brush marks at 1:1 in
+    a few seconds, which the tiles' optimization then moves towards the painting's own. The base itself without
+    the instant network (not installed), or at strength 0."""
+    share = min(1.0, settings.strength / STRENGTH_MIDDLE)
+    try:
+        model = load_instant()
+    except NetworkUnavailable:
+        return start.copy()
+    if share == 0.0:
+        return start.copy()
+    blend = settings.style_blend or (1.0,) * len(paintings)
+    codes = [model.style_code(p, STYLE_SIZE) for p in paintings]
+    code = codes[0] if len(codes) == 1 else sum(w * c for w, c in zip(blend, codes)) / sum(blend)  # several: blended
+
+    def paint(tile: np.ndarray) -> np.ndarray:  # the code is the model's own kind: a tensor or an array
+        return model.apply(tile, code)  # type: ignore[arg-type]
+
+    painted = paint_in_tiles(start, start, paint, TRANSFORM_SIZE, detail_sigma(TRANSFORM_SIZE, max(start.shape[:2])))
+    return start + share * (painted - start)
 
 
 def tile_record(base, settings, canvas, pace, base_steps, losses, started, final) -> Progress:

@@ -1,0 +1,252 @@
+"""Poster benchmark: time, peak memory, whole-picture quality, up-close quality and seams of large outputs.
+
+    python bench/poster.py [--sizes 1024,2048,4096] [--pairs tubingen:starry_night,...] [--preset balanced]
+                           [--precision auto|float32] [--crops crops.png] [--save DIR]
+    ONEDNN_MAX_CPU_ISA=AVX2 taskset -c 0 python bench/poster.py --precision float32   # the slow mimic
+
+Each size and pair runs in a fresh process with the preset's default time for that size (settings.poster_seconds):
+- seconds: from the click (pictures decoded) to the last picture; the budget it was given beside it;
+- peak MB: resident memory above the loaded process (the network loaded and its step traced), VmHWM after a reset;
+- seen whole, at 512 px: style match (Magenta's embedding, see quality.py) and content keep (Sobel correlation);
+- up close, distances (lower is closer) between 384 px crops at 1:1 and 384 px crops of the painting at its own
+  resolution, for the result, for the base enlarged (what a 512 px result gives) and for that with a grain as strong
+  as the painting's finest detail (what the measures must also fail):
+  - spectrum: the mean absolute difference of mean log radial power spectra (no network: an enlarged picture lacks
+    the painting's fine power; grain has it at the finest frequencies only, in no shape);
+  - marks: the relative distance of mean VGG16-HED Gram matrices at block1-3 (not the optimizer's VGG19), which see
+    the marks' shapes up to 40 px, where grain has none;
+- seam: the mean step between 8 px strips on either side of every tile border, over the same at every other
+  position (1.00: the borders are like anywhere else).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "images"
+CROP = 384
+DEFAULT_PAIRS = "tubingen:starry_night,tubingen:great_wave_grey,tubingen:udnie,tubingen:the_scream"
+
+
+def picture(name: str) -> np.ndarray:
+    """A photo or painting from ../shared/images, or a variant: NAME_grey, NAME_dark."""
+    from PIL import Image
+
+    base = name.removesuffix("_grey").removesuffix("_dark")
+    image = Image.open(SHARED / f"{base}.jpg").convert("RGB")
+    if name.endswith("_grey"):
+        image = image.convert("L").convert("RGB")
+    array = np.asarray(image)
+    return (array * 0.45).astype(np.uint8) if name.endswith("_dark") else array
+
+
+def crops(array: np.ndarray, count: int = 6, side: int = CROP) -> list[np.ndarray]:
+    """count crops of side px spread over a picture (the same places for pictures of one shape)."""
+    height, width = array.shape[:2]
+    rng = np.random.default_rng(0)
+    return [
+        array[y : y + side, x : x + side]
+        for y, x in zip(rng.integers(0, height - side + 1, count), rng.integers(0, width - side + 1, count))
+    ]
+
+
+def log_spectrum(crop: np.ndarray) -> np.ndarray:
+    """The log radial power spectrum of a crop's grey levels, in 24 bands from the lowest frequency to Nyquist."""
+    grey = crop.astype(np.float32).mean(axis=-1) / 255.0
+    grey -= grey.mean()
+    power = np.abs(np.fft.fftshift(np.fft.fft2(grey * np.outer(np.hanning(CROP), np.hanning(CROP))))) ** 2
+    y, x = np.indices(power.shape) - CROP // 2
+    radius = np.hypot(y, x) / (CROP / 2)
+    bands = np.linspace(0.02, 1.0, 25)
+    return np.log10([power[(radius >= a) & (radius < b)].mean() + 1e-12 for a, b in zip(bands[:-1], bands[1:])])
+
+
+def mark_grams(crop: np.ndarray) -> list[np.ndarray]:
+    import tensorflow as tf
+
+    from stylize.gatys.losses import gram_matrices
+    from stylize.gatys.networks import load_network
+    from stylize.poster.detail import DETAIL_LAYERS
+
+    network = load_network("vgg16-hed").truncated(DETAIL_LAYERS)
+    grams = gram_matrices(network(tf.constant(crop[None].astype(np.float32) / 255.0)), DETAIL_LAYERS)
+    return [grams[name].numpy() for name in DETAIL_LAYERS]
+
+
+def up_close(result: np.ndarray, painting: np.ndarray) -> dict[str, float]:
+    """How far 384 px crops of result are from 384 px crops of the painting at its own resolution: the mean absolute
+    difference of their mean log spectra, and the mean relative distance of their mean VGG16-HED Gram matrices."""
+    ours, theirs = crops(result), crops(painting)
+    spectrum = np.abs(
+        np.mean([log_spectrum(c) for c in ours], axis=0) - np.mean([log_spectrum(c) for c in theirs], axis=0)
+    ).mean()
+    target = [np.mean(layer, axis=0) for layer in zip(*[mark_grams(c) for c in theirs])]
+    grams = [np.mean(layer, axis=0) for layer in zip(*[mark_grams(c) for c in ours])]
+    marks = np.mean([np.linalg.norm(g - t) / np.linalg.norm(t) for g, t in zip(grams, target)])
+    return {"spectrum": float(spectrum), "marks": float(marks)}
+
+
+def grained(picture: np.ndarray, painting: np.ndarray) -> np.ndarray:
+    """picture with a pixel grain as strong as the painting's finest detail: what the up-close measures must fail."""
+    from stylize.core import images
+
+    fine = (
+        painting.astype(np.float32)
+        - images.resize(
+            images.resize(painting.astype(np.float32) / 255.0, (painting.shape[0] // 2, painting.shape[1] // 2)),
+            painting.shape[:2],
+        )
+        * 255.0
+    )
+    noise = np.random.default_rng(0).normal(0.0, fine.std(), picture.shape)
+    return np.clip(picture + noise, 0, 255).astype(np.uint8)
+
+
+def seam_ratio(result: np.ndarray, borders: tuple[list[int], list[int]], strip: int = 8) -> float:
+    """The mean step between strip-px means on either side of the tile borders over that at every position."""
+    grey = result.astype(np.float32).mean(axis=-1)
+    ratios = []
+    for axis, positions in enumerate(borders):
+        lines = grey if axis == 1 else grey.T  # columns' steps for vertical borders
+        means = np.cumsum(np.pad(lines, ((0, 0), (1, 0))), axis=1)
+        window = (means[:, strip:] - means[:, :-strip]) / strip  # window[:, i]: mean of columns i .. i+strip-1
+        steps = np.abs(window[:, strip:] - window[:, :-strip]).mean(axis=0)  # step at column i + strip
+        at = [p - strip for p in positions if strip <= p < lines.shape[1] - strip]
+        if at:
+            ratios.append(steps[at].mean() / steps.mean())
+    return float(np.mean(ratios)) if ratios else 1.0
+
+
+def child(arguments) -> None:
+    """One poster in this process: prints a JSON line of its figures."""
+    from stylize import load_network, preset
+    from stylize.core import images
+    from stylize.gatys.loop import warm_up
+    from stylize.poster import run
+    from stylize.core.tiles import layout
+    from stylize.transfer import stylize_pictures
+
+    photo_name, painting_name = arguments.pair.split(":")
+    photo, painting = picture(photo_name), picture(painting_name)
+    settings = preset(arguments.preset, size=arguments.size, precision=arguments.precision)
+    network = load_network()
+    warm_up(network, settings.precision)
+    content = images.load_image(photo)
+    styles = [images.load_image(painting)]
+    with open("/proc/self/clear_refs", "w") as reset:
+        reset.write("5")
+    base = status_bytes("VmRSS")
+    started = time.perf_counter()
+    last, base_picture = None, None
+    for record in stylize_pictures(content, styles, settings, network=network, started=started):
+        if max(record.image.shape[:2]) == min(settings.size, 512) or base_picture is None:
+            base_picture = record.image
+        last = record
+    seconds = time.perf_counter() - started
+    peak = status_bytes("VmHWM") - base
+    result = last.image
+    if arguments.save:
+        folder = Path(arguments.save)
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = f"{arguments.pair.replace(':', '-')}-{arguments.size}-{arguments.precision}"
+        images.save_png(folder / f"{stem}.png", result)
+        images.save_png(folder / f"{stem}-base.png", base_picture)
+    figures = judged(result, base_picture, photo, painting, network)
+    shape = result.shape[:2]
+    tiles = layout(shape, run.TILE, run.OVERLAP) if settings.poster else []
+    borders = (
+        sorted({t.top for t in tiles if t.top} | {t.bottom for t in tiles if t.bottom < shape[0]}),
+        sorted({t.left for t in tiles if t.left} | {t.right for t in tiles if t.right < shape[1]}),
+    )
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "budget": settings.seconds,
+                "peak": peak,
+                "steps": last.settings.steps_text() if last.settings else "",
+                "tile steps": sum(last.settings.tile_steps) if last.settings else 0,
+                "tiles": len(tiles),
+                "seam": seam_ratio(result, borders) if tiles else float("nan"),
+                **figures,
+            }
+        )
+    )
+
+
+def judged(result, base_picture, photo, painting, network) -> dict[str, float]:
+    """Seen whole at 512 px, and up close: the result, the base enlarged (a 512 px result), and that with grain."""
+    from stylize.core import images
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from quality import content_keep, style_match
+
+    whole = images.to_uint8(images.resize_longer_side(result.astype(np.float32) / 255.0, 512))
+    enlarged = images.to_uint8(images.resize(base_picture.astype(np.float32) / 255.0, result.shape[:2]))
+    figures = {"style": float(style_match(whole, photo, painting)), "content": float(content_keep(whole, photo))}
+    for name, picture in (("", result), ("enlarged ", enlarged), ("grain ", grained(enlarged, painting))):
+        figures.update({name + key: value for key, value in up_close(picture, painting).items()})
+    return figures
+
+
+def status_bytes(field: str) -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(field + ":")) * 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1024,2048,4096")
+    parser.add_argument("--pairs", default=DEFAULT_PAIRS)
+    parser.add_argument("--preset", default="balanced")
+    parser.add_argument("--precision", default="auto")
+    parser.add_argument("--save", help="keep each result (and its base) as a PNG in this folder")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--pair", help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.child:
+        child(arguments)
+        return
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    print(
+        f"CPU: {cpu}; ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', '(all)')}; cores {os.sched_getaffinity(0)}"
+    )
+    print(
+        "| size | pair | s (budget) | peak MB | steps | style @512 | content @512 | spectrum: ours, enlarged, grain "
+        "| marks: ours, enlarged, grain | seam |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for size in map(int, arguments.sizes.split(",")):
+        for pair in arguments.pairs.split(","):
+            command = [sys.executable, __file__, "--child", "--pair", pair, "--size", str(size)]
+            command += ["--preset", arguments.preset, "--precision", arguments.precision]
+            if arguments.save:
+                command += ["--save", arguments.save]
+            output = subprocess.run(command, capture_output=True, text=True, check=False)
+            lines = [line for line in output.stdout.splitlines() if line.startswith("{")]
+            if not lines:
+                print(f"| {size} | {pair} | failed: {output.stderr.strip().splitlines()[-1:]} |")
+                continue
+            f = json.loads(lines[-1])
+            print(
+                f"| {size} | {pair} | {f['seconds']:.0f} ({f['budget']:g}) | {f['peak'] / 2**20:.0f} | "
+                f"{f['steps']} + {f['tile steps']} on {f['tiles']} tiles | {f['style']:.2f} | {f['content']:.2f} | "
+                f"{f['spectrum']:.2f}, {f['enlarged spectrum']:.2f}, {f['grain spectrum']:.2f} | "
+                f"{f['marks']:.2f}, {f['enlarged marks']:.2f}, {f['grain marks']:.2f} | "
+                f"{f['seam']:.2f} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
