@@ -130,9 +130,9 @@ def child(arguments) -> None:
     """One poster in this process: prints a JSON line of its figures."""
     from stylize import load_network, preset
     from stylize.core import images
+    from stylize.core.tiles import layout
     from stylize.gatys.loop import warm_up
     from stylize.poster import run
-    from stylize.core.tiles import layout
     from stylize.transfer import stylize_pictures
 
     photo_name, painting_name = arguments.pair.split(":")
@@ -218,9 +218,8 @@ def main() -> None:
         child(arguments)
         return
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    print(
-        f"CPU: {cpu}; ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', '(all)')}; cores {os.sched_getaffinity(0)}"
-    )
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "(all)")
+    print(f"CPU: {cpu}; ONEDNN_MAX_CPU_ISA={isa}; cores {sorted(os.sched_getaffinity(0))}; preset {arguments.preset}")
     print(
         "| size | pair | s (budget) | peak MB | steps | style @512 | content @512 | spectrum: ours, enlarged, grain "
         "| marks: ours, enlarged, grain | seam |"

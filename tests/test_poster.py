@@ -8,9 +8,9 @@ import tensorflow as tf
 from stylize import Settings, preset
 from stylize.core import costs, images
 from stylize.core import settings as settings_module
+from stylize.core.tiles import feather, layout
 from stylize.gatys.losses import gram_matrices
 from stylize.poster import detail, run
-from stylize.core.tiles import feather, layout
 from stylize.transfer import stylize
 
 
