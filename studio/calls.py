@@ -58,6 +58,7 @@ def fast_call(side, *uploads, what: str = "this picture", name: str = ""):
     optimizer and the webcam), its errors mapped (page_errors); yields its Timed."""
     timed = Timed()
     with page_errors(what, name=name):
+        hosting.check_side(side)
         needed = fast_bytes(checked_side(side)) + upload_bytes(*uploads)
         with BUDGET.reserve(needed, what):
             yield timed

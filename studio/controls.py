@@ -29,7 +29,8 @@ from stylize.gatys.weights import LossWeights, loss_weights
 from .status import format_seconds
 
 # The CPU-friendly part of Settings' size range; the command line takes the rest.
-SIZE_SLIDER = (128, 2048)
+SIZE_SLIDER = (128, 4096)  # above 768 px a poster: painted whole at 512 px, then in tiles (stylize/poster/)
+MAX_TILE_STEPS_TEXT = 1200  # a 4096 px square has 81 tiles: up to 4 digits and a comma each, with room
 MAX_SCALE_STEPS_TEXT = 200  # the steps-per-scale box's limit: no run has more scales than fit (16 to 4096 px: 17)
 TIME_SLIDER = (SECONDS_RANGE[0], 600.0)  # a server's own limit may be lower (hosting.MAX_SECONDS)
 # The presets are times on whatever machine runs them: true here by construction (stylize/pace.py plans to fit).
@@ -201,6 +202,16 @@ CONTROLS: tuple[Control, ...] = (
         elem_id="scale-steps",
         bounds=(0, MAX_SCALE_STEPS_TEXT),
     ),
+    Control(
+        "tile_steps",
+        "textbox",
+        "Steps per tile, posters (exact steps)",
+        lambda value: {"tile_steps": parse_steps(value, "steps per tile", MAX_TILE_STEPS_TEXT)},
+        lambda settings, weights: ", ".join(map(str, settings.tile_steps)),
+        info="a restored poster's, which replay it exactly; empty: the run decides",
+        elem_id="tile-steps",
+        bounds=(0, MAX_TILE_STEPS_TEXT),
+    ),
 )
 CONTROL_NAMES = tuple(control.name for control in CONTROLS)  # the order the run handler and the API take them in
 BY_NAME = {control.name: control for control in CONTROLS}
@@ -210,6 +221,7 @@ PRESET_CONTROLS = (
     "seconds",
     "exact_steps",
     "scale_steps",
+    "tile_steps",
     "steps",
     "optimizer",
     "precision",
@@ -235,24 +247,28 @@ def settings_from_controls(values: Mapping[str, Any], two_styles: bool) -> Setti
     if values["exact_steps"] or values["preset_name"] == "seed":  # seed is the reference program: its steps
         fields["seconds"] = None
     else:
-        fields["scale_steps"] = ()
+        fields["scale_steps"] = fields["tile_steps"] = ()
     return preset(values["preset_name"], **fields)
 
 
 def parse_scale_steps(text: str | None) -> tuple[int, ...]:
     """'8, 4, 17' -> (8, 4, 17); empty -> (); ValueError saying what to write for anything else."""
+    return parse_steps(text, "steps per scale", MAX_SCALE_STEPS_TEXT)
+
+
+def parse_steps(text: str | None, what: str, longest: int) -> tuple[int, ...]:
+    """Whole numbers separated by commas, at most longest characters: a tuple (empty for no text)."""
     text = str(text or "")
-    if len(text) > MAX_SCALE_STEPS_TEXT:
+    if len(text) > longest:
         raise ValueError(
-            f"steps per scale are {len(text)} characters but must be at most {MAX_SCALE_STEPS_TEXT}: "
-            "one whole number per scale, like 8, 4, 17"
+            f"{what} are {len(text)} characters but must be at most {longest}: whole numbers like 8, 4, 17"
         )
     parts = [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
     try:
         return tuple(int(part) for part in parts)
     except ValueError:
         raise ValueError(
-            f"steps per scale are {text[:40]!r} but must be whole numbers separated by commas, like 8, 4, 17 (or empty)"
+            f"{what} are {text[:40]!r} but must be whole numbers separated by commas, like 8, 4, 17 (or empty)"
         ) from None
 
 

@@ -53,6 +53,7 @@ MAX_UPLOAD = f"{max(images.MAX_FILE_BYTES, VIDEO_LIMITS.max_bytes) // 2**20}mb"
 # A public server's per-run budget; a private deployment raises them with these environment variables.
 MAX_WORK = float(os.environ.get("STYLIZE_MAX_MEGAPIXEL_STEPS", 200))  # output megapixels x steps, summed over scales
 MAX_SECONDS = float(os.environ.get("STYLIZE_MAX_SECONDS", 600))  # a run is stopped (its picture kept) after this
+MAX_SIDE = int(os.environ.get("STYLIZE_MAX_SIDE", 4096))  # the largest output side this server paints, any tab
 # Gradio's upload folder (uploads, its cache's copies, deep-link states) and our results: files older than CACHE_AGE
 # s are deleted by a sweep every CACHE_SWEEP s (a download link older than that stops working); a closed page's go
 # at once.
@@ -193,6 +194,12 @@ def check_budget(settings: Settings, shape: tuple[int, int], style_shapes: list[
             f"this run is {work:.0f} megapixel-steps but this server allows {MAX_WORK:.0f} per run: "
             "choose fewer steps, a smaller output size or a smaller style scale"
         )
+
+
+def check_side(size) -> None:
+    """Refuse an output larger than this server paints (MAX_SIDE), before anything is decoded."""
+    if isinstance(size, (int, float)) and size > MAX_SIDE:
+        raise ValueError(f"size is {size:g} px but this server paints at most {MAX_SIDE} px: choose a smaller size")
 
 
 def limits_text() -> str:

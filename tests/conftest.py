@@ -82,6 +82,7 @@ def _seed_controls(steps: int = 6, size: int = 128, **changes) -> list:
         seconds=60.0,
         exact_steps=True,
         scale_steps="",
+        tile_steps="",
     )
     values.update(changes)
     return [None, None, *[values[name] for name in CONTROL_NAMES]]

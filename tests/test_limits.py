@@ -13,6 +13,7 @@ from stylize.cli import transfer as cli
 from stylize.core import costs, limits, precision
 from stylize.core.limits import available_memory, check_memory
 from stylize.core.precision import resolve_precision
+from stylize.core.recipe import settings_from_png
 from stylize.core.settings import Settings, preset
 from stylize.gatys import loop, networks
 from stylize.gatys.loop import LossNotFinite
@@ -38,10 +39,10 @@ def test_a_container_limit_counts_not_the_hosts_memory(tmp_path, monkeypatch):
     # No memory figure reaches a visitor: the size that fits says what to do.
     with pytest.raises(
         ValueError,
-        match=r"^a 1024x683 picture needs more memory than this machine has free: "
+        match=r"^a 4096x3072 picture needs more memory than this machine has free: "
         r"choose a size of at most \d+ px$",
     ):
-        check_memory((683, 1024))
+        check_memory((3072, 4096))  # a poster: its tiles' 1.9 GB
     v1 = (write(tmp_path / "limit", "9223372036854771712\n"), str(tmp_path / "none"), str(tmp_path / "none"), "x")
     monkeypatch.setattr(limits, "CGROUPS", (v1,))  # v1's "no limit": the host's figure stands
     assert available_memory() == 32 * 2**30
@@ -179,7 +180,7 @@ def test_an_input_is_never_overwritten_and_the_folder_is_checked_first(files, st
     assert "is not writable" in capsys.readouterr().err
 
 
-def test_stop_after_save_every_names_what_was_written(files, stand_in, monkeypatch, capsys):
+def test_ctrl_c_keeps_the_picture_so_far_with_its_recipe(files, stand_in, monkeypatch, capsys):
     real = transfer.stylize_pictures
 
     def interrupted(*args, **kwargs):
@@ -191,8 +192,10 @@ def test_stop_after_save_every_names_what_was_written(files, stand_in, monkeypat
     monkeypatch.setattr(transfer, "stylize_pictures", interrupted)
     assert run_cli(files, "-o", files / "out.png", "--steps", "8", "--save-every", "2") == 130
     message = capsys.readouterr().err.strip().splitlines()[-1]
-    assert message == f"stopped: 2 picture(s) written, the last {files / 'out-step0004.png'}"
-    assert not (files / "out.png").exists()
+    assert message == f"stopped at step 4: the picture so far is in {files / 'out.png'}"
+    assert (files / "out-step0004.png").exists()
+    kept, _ = settings_from_png(files / "out.png")  # the steps it took, to replay it
+    assert kept.steps == 8
 
 
 def test_a_nan_run_exits_2_and_keeps_the_last_good_picture(files, stand_in, monkeypatch, capsys):
@@ -229,7 +232,7 @@ def test_one_memory_budget_is_shared_by_every_job(monkeypatch):
         match=r"^this run needs more memory than this server has: choose a size of at "
         r"most \d+ px$",
     ):
-        with budget.reserve(costs.run_bytes((1536, 2048)), "this run", (1536, 2048)):
+        with budget.reserve(costs.run_bytes((4096, 4096)), "this run", (4096, 4096)):
             pass
 
 

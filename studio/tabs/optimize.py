@@ -14,7 +14,7 @@ from stylize.core import images
 from stylize.core.costs import run_bytes, run_shapes
 from stylize.core.limits import BUDGET
 from stylize.core.recipe import settings_from_png
-from stylize.core.settings import DEFAULT_PRESET, Settings, preset
+from stylize.core.settings import DEFAULT_PRESET, PRESETS, Settings, poster_seconds, preset
 from stylize.gatys import loop as engine
 from stylize.gatys.loop import LossNotFinite, Progress, checked_pictures
 from stylize.gatys.losses import style_layer_weights
@@ -30,6 +30,7 @@ from ..controls import (
     CONTROL_NAMES,
     PRESET_CONTROLS,
     SIZE_SLIDER,
+    TIME_SLIDER,
     clamped,
     controls_from_settings,
     preset_values,
@@ -41,6 +42,10 @@ from ..status import format_seconds, message_html, status_html
 from ..wiring import LIGHT_SLOT, OPTIMIZE_SLOT, PAGE_ONLY, with_request
 
 PREVIEW_SECONDS = 0.4  # the shortest time between two pictures sent to the page
+# A poster's previews and result are sent to the page at most this large (a 4096 px PNG is about 25 MB a time),
+# and the before/after slider's pair at most COMPARISON_SIDE; the download is the full-size PNG.
+PAGE_SIDE = 1024
+COMPARISON_SIDE = 2048
 RUN_INPUTS = ("content", "style", "second_style", "mask_value", "history", *CONTROL_NAMES)
 PICTURES = ("content", "style", "second_style")  # the run's inputs it decodes, besides the mask's layers
 # What steering a run reads: Strength sets the style weight unless it is set by hand.
@@ -115,7 +120,7 @@ def claimed_run(network: FeatureNetwork, out: RunOutputs, claim: sessions.Claim,
                 return
             comparison, path, history = saved(record, content, settings, network, key, named["history"])
             yield {
-                out.picture: record.image,
+                out.picture: on_page(record.image),
                 out.status: status_html(record, ending(record, state)),
                 out.comparison: comparison,
                 out.download: gr.update(value=path, visible=True),
@@ -136,6 +141,7 @@ def checked_run(named: dict) -> tuple[np.ndarray, list[np.ndarray], Settings, tu
     more than this server allows; and the shapes its memory is reckoned from."""
     paintings = [named[name] for name in ("style", "second_style") if named[name] is not None]
     settings = settings_from_controls(named, two_styles=len(paintings) == 2)  # the style weight: Strength's
+    hosting.check_side(settings.size)
     content, styles = checked_pictures(named["content"], paintings, settings)  # unless set by hand
     style_shapes = [style.shape[:2] for style in styles]
     hosting.check_budget(settings, content.shape[:2], style_shapes)
@@ -159,12 +165,19 @@ def previews(run_steps, claim: sessions.Claim, out: RunOutputs):
             # Every step makes a record; the page gets one at most every PREVIEW_SECONDS.
             if not record.done and time.monotonic() - shown_at >= PREVIEW_SECONDS:
                 shown_at = time.monotonic()
-                yield {out.picture: record.image, out.status: status_html(record)}
+                yield {out.picture: on_page(record.image), out.status: status_html(record)}
     except LossNotFinite as error:  # keep the last picture whose loss was finite, as Stop would
         record, state = error.last, f"Stopped: {error}."
     finally:
         run_steps.close()
     return record, state
+
+
+def on_page(picture: np.ndarray, side: int = PAGE_SIDE) -> np.ndarray:
+    """A picture as the page shows it: a poster shrunk to side (its PNG download keeps every pixel)."""
+    if max(picture.shape[:2]) <= side:
+        return picture
+    return images.to_uint8(images.resize_longer_side(picture.astype(np.float32) / 255.0, side))
 
 
 def ending(record: Progress, state: str) -> str:
@@ -187,8 +200,9 @@ def saved(
     history: list[str] | None,
 ) -> tuple[tuple[str, str], str, list[str]]:
     """The finished run's files in the session's folder: the before/after pair, the PNG, and the history with it."""
-    before = images.to_uint8(images.resize(content, record.image.shape[:2]))
-    comparison = (hosting.save_picture(before, key, "before"), hosting.save_picture(record.image, key, "after"))
+    after = on_page(record.image, COMPARISON_SIDE)
+    before = images.to_uint8(images.resize(content, after.shape[:2]))
+    comparison = (hosting.save_picture(before, key, "before"), hosting.save_picture(after, key, "after"))
     # The weights as steered; previewing every step was the page's business, not the picture's.
     path = hosting.save_result(
         record.image, record.settings.replace(preview_every=settings.preview_every), network, key
@@ -223,10 +237,13 @@ def steer_weights(style_log: float, content_log: float, tv_log: float, request: 
 
 
 def make_preset_controls(network: FeatureNetwork):
-    def preset_controls(name: str):
-        """Choosing a preset moves the controls it sets, and the weights (seed's are raw, the others normalised;
-        the style weight back to Strength's)."""
-        return preset_values(name, network)
+    def preset_controls(name: str, size):
+        """Choosing a preset moves the controls it sets (its time: for the size chosen), and the weights (seed's are
+        raw, the others normalised; the style weight back to Strength's)."""
+        values = preset_values(name, network)
+        seconds = PRESET_CONTROLS.index("seconds")
+        values[seconds] = size_seconds(name, size, values[seconds])
+        return values
 
     return preset_controls
 
@@ -342,7 +359,7 @@ def advanced(controls: Controls) -> None:
         with gr.Row():  # time is the usual choice; exact steps override it, and replay a restored result
             controls.place("exact_steps", "steps", "coarse_steps", "scale_steps")
         with gr.Row():
-            controls.place("optimizer", "precision", "start_size")
+            controls.place("optimizer", "precision", "start_size", "tile_steps")
         with gr.Row():
             controls.place("init", "seed", "normalize")
 
@@ -352,9 +369,13 @@ def wire_controls(controls: Controls, network: FeatureNetwork) -> None:
     and moving a time or a step slider says which of them the next run follows."""
     controls["preset_name"].input(
         make_preset_controls(network),
-        controls["preset_name"],
+        [controls["preset_name"], controls["size"]],
         [controls[name] for name in PRESET_CONTROLS],
         **PAGE_ONLY,
+    )
+    # A poster's tiles take time of their own: a new size brings the preset's time for that size (poster_seconds).
+    controls["size"].input(
+        size_seconds, [controls["preset_name"], controls["size"], controls["seconds"]], controls["seconds"], **PAGE_ONLY
     )
     # Steering writes no weight back: the server resolves Strength into the style weight, as it does for a run.
     steer, steer_inputs = make_steer(network), [controls[name] for name in STEER_INPUTS]
@@ -377,7 +398,15 @@ def wire_controls(controls: Controls, network: FeatureNetwork) -> None:
     for name in ("steps", "coarse_steps"):
         controls[name].input(lambda: (True, ""), None, [controls["exact_steps"], controls["scale_steps"]], **PAGE_ONLY)
     for name in ("start_size", "size"):
-        controls[name].input(lambda: "", None, controls["scale_steps"], **PAGE_ONLY)
+        controls[name].input(lambda: ("", ""), None, [controls["scale_steps"], controls["tile_steps"]], **PAGE_ONLY)
+
+
+def size_seconds(preset_name: str, size, seconds):
+    """The time slider for a new size: the preset's time at that size; unchanged for a preset without one (seed)."""
+    base = PRESETS.get(preset_name, {}).get("seconds")
+    if base is None or not isinstance(size, (int, float)):
+        return seconds
+    return min(TIME_SLIDER[1], poster_seconds(base, int(size)))
 
 
 def results_row(

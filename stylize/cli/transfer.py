@@ -175,7 +175,7 @@ def run(arguments: argparse.Namespace) -> Path:
         file=sys.stderr,
         bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}, {rate_fmt}{postfix}]",
     )
-    last, written = None, []
+    last = None
     try:
         with bar:
             for record in transfer.stylize_pictures(content, styles, settings, network=network, mask=mask):
@@ -188,16 +188,17 @@ def run(arguments: argparse.Namespace) -> Path:
                     )
                 bar.update(record.step - bar.n)
                 if arguments.save_every and record.step and record.step % arguments.save_every == 0 and not record.done:
-                    written.append(output.with_name(f"{output.stem}-step{record.step:04d}.png"))
-                    images.save_png(written[-1], record.image, recipe_text(record.settings or settings, about))
+                    step_file = output.with_name(f"{output.stem}-step{record.step:04d}.png")
+                    images.save_png(step_file, record.image, recipe_text(record.settings or settings, about))
                 last = record
     except loop.LossNotFinite as error:  # keep the last good picture beside the output, which is not written
         kept = output.with_name(f"{output.stem}-step{error.last.step:04d}.png")
         images.save_png(kept, error.last.image, recipe_text(error.last.settings or settings, about))
         raise ValueError(f"{error}; it is in {kept}") from None
-    except KeyboardInterrupt:
-        if written:
-            raise KeyboardInterrupt(f"stopped: {len(written)} picture(s) written, the last {written[-1]}") from None
+    except KeyboardInterrupt:  # Ctrl-C keeps the picture so far (a poster's at full size), with the steps it took
+        if last is not None and last.step:
+            images.save_png(output, last.image, recipe_text(last.settings or settings, about))
+            raise KeyboardInterrupt(f"stopped at step {last.step}: the picture so far is in {output}") from None
         raise
     assert last is not None  # a run yields at least its starting picture
     # The steps the run took at each scale: --recipe replays them exactly.

@@ -36,6 +36,10 @@ MEMORY = {
     # One fast-network call (bench/memory.py --fast, 4:3 photos): the Instant network 36 MB at 512 px and 283 MB
     # at 2048 px, a built-in style 65 MB and 1033 MB; this row lies above both at a square.
     "fast": MemoryCost(64 * MiB, 350),
+    # Above FAST_WHOLE_SIDE a fast network paints in tiles (fast/tiled.py) over its picture of the whole at most that
+    # large: the full-size float32 picture, the guide enlarged, the result and their temporaries, per output pixel.
+    # Fitted to bench/memory.py --fast (bench/README.md).
+    "fast tiles": MemoryCost(0, 100),
     # A painting's Gram matrices: a forward pass only, holding block1's two 64-channel float32 maps (512 B/px) and
     # the layers read at once, plus TensorFlow's scratch; 1000 B/px is an upper estimate.
     "style pass": MemoryCost(0, 1000),
@@ -63,6 +67,8 @@ MEMORY = {
     # decoding a 1080p input.
     "video": MemoryCost(160 * MiB, 1300),
 }
+
+FAST_WHOLE_SIDE = 1024  # the largest side a fast network paints whole (fast/bundled.py's BUILTIN_WHOLE)
 
 # What an optimizer step costs besides its output pixels, in output megapixels: L-BFGS evaluates the picture about
 # 1.5 times a step (its line search), and each step has a fixed cost (5000 steps at 128 px ran about 600 s).
@@ -111,7 +117,8 @@ def decode_bytes(pixels: int) -> int:
 def fast_bytes(side: int) -> int:
     """A fast-network call's peak at longer side side (a square, the worst aspect); decoding its uploads is
     counted apart, from their headers (decode_bytes)."""
-    return MEMORY["fast"].bytes(side * side)
+    whole = min(side, FAST_WHOLE_SIDE)
+    return MEMORY["fast"].bytes(whole * whole) + (MEMORY["fast tiles"].bytes(side * side) if side > whole else 0)
 
 
 def video_bytes(shape: tuple[int, int]) -> int:

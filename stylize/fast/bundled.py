@@ -8,6 +8,7 @@ import numpy as np
 
 from ..core import images
 from ..core.cache import BoundedCache
+from ..core.costs import FAST_WHOLE_SIDE
 from ..core.errors import NetworkUnavailable
 from ..core.images import ImageSource
 from ..core.settings import SIZE_RANGE, check_range
@@ -21,7 +22,7 @@ PREDICT_SIZE = 256  # the ONNX style predictor's fixed input side
 TRANSFORM_SIZE = 384  # the ONNX transformer's fixed input side: pictures are scaled to it and back
 STYLE_AMOUNT_RANGE = (0.0, 1.0)  # the fast networks' style amount: 0 the photo (or its own style), 1 the style
 STYLE_SIZE_RANGE = (64, 1024)
-BUILTIN_WHOLE = 1024  # the 26-style network paints a picture up to this whole (about 1 GB); larger ones in tiles
+BUILTIN_WHOLE = FAST_WHOLE_SIDE  # the 26-style network paints a picture up to this whole (about 1 GB), larger in tiles
 THREADS_ENV = "STYLIZE_ONNX_THREADS"  # threads per session, set by a batch worker to its CPUs; unset: one a core
 
 # The wheel names no styles (the TensorFlow Android demo it took them from shows thumbnails only), so they are
