@@ -135,7 +135,6 @@ def child(arguments) -> None:
     """One poster in this process: prints a JSON line of its figures."""
     from stylize import load_network, preset
     from stylize.core import images
-    from stylize.core.tiles import layout
     from stylize.gatys.loop import warm_up
     from stylize.poster import run
     from stylize.transfer import stylize_pictures
@@ -167,7 +166,7 @@ def child(arguments) -> None:
         images.save_png(folder / f"{stem}-base.png", base_picture)
     figures = judged(result, base_picture, photo, painting, network)
     shape = result.shape[:2]
-    tiles = layout(shape, run.TILE, run.OVERLAP) if settings.poster else []
+    tiles = run.poster_tiles(shape, settings) if settings.poster else []
     borders = (
         sorted({t.top for t in tiles if t.top} | {t.bottom for t in tiles if t.bottom < shape[0]}),
         sorted({t.left for t in tiles if t.left} | {t.right for t in tiles if t.right < shape[1]}),

@@ -65,25 +65,23 @@ def test_a_truncated_network_computes_only_its_layers(random_vgg19, content):
 
 @pytest.fixture
 def small_posters(monkeypatch):
-    """Posters above 96 px, on a 64 px base, in 64 px tiles overlapping by 16."""
+    """Posters above 96 px, on a 64 px base (their settings: 64 px tiles overlapping by 8)."""
     monkeypatch.setattr(settings_module, "POSTER_FROM", 96)
     monkeypatch.setattr(settings_module, "POSTER_BASE", 64)
     monkeypatch.setattr(run, "POSTER_BASE", 64)
-    monkeypatch.setattr(run, "TILE", 64)
-    monkeypatch.setattr(run, "OVERLAP", 16)
     monkeypatch.setattr(run, "PREVIEW_SECONDS", 0.0)  # a record after every tile
 
 
 def test_a_poster_is_painted_whole_then_in_tiles_and_its_recipe_replays_it(small_posters, random_vgg19, make_picture):
     photo, painting = make_picture(90, 120, seed=4), make_picture(80, 80, seed=5)
-    settings = Settings(size=160, steps=3, start_size=None, init="content", tile_steps=())
+    settings = Settings(size=160, steps=3, start_size=None, init="content", tile_size=64)
     assert settings.poster and settings.sides() == [64]
     records = list(stylize(photo, painting, settings, network=random_vgg19))
     last = records[-1]
     assert last.done and not any(record.done for record in records[:-1])
     assert last.image.shape == (120, 160, 3)  # the full size
     assert records[0].image.shape == (48, 64, 3)  # the base
-    tiles = layout((120, 160), 64, 16)
+    tiles = layout((120, 160), 64, 8)
     assert len(last.settings.tile_steps) == len(tiles) and all(
         steps == settings_module.DETAIL_STEPS for steps in last.settings.tile_steps
     )
@@ -104,7 +102,7 @@ def test_a_poster_is_painted_whole_then_in_tiles_and_its_recipe_replays_it(small
 
 def test_stopping_a_poster_among_its_tiles_keeps_the_full_size_picture(small_posters, random_vgg19, make_picture):
     photo, painting = make_picture(90, 120, seed=4), make_picture(80, 80, seed=5)
-    settings = Settings(size=160, steps=2, start_size=None, init="content", tile_steps=(2,) * 9, preview_every=1)
+    settings = Settings(size=160, steps=2, start_size=None, init="content", tile_size=64, tile_steps=(2,) * 6)
     run_records = stylize(photo, painting, settings, network=random_vgg19)
     seen = []
     for record in run_records:
@@ -115,7 +113,7 @@ def test_stopping_a_poster_among_its_tiles_keeps_the_full_size_picture(small_pos
     kept = seen[-1]
     assert not kept.done and kept.image.shape == (120, 160, 3)
     assert kept.settings.tile_steps[0] == 2 and 0 in kept.settings.tile_steps  # the tiles not reached: 0 steps
-    with pytest.raises(ValueError, match="tile_steps has 2 counts but a 160x120 poster has 9 tiles"):
+    with pytest.raises(ValueError, match="tile_steps has 2 counts but a 160x120 poster has 6 tiles"):
         list(stylize(photo, painting, settings.replace(tile_steps=(1, 1)), network=random_vgg19))
 
 
@@ -152,3 +150,26 @@ def test_poster_settings_and_costs():
     assert 1024 < side < 4096 and costs.run_bytes(images.scaled_shape(3072, 4096, side)) <= 1.0 * 2**30
     exact = Settings(size=2048, tile_steps=(10,) * 20)
     assert costs.run_work(exact, (1536, 2048)) > costs.run_work(exact.replace(tile_steps=(1,) * 20), (1536, 2048))
+
+
+def test_a_supersampled_run_is_painted_larger_shrunk_and_replayed(small_posters, random_vgg19, make_picture):
+    photo, painting = make_picture(90, 120, seed=4), make_picture(80, 80, seed=5)
+    settings = Settings(size=80, supersample=2, steps=2, start_size=None, init="content", tile_size=64)
+    assert settings.poster and settings.painted_size == 160
+    records = list(stylize(photo, painting, settings, network=random_vgg19))
+    last = records[-1]
+    assert last.done and last.image.shape == (60, 80, 3)  # shrunk to the size asked
+    assert last.settings.size == 80 and last.settings.supersample == 2 and len(last.settings.tile_steps) == 6
+    again = list(stylize(photo, painting, last.settings, network=random_vgg19))[-1]
+    np.testing.assert_array_equal(again.image, last.image)
+
+
+def test_best_spends_its_extra_time_on_pixels_not_on_more_base_steps():
+    best = preset("best")
+    assert best.supersample == 2 and best.seconds == 180 and best.poster
+    assert run.budget_split(best, (768, 1024)) == (run.BASE_MOST_SECONDS, 180 - run.BASE_MOST_SECONDS)
+    assert preset("best", size=4096).supersample == 1 and preset("best", size=2048).supersample == 2
+    balanced = preset("balanced", size=4096)
+    assert run.budget_split(balanced, (3072, 4096)) == (60.0, balanced.seconds - 60.0)
+    with pytest.raises(ValueError, match="size 4096 x supersample 2 is 8192 px but must be at most 4096"):
+        Settings(size=4096, supersample=2)

@@ -140,7 +140,7 @@ def stylize_pictures(
     steer: Steer | None = None,
     started: float | None = None,
     instant: InstantStart | None = None,
-) -> Iterator[Progress]:
+) -> Generator[Progress, None, None]:
     """stylize() on the pictures checked_pictures returned for these settings: the app and the command line check
     their uploads first (to refuse them before queueing or loading a network), then hand them over as they are.
     started (loop.clock()'s reading at the click) is when a time budget and the elapsed time count from."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import statistics
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,12 +30,15 @@ from ..gatys.loop import Progress
 from ..gatys.networks import FeatureNetwork, load_network
 from .detail import DETAIL_LAYERS, DetailWeights, texture_targets, tile_iterates
 
-TILE, OVERLAP = 512, 64  # a tile's side and the least its neighbours share (the feathered band), in output pixels
+OVERLAP_SHARE = 8  # neighbouring tiles share at least 1/8 of a tile's side (64 px of 512), cross-faded over it
 # The tiles' fidelity term compares them with the picture at 1/FIDELITY_FACTOR of the output's side (at most the
 # base's): detail finer than FIDELITY_FACTOR px is free to become the painting's marks. At 2 (the base's own
 # resolution at 1024 px) only a 2 px grain was free; at 4 strokes of 4-8 px formed (contact sheet in bench/README.md).
 FIDELITY_FACTOR = 4
 MOST_TILE_STEPS = 40  # under a budget: a tile's texture has settled by then; the run ends early instead
+# The base's most: balanced's minute. The best preset's three minutes at 512 px ended at a content keep of
+# 0.24-0.29 (balanced 0.50-0.59): 150 full-size steps drift from the photo. Time past this goes to the tiles.
+BASE_MOST_SECONDS = 60.0
 DETAIL_SECONDS_SHARE = 0.5  # the share of a budget the tiles get when it is shorter than the size's default
 PREVIEW_SECONDS = 1.0  # the least time between two records while the tiles run (each is a full-size picture)
 FINISH_SECONDS = 0.5  # after the last tile: the final record and its full-size picture
@@ -50,6 +53,7 @@ class Canvas:
     coarse_scale: float  # the fidelity term's side over the output's
     content: np.ndarray | None  # the photo at full size, only to keep its colours (colors="luminance")
     mask: np.ndarray | None  # HxWx1 in [0, 1] at full size: where the style goes
+    overlap: int  # px neighbouring tiles share
 
     def tile_start(self, tile: Tile) -> tuple[np.ndarray, np.ndarray]:
         """A tile's starting pixels (the picture as the tiles before it left it) and the coarse picture under it."""
@@ -63,19 +67,25 @@ class Canvas:
             pixels = before + self.mask[tile.window] * (pixels - before)
         if self.content is not None:
             pixels = color.keep_luminance(pixels, self.content[tile.window])
-        weights = feather(tile, OVERLAP)
+        weights = feather(tile, self.overlap)
         self.picture[tile.window] = weights * pixels + (1.0 - weights) * self.picture[tile.window]
+
+
+def poster_tiles(shape: tuple[int, int], settings: Settings) -> list[Tile]:
+    """The tiles of a poster of shape, as settings.tile_size lays them out."""
+    return layout(shape, settings.tile_size, settings.tile_size // OVERLAP_SHARE)
 
 
 def budget_split(settings: Settings, shape: tuple[int, int]) -> tuple[float | None, float | None]:
     """(the base's seconds, the tiles' seconds) of a poster's time budget, (None, None) without one. The tiles get
-    the time poster_seconds adds for their size; a shorter budget is shared in DETAIL_SECONDS_SHARE."""
+    the time poster_seconds adds for their size (a shorter budget is shared in DETAIL_SECONDS_SHARE), and all that
+    the base can't use well: more than BASE_MOST_SECONDS fades the photo."""
     if settings.seconds is None:
         return None, None
     wanted = DETAIL_SECONDS_PER_MEGAPIXEL * shape[0] * shape[1] / 1e6
     detail = min(wanted, DETAIL_SECONDS_SHARE * settings.seconds) if settings.seconds < 2 * wanted else wanted
-    detail = min(detail, settings.seconds - SECONDS_RANGE[0])
-    return settings.seconds - detail, detail
+    base = max(SECONDS_RANGE[0], min(settings.seconds - detail, BASE_MOST_SECONDS))
+    return base, settings.seconds - base
 
 
 def stylize_poster(
@@ -88,14 +98,14 @@ def stylize_poster(
     steer: loop.Steer | None = None,
     started: float | None = None,
     instant: loop.InstantStart | None = None,
-) -> Iterator[Progress]:
+) -> Generator[Progress, None, None]:
     """stylize_pictures for a poster (settings.poster): records of the base as it is painted, then of the full-size
     picture after each tile (at most one a PREVIEW_SECONDS), and the last. Stopping keeps the full-size picture made
     so far, and its record's settings (the steps of the base and of each tile) reproduce it."""
     started = loop.clock() if started is None else started
     height, width = content.shape[:2]
     shape = images.scaled_shape(height, width, settings.size)
-    tiles = layout(shape, TILE, OVERLAP)
+    tiles = poster_tiles(shape, settings)
     if settings.tile_steps and len(settings.tile_steps) != len(tiles):
         raise ValueError(
             f"tile_steps has {len(settings.tile_steps)} counts but a {shape[1]}x{shape[0]} poster has {len(tiles)} "
@@ -204,6 +214,7 @@ def paint_tiles(
         min(POSTER_BASE / max(shape), 1.0 / FIDELITY_FACTOR),
         images.resize(content, shape) if settings.colors == "luminance" else None,
         None if mask is None else images.resize(np.asarray(mask, np.float32)[..., None], shape),
+        settings.tile_size // OVERLAP_SHARE,
     )
     deadline = None if settings.seconds is None else settings.seconds - FINISH_SECONDS
     pace = TilePace(settings, tiles, deadline)
