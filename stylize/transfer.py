@@ -6,12 +6,10 @@ start instead of importing the feed-forward networks, and a size above POSTER_FR
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 
 import numpy as np
 
-from .core import images
 from .core.images import ImageSource
 from .core.settings import Settings
 from .fast.instant import instant_stylize
@@ -37,38 +35,10 @@ def stylize(content: ImageSource, style: StyleSource, settings: Settings = Setti
 def stylize_pictures(
     content: np.ndarray, styles: list[np.ndarray], settings: Settings, **options
 ) -> Iterator[Progress]:
-    """gatys.loop.stylize_pictures's records for any size: a poster (settings.poster) in tiles above its base; with
-    supersample, painted at that multiple of the size and shrunk to it."""
+    """gatys.loop.stylize_pictures's records for any size: a poster (settings.poster) in tiles above its base."""
     options.setdefault("instant", instant_start)
-    painted = settings.replace(size=settings.painted_size, supersample=1)
-    paint = stylize_poster if painted.poster else loop.stylize_pictures
-    records = paint(content, styles, painted, **options)
-    if settings.supersample == 1:
-        yield from records
-        return
-    height, width = content.shape[:2]
-    shape = images.scaled_shape(height, width, settings.size)
-    try:
-        for record in records:
-            yield dataclasses.replace(
-                record,
-                image=shrunk(record.image, shape),
-                settings=None if record.settings is None else record.settings.replace(**as_asked(settings)),
-            )
-    finally:
-        records.close()
-
-
-def shrunk(picture: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """A supersampled record's picture at the output's size (a coarse scale's smaller one stays as it is)."""
-    if picture.shape[0] <= shape[0]:
-        return picture
-    return images.to_uint8(images.resize(picture.astype(np.float32) / 255.0, shape))
-
-
-def as_asked(settings: Settings) -> dict:
-    """The fields a supersampled run's recipe takes back from its settings: its size and supersample."""
-    return {"size": settings.size, "supersample": settings.supersample}
+    paint = stylize_poster if settings.poster else loop.stylize_pictures
+    yield from paint(content, styles, settings, **options)
 
 
 def warm_up(network: FeatureNetwork, precision: str = "auto") -> float:

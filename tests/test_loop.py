@@ -43,7 +43,7 @@ def test_records_arrive_at_the_cadence_with_uint8_pictures(random_vgg19, content
 def test_every_preset_runs_previews_and_lowers_the_objective(random_vgg19, content, style, name):
     settings = preset(name, size=64, steps=4, preview_every=1)
     if settings.start_size:
-        assert settings.schedule() == [(settings.painted_size, 4)]  # a preset's first scale above it is skipped
+        assert settings.schedule() == [(settings.size, 4)]  # a preset's first scale above it is skipped
         settings = settings.replace(start_size=32, coarse_steps=2)
     records = list(stylize(content, style, settings, network=random_vgg19))
     assert [r.step for r in records] == list(range(settings.total_steps + 1))

@@ -84,7 +84,7 @@ def run_shapes(settings: Settings, content: tuple[int, int], styles: Sequence[tu
     """What run_bytes counts for a run on decoded pictures of these shapes: (output, paintings at their style
     scale, paintings for histogram matching)."""
     return (
-        images.scaled_shape(*content, settings.painted_size),
+        images.scaled_shape(*content, settings.size),
         [images.scaled_shape(*shape, style_size(settings.whole_size, settings)) for shape in styles],
         list(styles) if settings.colors == "histogram" else [],
     )
@@ -149,6 +149,6 @@ def run_work(settings: Settings, shape: tuple[int, int], style_shapes: Sequence[
         work += steps * (output * evaluations + STEP_FIXED_MEGAPIXELS) + paintings / 1e6
     if settings.poster:  # the tiles: every output pixel (and the overlaps) through the shallow layers, each step
         per_tile = sum(settings.tile_steps) / len(settings.tile_steps) if settings.tile_steps else DETAIL_STEPS
-        output = math.prod(images.scaled_shape(*shape, settings.painted_size)) / 1e6
+        output = math.prod(images.scaled_shape(*shape, settings.size)) / 1e6
         work += per_tile * output * TILE_OVERLAP_SHARE * DETAIL_STEP_SHARE * LBFGS_EVALUATIONS
     return work

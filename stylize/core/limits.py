@@ -19,7 +19,7 @@ DECODE_MARGIN = 2  # uploads are decoded to at most this multiple of the side th
 
 def decode_sides(settings: Settings) -> tuple[int, int]:
     """The longest sides worth decoding the photo and the paintings at: more pixels are resized away anyway."""
-    return DECODE_MARGIN * settings.painted_size, DECODE_MARGIN * style_size(settings.painted_size, settings)
+    return DECODE_MARGIN * settings.size, DECODE_MARGIN * style_size(settings.size, settings)
 
 
 # The deepest layers read (block5) sit behind four 2x2 poolings: a shorter side under 16 px leaves them no pixels,

@@ -32,12 +32,14 @@ STRENGTH_MIDDLE = 5.0  # the default: the calibrated balance of style and conten
 # 768x576 but 46 GB at 4096x3072.
 POSTER_FROM = 768
 POSTER_BASE = 512
-# A poster's default time: its base's (the preset's) plus this many seconds an output megapixel for the tiles, so
-# that the balanced preset gives 2048x1536 two minutes and 4096x3072 five (bench/poster.py).
-DETAIL_SECONDS_PER_MEGAPIXEL = 19.0
+# A poster's default time: its base's (the preset's) plus this many seconds an output megapixel for the tiles: the
+# instant network's detail takes 1.3 s a megapixel on 2 cores (4 s at 2048x1536) and about twice that on one. The
+# tiles' L-BFGS steps (0.7 s a step on a 512 px tile) run only in time beyond this: judged at 2048 px, they brought
+# the up-close distances down (8 steps: 0.47 to 0.25) but the whole picture's style at 512 px down too (Magenta
+# 0.77 to 0.73, VGG16 Grams 0.75 to 0.69), so the default stops at the instant detail (bench/README.md, posters).
+DETAIL_SECONDS_PER_MEGAPIXEL = 4.0
 TILE_STEPS_RANGE = (0, 500)
 TILE_SIZE_RANGE = (64, 1024)
-SUPERSAMPLE_RANGE = (1, 4)
 MOST_TILES = 1024  # a recipe's steps per tile: a 4096 px square in 64 px tiles has under 1000 tiles
 DETAIL_STEPS = 20  # L-BFGS iterations a poster's tile takes without a time budget
 
@@ -78,8 +80,6 @@ class Settings:
     layer_emphasis: float = 0.0  # -1 fine texture (shallow style layers) ... +1 large shapes (deep layers)
     style_blend: tuple[float, ...] = ()  # weights of several style images; () blends them equally
     preview_every: int = 10  # yield a preview every N steps (always on the first and the last)
-    supersample: int = 1  # paint at this multiple of size (a poster's tiles, where that is a poster) and shrink it:
-    # finer marks, antialiased; the best preset's use of its time
     tile_size: int = 512  # a poster's tiles' side in output pixels (neighbours share an eighth of it, feathered)
     tile_steps: tuple[int, ...] = ()  # a poster's steps on each tile, as a run took them (its recipe replays them);
     # () takes the time budget's, or stylize/poster's default without one
@@ -128,13 +128,6 @@ class Settings:
     def _check_tile_steps(self) -> None:
         if not isinstance(self.tile_steps, (list, tuple)):
             raise ValueError(f"tile_steps is {self.tile_steps!r} but must be a list of step counts, one per tile")
-        check_range("supersample", self.supersample, SUPERSAMPLE_RANGE, integer=True)
-        object.__setattr__(self, "supersample", int(self.supersample))
-        if self.painted_size > SIZE_RANGE[1]:
-            raise ValueError(
-                f"size {self.size} x supersample {self.supersample} is {self.painted_size} px but must be at most "
-                f"{SIZE_RANGE[1]}: choose a smaller size or supersample"
-            )
         check_range("tile_size", self.tile_size, TILE_SIZE_RANGE, integer=True)
         object.__setattr__(self, "tile_size", int(self.tile_size))
         if len(self.tile_steps) > MOST_TILES:
@@ -154,12 +147,7 @@ class Settings:
     @property
     def poster(self) -> bool:
         """Whether the output is painted in tiles above a whole-picture base (stylize/poster/)."""
-        return self.painted_size > POSTER_FROM
-
-    @property
-    def painted_size(self) -> int:
-        """The longer side the picture is painted at: the size, or a multiple of it (supersample) shrunk after."""
-        return self.size * self.supersample
+        return self.size > POSTER_FROM
 
     def _check_scale_steps(self) -> None:
         if not isinstance(self.scale_steps, (list, tuple)):
@@ -194,7 +182,7 @@ class Settings:
     @property
     def whole_size(self) -> int:
         """The longer side of the largest scale painted as a whole: the size, or a poster's base."""
-        return POSTER_BASE if self.poster else self.painted_size
+        return POSTER_BASE if self.poster else self.size
 
     def sides(self) -> list[int]:
         """The longer side of each scale painted as a whole, smallest first: from start_size up by sqrt(2), then the
@@ -256,10 +244,7 @@ PRESETS: dict[str, dict] = {
     "quick": {"seconds": 15.0, "start_size": None},  # at the full size from the instant start: each scale costs
     # its targets and a first step of two evaluations, which 15 s without bfloat16 can't spare (bench/README.md, speed)
     "balanced": {"seconds": 60.0},
-    # More time paints more pixels, not more of the same steps: 150 full-size steps from 128 px faded the photo to a
-    # content keep of 0.24-0.29 (balanced: 0.50-0.59). best is balanced's base and then twice the size in tiles,
-    # shrunk (bench/poster.py).
-    "best": {"seconds": 180.0, "supersample": 2},
+    "best": {"seconds": 180.0, "start_size": 128, "precision": "float32"},
 }
 DEFAULT_PRESET = "balanced"
 STEP_FIELDS = (
@@ -275,10 +260,7 @@ def preset(name: str, **overrides) -> Settings:
 
     Exact steps override a preset's time budget: preset("balanced", steps=40) runs 40 steps, however long."""
     check_choice("preset", name, tuple(PRESETS))
-    fields = dict(PRESETS[name])
-    if "size" in overrides and "supersample" not in overrides and "supersample" in fields:  # within SIZE_RANGE
-        fields["supersample"] = max(1, min(fields["supersample"], SIZE_RANGE[1] // int(overrides["size"])))
-    settings = overridden(Settings(**fields), **overrides)
+    settings = overridden(Settings(**PRESETS[name]), **overrides)
     if settings.poster and settings.seconds is not None and "seconds" not in overrides:
         settings = settings.replace(seconds=poster_seconds(PRESETS[name]["seconds"], settings.size))
     return settings

@@ -102,6 +102,21 @@ def traced_detail(network: FeatureNetwork):
     )
 
 
+def tile_arguments(targets: dict, layer_weights: dict, coarse: np.ndarray, weights: DetailWeights) -> dict:
+    """What detail_losses needs besides the pixels, as tensors (arguments of the traced step, not captured)."""
+    return {
+        "style": targets,
+        "layers": layer_weights,
+        "coarse": tf.constant(coarse[None], tf.float32),
+        "coarse_variance": tf.constant(max(float(np.var(coarse)), 1e-4), tf.float32),
+        "weights": {
+            "style": tf.constant(weights.texture, tf.float32),
+            "content": tf.constant(weights.fidelity, tf.float32),
+            "tv": tf.constant(weights.smoothness, tf.float32),
+        },
+    }
+
+
 def tile_iterates(
     network: FeatureNetwork,
     start: np.ndarray,
@@ -114,17 +129,7 @@ def tile_iterates(
     """L-BFGS on one tile from start (HxWx3 float), the coarse picture under it being coarse (hxwx3): yields the
     tile and its losses after each iteration, up to most; the caller stops when its plan says (closing it)."""
     shape = (1, *start.shape)
-    arguments = {
-        "style": targets,
-        "layers": layer_weights,
-        "coarse": tf.constant(coarse[None], tf.float32),
-        "coarse_variance": tf.constant(max(float(np.var(coarse)), 1e-4), tf.float32),
-        "weights": {
-            "style": tf.constant(weights.texture, tf.float32),
-            "content": tf.constant(weights.fidelity, tf.float32),
-            "tv": tf.constant(weights.smoothness, tf.float32),
-        },
-    }
+    arguments = tile_arguments(targets, layer_weights, coarse, weights)
     evaluate = traced_detail(network)
     last: dict[str, tf.Tensor] = {}
 

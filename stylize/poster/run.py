@@ -4,12 +4,14 @@ painting's own fine texture (detail.py), within one time budget and a bounded me
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import statistics
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import tensorflow as tf
 
 from ..core import color, images
 from ..core.errors import NetworkUnavailable
@@ -28,7 +30,7 @@ from ..fast.tiled import detail_sigma, paint_in_tiles
 from ..gatys import loop
 from ..gatys.loop import Progress
 from ..gatys.networks import FeatureNetwork, load_network
-from .detail import DETAIL_LAYERS, DetailWeights, texture_targets, tile_iterates
+from .detail import DETAIL_LAYERS, DetailWeights, texture_targets, tile_arguments, tile_iterates, traced_detail
 
 OVERLAP_SHARE = 8  # neighbouring tiles share at least 1/8 of a tile's side (64 px of 512), cross-faded over it
 # The tiles' fidelity term compares them with the picture at 1/FIDELITY_FACTOR of the output's side (at most the
@@ -54,6 +56,7 @@ class Canvas:
     content: np.ndarray | None  # the photo at full size, only to keep its colours (colors="luminance")
     mask: np.ndarray | None  # HxWx1 in [0, 1] at full size: where the style goes
     overlap: int  # px neighbouring tiles share
+    base_scale: float  # the base's side over the output's
 
     def tile_start(self, tile: Tile) -> tuple[np.ndarray, np.ndarray]:
         """A tile's starting pixels (the picture as the tiles before it left it) and the coarse picture under it."""
@@ -62,7 +65,10 @@ class Canvas:
         return self.picture[tile.window].copy(), images.resize(region, shape)
 
     def put(self, tile: Tile, pixels: np.ndarray, before: np.ndarray) -> None:
-        """Blend a finished tile in over what is there, feathered where its neighbours overlap it."""
+        """Blend a finished tile in over what is there, feathered where its neighbours overlap it; seen at the base's
+        size, it is the base's picture there (same_whole)."""
+        base_shape = (max(1, round(tile.shape[0] * self.base_scale)), max(1, round(tile.shape[1] * self.base_scale)))
+        pixels = same_whole(pixels, images.resize(self.start[tile.window], base_shape))
         if self.mask is not None:
             pixels = before + self.mask[tile.window] * (pixels - before)
         if self.content is not None:
@@ -142,7 +148,8 @@ class TilePace:
     def __init__(self, settings: Settings, tiles: list[Tile], deadline: float | None):
         self.settings, self.tiles, self.deadline = settings, tiles, deadline
         self.taken: list[int] = []
-        self._paces: list[float] = []  # seconds a step per megapixel, each step after a tile's first
+        self._paces: list[float] = []  # seconds a step per megapixel: a probe's, then each step after a tile's first
+        self.skip = False  # the budget can't give every tile a step: none gets one
 
     def most(self, index: int) -> int:
         if self.settings.tile_steps:
@@ -159,15 +166,18 @@ class TilePace:
         """Steps for tile index, asked again after each step (the first tile measures the pace as it goes)."""
         most = self.most(index)
         pace = self.pace()
-        if self.deadline is not None and index == 0 and not self.taken[0] and now >= self.deadline:
-            return 0  # the base used the whole budget: no tile gets a step, rather than some
-        if self.deadline is None or pace is None:
+        if self.deadline is None or self.settings.tile_steps or pace is None:
             return most
+        if self.skip:
+            return 0
         pixels_left = sum(tile.shape[0] * tile.shape[1] for tile in self.tiles[index:]) / 1e6
         tile_pixels = self.tiles[index].shape[0] * self.tiles[index].shape[1] / 1e6
         done_here = self.taken[index] if index < len(self.taken) else 0
         # The steps every tile from here can take: this tile's done ones already spent part of the time left.
         per_tile = (self.deadline - now + done_here * pace * tile_pixels) / (pace * pixels_left)
+        if index == 0 and not done_here and per_tile < 1:
+            self.skip = True  # some tiles with a step and others without would show: the instant detail stands
+            return 0
         return max(1, min(most, math.floor(per_tile)))
 
     def planned(self) -> int:
@@ -175,7 +185,7 @@ class TilePace:
         left = len(self.tiles) - len(self.taken)
         if self.settings.tile_steps:
             return sum(self.settings.tile_steps)
-        upcoming = self.taken[-1] if self.taken else self.most(0)
+        upcoming = 0 if self.skip else self.taken[-1] if self.taken else self.most(0)
         return sum(self.taken) + left * upcoming
 
     def seconds_left(self, now: float) -> float | None:
@@ -209,15 +219,18 @@ def paint_tiles(
     targets, layer_weights = texture_targets(model, paintings, settings.style_blend)
     start = images.resize(base.image.astype(np.float32) / 255.0, shape)
     canvas = Canvas(
-        instant_detail(start, styles, settings),
+        instant_detail(start, base.image.astype(np.float32) / 255.0, styles, settings),
         start,
         min(POSTER_BASE / max(shape), 1.0 / FIDELITY_FACTOR),
         images.resize(content, shape) if settings.colors == "luminance" else None,
         None if mask is None else images.resize(np.asarray(mask, np.float32)[..., None], shape),
         settings.tile_size // OVERLAP_SHARE,
+        max(base.image.shape[:2]) / max(shape),
     )
     deadline = None if settings.seconds is None else settings.seconds - FINISH_SECONDS
     pace = TilePace(settings, tiles, deadline)
+    if deadline is not None and not settings.tile_steps:
+        pace.measured(*probe(model, canvas, targets, layer_weights))
     base_steps, shown = base.step, loop.clock()
     losses: dict[str, float] = {}
     for index, tile in enumerate(tiles):
@@ -239,6 +252,9 @@ def paint_tiles(
                 pace.taken[index] = taken
         finally:
             iterates.close()
+        if pace.skip:  # no tile takes a step: the picture is the instant detail's
+            yield tile_record(base, settings, canvas, pace, base_steps, losses, started, True)
+            return
         canvas.put(tile, pixels, before)
         final = index == len(tiles) - 1
         if final or loop.clock() - shown >= PREVIEW_SECONDS:
@@ -246,7 +262,17 @@ def paint_tiles(
             shown = loop.clock()
 
 
-def instant_detail(start: np.ndarray, paintings: list[np.ndarray], settings: Settings) -> np.ndarray:
+def same_whole(picture: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """picture (float HxWx3) with its low frequencies replaced by whole's, a smaller picture of the same place: shrunk
+    to whole's size, it is whole. Detail that shows at the base's size changed how the picture judges seen whole
+    (2048 px, Starry Night: the instant network's detail took the VGG16 Gram match at 512 px from the base's 0.75 to
+    0.65, and back to 0.75 with this), so a poster's detail is only what the base could not hold."""
+    shrink = functools.partial(tf.image.resize, size=whole.shape[:2], method="bilinear", antialias=True)
+    correction = tf.image.resize(whole - shrink(picture), picture.shape[:2], method="bilinear")
+    return np.clip(picture + correction.numpy(), 0.0, 1.0)
+
+
+def instant_detail(start: np.ndarray, base: np.ndarray, paintings: list[np.ndarray], settings: Settings) -> np.ndarray:
     """The enlarged base with the instant network's detail in every tile (fast/tiled.py): brush marks at 1:1 in
     a few seconds, which the tiles' optimization then moves towards the painting's own. The base itself without
     the instant network (not installed), or at strength 0."""
@@ -265,7 +291,23 @@ def instant_detail(start: np.ndarray, paintings: list[np.ndarray], settings: Set
         return model.apply(tile, code)  # type: ignore[arg-type]
 
     painted = paint_in_tiles(start, start, paint, TRANSFORM_SIZE, detail_sigma(TRANSFORM_SIZE, max(start.shape[:2])))
-    return start + share * (painted - start)
+    return same_whole(start + share * (painted - start), base)
+
+
+PROBE_SIDE = 256  # px of the probe that measures a tile step's pace before any tile is given its steps
+STEP_EVALUATIONS = 1.3  # L-BFGS's evaluations a step, on average over a tile's steps (its first makes 2)
+
+
+def probe(model, canvas: Canvas, targets, layer_weights) -> tuple[float, int]:
+    """The seconds one tile step takes on PROBE_SIDE px, and those pixels: one evaluation of the tiles' objective."""
+    side = min(PROBE_SIDE, *canvas.picture.shape[:2])
+    crop = canvas.picture[:side, :side]
+    coarse = images.resize(canvas.start[:side, :side], (max(1, side // FIDELITY_FACTOR),) * 2)
+    evaluate = traced_detail(model)
+    arguments = tile_arguments(targets, layer_weights, coarse, DetailWeights())
+    started = loop.clock()
+    evaluate(tf.constant(crop[None]), arguments)[1].numpy()
+    return STEP_EVALUATIONS * (loop.clock() - started), side * side
 
 
 def tile_record(base, settings, canvas, pace, base_steps, losses, started, final) -> Progress:
