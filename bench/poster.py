@@ -7,7 +7,8 @@
 Each size and pair runs in a fresh process with the preset's default time for that size (settings.poster_seconds):
 - seconds: from the click (pictures decoded) to the last picture; the budget it was given beside it;
 - peak MB: resident memory above the loaded process (the network loaded and its step traced), VmHWM after a reset;
-- seen whole, at 512 px: style match (Magenta's embedding, see quality.py) and content keep (Sobel correlation);
+- seen whole, at 512 px: style match (Magenta's embedding), Gram match on VGG16-HED (not the optimizer's VGG19)
+  and content keep (Sobel correlation), as bench/quality.py defines them;
 - up close, distances (lower is closer) between 384 px crops at 1:1 and 384 px crops of the painting at its own
   resolution, for the result, for the base enlarged (what a 512 px result gives) and for that with a grain as strong
   as the painting's finest detail (what the measures must also fail):
@@ -192,11 +193,17 @@ def judged(result, base_picture, photo, painting, network) -> dict[str, float]:
     from stylize.core import images
 
     sys.path.insert(0, str(ROOT / "bench"))
-    from quality import content_keep, style_match
+    from stylize.gatys.networks import load_network
+
+    from quality import content_keep, gram_match, style_match
 
     whole = images.to_uint8(images.resize_longer_side(result.astype(np.float32) / 255.0, 512))
     enlarged = images.to_uint8(images.resize(base_picture.astype(np.float32) / 255.0, result.shape[:2]))
-    figures = {"style": float(style_match(whole, photo, painting)), "content": float(content_keep(whole, photo))}
+    figures = {
+        "style": float(style_match(whole, photo, painting)),
+        "content": float(content_keep(whole, photo)),
+        "gram16": float(gram_match(whole, photo, painting, load_network("vgg16-hed"))),
+    }
     for name, picture in (("", result), ("enlarged ", enlarged), ("grain ", grained(enlarged, painting))):
         figures.update({name + key: value for key, value in up_close(picture, painting).items()})
     return figures
@@ -225,10 +232,10 @@ def main() -> None:
     isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "(all)")
     print(f"CPU: {cpu}; ONEDNN_MAX_CPU_ISA={isa}; cores {sorted(os.sched_getaffinity(0))}; preset {arguments.preset}")
     print(
-        "| size | pair | s (budget) | peak MB | steps | style @512 | content @512 | strokes: ours, enlarged, grain "
-        "| marks: ours, enlarged, grain | seam |"
+        "| size | pair | s (budget) | peak MB | steps | style, VGG16 Grams, content @512 "
+        "| strokes: ours, enlarged, grain | marks: ours, enlarged, grain | seam |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for size in map(int, arguments.sizes.split(",")):
         for pair in arguments.pairs.split(","):
             command = [sys.executable, __file__, "--child", "--pair", pair, "--size", str(size)]
@@ -243,7 +250,8 @@ def main() -> None:
             f = json.loads(lines[-1])
             print(
                 f"| {size} | {pair} | {f['seconds']:.0f} ({f['budget']:g}) | {f['peak'] / 2**20:.0f} | "
-                f"{f['steps']} + {f['tile steps']} on {f['tiles']} tiles | {f['style']:.2f} | {f['content']:.2f} | "
+                f"{f['steps']} + {f['tile steps']} on {f['tiles']} tiles | "
+                f"{f['style']:.2f}, {f['gram16']:.2f}, {f['content']:.2f} | "
                 f"{f['strokes']:.2f}, {f['enlarged strokes']:.2f}, {f['grain strokes']:.2f} | "
                 f"{f['marks']:.2f}, {f['enlarged marks']:.2f}, {f['grain marks']:.2f} | "
                 f"{f['seam']:.2f} |",
