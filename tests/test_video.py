@@ -224,3 +224,10 @@ def test_command_line_writes_the_clip_and_refuses_a_bad_one(tmp_path, capsys):
     assert video_cli.main([str(tmp_path / "bad.mp4"), "--builtin", "3", "-o", str(out)]) == 2
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert error.startswith("error: the clip 'bad.mp4' is not a video")
+
+
+def test_ffmpegs_complaint_reaches_a_person_without_its_component_and_address():
+    from stylize.video.ffmpeg import stderr_line
+
+    line = stderr_line(b"frame=1\n[out#0/rawvideo @ 0x55b00d9fe540] Nothing was written into output file\n")
+    assert line == "Nothing was written into output file"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -52,10 +53,15 @@ def run(arguments: list[str], timeout: float = FINISH_SECONDS) -> subprocess.Com
         raise ValueError(f"ffmpeg took over {timeout:g} s and was stopped: the file is too slow to read") from None
 
 
+# ffmpeg starts a line with the component and its address ("[out#0/rawvideo @ 0x55b00d9fe540] "): noise to a
+# person, and an address of the server's process is nothing to show a visitor.
+COMPONENT = re.compile(r"^\[[^\]]*@ 0x[0-9a-f]+\]\s*")
+
+
 def stderr_line(stderr: bytes) -> str:
     """ffmpeg's last complaint, as one short line."""
     lines = [line.strip() for line in stderr.decode("utf-8", "replace")[-STDERR_TAIL:].splitlines() if line.strip()]
-    return lines[-1][:200] if lines else "no message"
+    return COMPONENT.sub("", lines[-1])[:200] if lines else "no message"
 
 
 class _Child:
