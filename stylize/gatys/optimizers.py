@@ -202,14 +202,20 @@ def traced_losses_and_gradient(network: FeatureNetwork):
     scale of each run (bfloat16, 256-512 px), a tenth of a quick run. Shapes are generalised after the second size seen
     (reduce_retracing), so every later scale and run reuses the same graph; a mask is a second trace."""
 
+    return traced_gradient(network, losses_of, "losses_and_gradient")
+
+
+def traced_gradient(network: FeatureNetwork, losses: Callable, name: str):
+    """losses(network, pixels, arguments) and the gradient of its "total", traced once per network under name."""
+
     def losses_and_gradient(image, arguments):
         with tf.GradientTape() as tape:
             tape.watch(image)
-            losses = losses_of(network, image, arguments)
-        return losses, tape.gradient(losses["total"], image)
+            terms = losses(network, image, arguments)
+        return terms, tape.gradient(terms["total"], image)
 
     return network.traced.get_or_make(
-        "losses_and_gradient", lambda: tf.function(losses_and_gradient, autograph=False, reduce_retracing=True)
+        name, lambda: tf.function(losses_and_gradient, autograph=False, reduce_retracing=True)
     )
 
 

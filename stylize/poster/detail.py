@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from ..gatys.losses import gram_matrices, style_loss, total_variation_loss, weighted_sum
 from ..gatys.networks import FeatureNetwork
-from ..gatys.optimizers import LBFGS_MEMORY, lbfgsb_iterates
+from ..gatys.optimizers import LBFGS_MEMORY, lbfgsb_iterates, traced_gradient
 
 # block1-3's first convolutions see 3 to 24 px: the brush's own marks. Deeper layers see shapes the whole-picture
 # run has already set, and would cost 2-3x as much a step (VGG19's block3 ends at 57% of its multiply-adds, but
@@ -90,16 +90,7 @@ def detail_losses(network: FeatureNetwork, x: tf.Tensor, arguments: dict) -> dic
 
 def traced_detail(network: FeatureNetwork):
     """detail_losses and its gradient, traced once per network and kept with it (tiles of every size reuse it)."""
-
-    def losses_and_gradient(x, arguments):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            losses = detail_losses(network, x, arguments)
-        return losses, tape.gradient(losses["total"], x)
-
-    return network.traced.get_or_make(
-        "detail", lambda: tf.function(losses_and_gradient, autograph=False, reduce_retracing=True)
-    )
+    return traced_gradient(network, detail_losses, "detail")
 
 
 def tile_arguments(targets: dict, layer_weights: dict, coarse: np.ndarray, weights: DetailWeights) -> dict:
