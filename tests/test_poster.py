@@ -163,3 +163,13 @@ def test_a_posters_base_never_takes_more_than_balanceds_minute():
     balanced = preset("balanced", size=4096)
     base, detail = run.budget_split(balanced, (3072, 4096))
     assert base <= run.BASE_MOST_SECONDS and base + detail == balanced.seconds and detail > 40
+
+
+def test_same_whole_gives_the_whole_pictures_low_frequencies_and_keeps_the_detail(make_picture):
+    rng = np.random.default_rng(0)
+    whole = 0.2 + 0.6 * make_picture(32, 48, 0)
+    detail = rng.normal(0.0, 0.05, (128, 192, 3)).astype(np.float32)
+    picture = run.same_whole(np.full((128, 192, 3), 0.5, np.float32) + detail, whole)
+    shrunk = tf.image.resize(picture, whole.shape[:2], method="bilinear", antialias=True).numpy()
+    assert np.abs(shrunk - whole).mean() < 0.002  # seen whole, it is the whole picture (one round: 0.0034)
+    assert np.std(picture - images.resize(whole, picture.shape[:2])) > 0.03  # the fine detail stays
