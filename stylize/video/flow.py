@@ -13,6 +13,11 @@ PRESETS = {
 # Ruder et al.'s 0.002 refused DIS's own noise on a still background (a third of a moving-object clip's pixels);
 # a real motion boundary's gradient is of the order of a pixel per pixel, far above 0.1 (bench/video.py).
 BOUNDARY_SLACK = 0.1
+# A still pixel: no motion must explain its input better than the flow by STILL_MARGIN grey levels (in a flat
+# region both explain it, and the flow, carried in from the edges around it, is kept), or the flow is below
+# STILL_SPEED pixels, under any motion one would see.
+STILL_MARGIN = 0.5
+STILL_SPEED = 0.05
 HISTOGRAM_BINS = 16  # per channel, for the cut test
 CUT_SIDE = 64  # the cut test's thumbnails
 
@@ -79,6 +84,21 @@ def reliable(backward: np.ndarray, forward: np.ndarray) -> np.ndarray:
     smooth = gradients <= 0.01 * np.sum(backward**2, axis=-1) + BOUNDARY_SLACK
     inside = (map_x >= 0) & (map_x <= width - 1) & (map_y >= 0) & (map_y <= height - 1)
     return consistent & smooth & inside
+
+
+def still(grey: np.ndarray, previous: np.ndarray, backward: np.ndarray, tolerance: float) -> np.ndarray:
+    """Where frame t's input is explained by no motion at all, as a bool mask over frame t: its mean difference from
+    frame t-1's over 5x5 pixels is under `tolerance` grey levels and smaller than along the flow (STILL_MARGIN), or
+    the flow is nearly zero (STILL_SPEED).
+
+    DIS spreads a moving object's flow over the still background around it and leaves sub-pixel noise elsewhere:
+    warped along that, still pixels were resampled or refused, and fusion lost to blending without flow on a disc
+    gliding over a still picture (bench/video.py)."""
+    current, before = grey.astype(np.float32), previous.astype(np.float32)
+    unmoved = cv2.blur(np.abs(current - before), (5, 5))
+    moved = cv2.blur(np.abs(current - warp(before, backward)), (5, 5))
+    slow = np.sum(backward**2, axis=-1) < STILL_SPEED**2
+    return (unmoved < tolerance) & ((unmoved + STILL_MARGIN < moved) | slow)
 
 
 def soften(mask: np.ndarray, sigma: float) -> np.ndarray:

@@ -46,28 +46,40 @@ class Fuser:
             fused = stylized + weight * (previous - stylized)
         else:
             assert grey is not None and previous_grey is not None
-            backward, mask = self._backward_flow(grey, previous_grey, stylized.shape[:2])
-            mask *= weight
+            backward, mask, still = self._backward_flow(grey, previous_grey, stylized.shape[:2])
+            # A still pixel's past is copied whole: exact (no resampling), so nothing builds up, and a stylizer
+            # whose strokes change from frame to frame keeps one set of them on a still background.
+            mask *= weight + (1.0 - weight) * _scaled(still.astype(np.float32), stylized.shape[:2])
             self.last_mask = mask
             fused = stylized + mask[..., None] * (flow.warp(previous, backward) - stylized)
             np.clip(fused, 0.0, 1.0, out=fused)  # bicubic overshoots a little; kept, it would build up
+            # Still pixels keep the input their output was made from: a slow fade is compared with where it
+            # started, and the copied past is refreshed once it has drifted by the tolerance, never frozen.
+            grey = np.where(still, previous_grey, grey)
         self._output, self._grey = fused, grey
         return fused
 
     def _backward_flow(
         self, grey: np.ndarray, previous: np.ndarray, shape: tuple[int, int]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The flow from this frame to the previous one at the frame's size, and the soft mask of where it holds."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The flow from this frame to the previous one at the frame's size, the soft mask of where it holds, and
+        the still pixels (flow.still) at the flow's size."""
         backward = self._flow(grey, previous)
         forward = self._flow(previous, grey)
-        scale = grey.shape[1] / shape[1]
         trusted = flow.reliable(backward, forward)
         if self.fusion.photometric > 0:  # a flow that matches the wrong thing: the warped input itself differs
             difference = np.abs(grey.astype(np.float32) - flow.warp(previous, backward).astype(np.float32))
             trusted &= difference < 255 * self.fusion.photometric
-        mask = flow.soften(trusted, self.fusion.mask_blur)
-        height, width = shape
-        if grey.shape != shape:
-            backward = cv2.resize(backward, (width, height), interpolation=cv2.INTER_LINEAR) / scale
-            mask = cv2.resize(mask, (width, height), interpolation=cv2.INTER_LINEAR)
-        return backward, mask
+        still = flow.still(grey, previous, backward, self.fusion.still_tolerance)
+        trusted |= still
+        mask = _scaled(flow.soften(trusted, self.fusion.mask_blur), shape)
+        backward = _scaled(backward, shape) * (shape[1] / grey.shape[1])
+        # Exactly zero where still (bilinear scaling keeps a zero only where all four neighbours are one).
+        backward[_scaled(still.astype(np.uint8), shape, cv2.INTER_NEAREST).astype(bool)] = 0.0
+        return backward, mask, still
+
+
+def _scaled(picture: np.ndarray, shape: tuple[int, int], interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
+    """picture (flow-sized) at the frame's (height, width)."""
+    height, width = shape
+    return picture if picture.shape[:2] == shape else cv2.resize(picture, (width, height), interpolation=interpolation)

@@ -35,6 +35,7 @@ class Fusion:
     flow_preset: str = "fast"  # OpenCV's DIS preset: "fast" cut E_warp 2-3x more than "ultrafast" for ~5 ms
     flow_side: int = 256  # the flow's longer side: at half of 512 px, DIS "fast" beat full-size "ultrafast"
     mask_blur: float = 1.5  # Gaussian sigma, in flow pixels, that softens the reliable-flow mask's edges
+    still_tolerance: float = 3.0  # grey levels: where the input changed less (5x5 mean), the past is copied whole
     photometric: float = 0.0  # >0: also distrust pixels whose warped input differs by more (0..1); 0.1 cost more
     cut_histogram: float = 0.4  # a new shot when small frames' colour histograms differ by more than this (0..1)
 
@@ -43,6 +44,7 @@ class Fusion:
         if self.method not in METHODS:
             raise ValueError(f"method is {self.method!r} but must be one of {', '.join(METHODS)}")
         check_range("flow_side", self.flow_side, (16, 4096), integer=True)
+        check_range("still_tolerance", self.still_tolerance, (0.0, 255.0))
 
 
 METHODS = ("flow", "blend")
