@@ -87,34 +87,37 @@ def test_fusion_settings_are_checked():
         Fuser(Fusion(flow_preset="slow"))
 
 
-def gliding(frames: int = 16, step: int = 2) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """A 24 px square of one scene gliding `step` px a frame over another, still one; and where the square is.
-    The background has detail everywhere: in a flat region no motion and the flow explain the input alike."""
-    background, thing = scene(seed=4, block=2), scene(height=24, width=24, seed=5)
+def gliding(frames: int = 16, step: int = 2, side: int = 48) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """A square of one scene gliding `step` px a frame over another, still one; and where the square is. The
+    background has detail everywhere: in a flat region no motion and the flow explain the input alike."""
+    background, thing = scene(144, 256, seed=4, block=2), scene(side, side, seed=5)
     clip, where = [], []
     for t in range(frames):
         frame, inside = background.copy(), np.zeros(background.shape[:2], bool)
-        frame[36:60, 8 + step * t : 32 + step * t] = thing
-        inside[36:60, 8 + step * t : 32 + step * t] = True
+        frame[48 : 48 + side, 8 + step * t : 8 + side + step * t] = thing
+        inside[48 : 48 + side, 8 + step * t : 8 + side + step * t] = True
         clip.append(frame)
         where.append(inside)
     return clip, where
 
 
-def test_still_pixels_are_copied_exactly():
-    """Beside a moving square the still background keeps the first output's pixels, however the stylizer flickers."""
+def test_still_pixels_are_blended_unresampled():
+    """Beside a moving square the still background is fused exactly as blending without flow fuses it: its past is
+    not resampled along DIS's noise, however the stylizer flickers."""
     clip, where = gliding()
     rng = np.random.default_rng(2)
-    fuser = Fuser()
-    outputs = [fuser(f, np.clip(f / 255.0 + rng.normal(0, 0.08, f.shape), 0, 1).astype(np.float32)) for f in clip]
+    stylized = [np.clip(f / 255.0 + rng.normal(0, 0.08, f.shape), 0, 1).astype(np.float32) for f in clip]
+    fuser, blender = Fuser(), Fuser(replace(DEFAULT_FUSION, method="blend"))
     far = np.ones(where[0].shape, bool)
-    far[24:72, : 32 + 2 * len(clip) + 16] = False  # away from the square's path
-    for output in outputs[1:]:
-        assert np.abs(output[far] - outputs[0][far]).max() < 1e-6  # float rounding of the weight 1, no resampling
+    far[32:112, :96] = False  # away from the square's path
+    for frame, picture in zip(clip, stylized):
+        fused, blended = fuser(frame, picture), blender(frame, picture)
+        assert np.abs(fused[far] - blended[far]).max() < 1e-6
 
 
 def test_fusion_beats_blending_on_a_moving_object():
-    """The square moves with the flow, the still background is copied: less flicker than blending without flow."""
+    """The square moves with the flow and the still background is blended unresampled: less flicker than blending
+    without flow (without the still test, DIS's flow around the square lost to it)."""
     clip, where = gliding()
     rng = np.random.default_rng(3)
     noise = [rng.normal(0, 0.08, clip[0].shape).astype(np.float32) for _ in clip]
@@ -130,15 +133,4 @@ def test_fusion_beats_blending_on_a_moving_object():
             errors.append(np.mean((outputs[t + 1] - moved)[seen] ** 2))
         return float(np.mean(errors))
 
-    assert error(DEFAULT_FUSION) < 0.75 * error(replace(DEFAULT_FUSION, method="blend"))
-
-
-def test_a_slow_fade_is_not_frozen():
-    """A still picture brightening a grey level a frame: copied as still, but refreshed each time it has drifted by
-    the tolerance (3 levels), so it follows about 7-10 levels behind, where frozen it would be 39."""
-    picture = scene(seed=6) // 2
-    fuser = Fuser()
-    for step in range(40):
-        frame = picture + step
-        output = fuser(frame, frame / 255.0)
-    assert np.abs(output * 255.0 - frame).mean() < 12.0
+    assert error(DEFAULT_FUSION) < error(replace(DEFAULT_FUSION, method="blend"))

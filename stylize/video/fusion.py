@@ -46,24 +46,23 @@ class Fuser:
             fused = stylized + weight * (previous - stylized)
         else:
             assert grey is not None and previous_grey is not None
-            backward, mask, still = self._backward_flow(grey, previous_grey, stylized.shape[:2])
-            # A still pixel's past is copied whole: exact (no resampling), so nothing builds up, and a stylizer
-            # whose strokes change from frame to frame keeps one set of them on a still background.
-            mask *= weight + (1.0 - weight) * _scaled(still.astype(np.float32), stylized.shape[:2])
+            backward, mask = self._backward_flow(grey, previous_grey, stylized.shape[:2])
+            mask *= weight
             self.last_mask = mask
             fused = stylized + mask[..., None] * (flow.warp(previous, backward) - stylized)
             np.clip(fused, 0.0, 1.0, out=fused)  # bicubic overshoots a little; kept, it would build up
-            # Still pixels keep the input their output was made from: a slow fade is compared with where it
-            # started, and the copied past is refreshed once it has drifted by the tolerance, never frozen.
-            grey = np.where(still, previous_grey, grey)
         self._output, self._grey = fused, grey
         return fused
 
     def _backward_flow(
         self, grey: np.ndarray, previous: np.ndarray, shape: tuple[int, int]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The flow from this frame to the previous one at the frame's size, the soft mask of where it holds, and
-        the still pixels (flow.still) at the flow's size."""
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The flow from this frame to the previous one at the frame's size, and the soft mask of where it holds.
+
+        Still pixels (flow.still) get no motion and are trusted: their past is blended in unresampled, as blending
+        without flow would, where DIS's noise or its flow smeared around a moving object resampled or refused it.
+        Copied whole instead (weight 1), a still pixel froze whatever the fusion held when it stopped moving: the
+        blur of a built-in style's averaged strokes stayed behind a moving object as a trail (bench/video.py)."""
         backward = self._flow(grey, previous)
         forward = self._flow(previous, grey)
         trusted = flow.reliable(backward, forward)
@@ -76,7 +75,7 @@ class Fuser:
         backward = _scaled(backward, shape) * (shape[1] / grey.shape[1])
         # Exactly zero where still (bilinear scaling keeps a zero only where all four neighbours are one).
         backward[_scaled(still.astype(np.uint8), shape, cv2.INTER_NEAREST).astype(bool)] = 0.0
-        return backward, mask, still
+        return backward, mask
 
 
 def _scaled(picture: np.ndarray, shape: tuple[int, int], interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:

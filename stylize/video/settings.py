@@ -35,7 +35,9 @@ class Fusion:
     flow_preset: str = "fast"  # OpenCV's DIS preset: "fast" cut E_warp 2-3x more than "ultrafast" for ~5 ms
     flow_side: int = 256  # the flow's longer side: at half of 512 px, DIS "fast" beat full-size "ultrafast"
     mask_blur: float = 1.5  # Gaussian sigma, in flow pixels, that softens the reliable-flow mask's edges
-    still_tolerance: float = 3.0  # grey levels: where the input changed less (5x5 mean), the past is copied whole
+    still_tolerance: float = (
+        3.0  # grey levels: an input changed less (5x5 mean) than this, and than along the flow, is still
+    )
     photometric: float = 0.0  # >0: also distrust pixels whose warped input differs by more (0..1); 0.1 cost more
     cut_histogram: float = 0.4  # a new shot when small frames' colour histograms differ by more than this (0..1)
 
