@@ -117,6 +117,22 @@ def test_stopping_a_poster_among_its_tiles_keeps_the_full_size_picture(small_pos
         list(stylize(photo, painting, settings.replace(tile_steps=(1, 1)), network=random_vgg19))
 
 
+def test_a_budget_with_no_time_for_tile_steps_spends_none_on_their_targets(
+    small_posters, random_vgg19, make_picture, monkeypatch
+):
+    photo, painting = make_picture(90, 120, seed=4), make_picture(80, 80, seed=5)
+    monkeypatch.setattr(run, "BASE_MOST_SECONDS", 5.0)
+    monkeypatch.setattr(run, "FASTEST_TILE_PACE", 1e6)  # no time left could give every tile a step
+
+    def targets(*_):
+        raise AssertionError("the tiles' targets were computed though no tile could take a step")
+
+    monkeypatch.setattr(run, "texture_targets", targets)
+    settings = Settings(size=160, seconds=6.0, start_size=None, init="content", tile_size=64)
+    last = list(stylize(photo, painting, settings, network=random_vgg19))[-1]
+    assert last.done and last.image.shape == (120, 160, 3) and last.settings.tile_steps == (0,) * 6
+
+
 def test_a_posters_tiles_share_the_time_budget_evenly_or_none_takes_a_step():
     tiles = layout((1536, 2048), 512, 64)
     pace = run.TilePace(Settings(size=2048, seconds=120.0), tiles, deadline=100.0)
