@@ -327,6 +327,7 @@ def main() -> None:
     parser.add_argument("--mask-blur", type=float, default=DEFAULT_FUSION.mask_blur)
     parser.add_argument("--photometric", type=float, default=DEFAULT_FUSION.photometric)
     parser.add_argument("--still-tolerance", type=float, default=DEFAULT_FUSION.still_tolerance)
+    parser.add_argument("--still-hold", type=float, default=DEFAULT_FUSION.still_hold)
     parser.add_argument("--frames", type=int, default=48, help="frames of each quality clip")
     parser.add_argument("--size", type=int, default=WIDTH)
     parser.add_argument("--no-speed", action="store_true")
@@ -359,6 +360,7 @@ def main() -> None:
         mask_blur=args.mask_blur,
         photometric=args.photometric,
         still_tolerance=args.still_tolerance,
+        still_hold=args.still_hold,
     )
     print(
         f"TensorFlow {tf.__version__}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "

@@ -102,12 +102,13 @@ def gliding(frames: int = 16, step: int = 2, side: int = 48) -> tuple[list[np.nd
 
 
 def test_still_pixels_are_blended_unresampled():
-    """Beside a moving square the still background is fused exactly as blending without flow fuses it: its past is
-    not resampled along DIS's noise, however the stylizer flickers."""
+    """Beside a moving square the still background is fused exactly as blending without flow fuses it (at the still
+    pixels' weight): its past is not resampled along DIS's noise, however the stylizer flickers."""
     clip, where = gliding()
     rng = np.random.default_rng(2)
     stylized = [np.clip(f / 255.0 + rng.normal(0, 0.08, f.shape), 0, 1).astype(np.float32) for f in clip]
-    fuser, blender = Fuser(), Fuser(replace(DEFAULT_FUSION, method="blend"))
+    weight = DEFAULT_FUSION.consistency + (1 - DEFAULT_FUSION.consistency) * DEFAULT_FUSION.still_hold
+    fuser, blender = Fuser(), Fuser(replace(DEFAULT_FUSION, method="blend", consistency=weight))
     far = np.ones(where[0].shape, bool)
     far[32:112, :96] = False  # away from the square's path
     for frame, picture in zip(clip, stylized):

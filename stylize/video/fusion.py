@@ -46,8 +46,8 @@ class Fuser:
             fused = stylized + weight * (previous - stylized)
         else:
             assert grey is not None and previous_grey is not None
-            backward, mask = self._backward_flow(grey, previous_grey, stylized.shape[:2])
-            mask *= weight
+            backward, mask, still = self._backward_flow(grey, previous_grey, stylized.shape[:2])
+            mask *= weight + (1.0 - weight) * self.fusion.still_hold * still
             self.last_mask = mask
             fused = stylized + mask[..., None] * (flow.warp(previous, backward) - stylized)
             np.clip(fused, 0.0, 1.0, out=fused)  # bicubic overshoots a little; kept, it would build up
@@ -56,13 +56,12 @@ class Fuser:
 
     def _backward_flow(
         self, grey: np.ndarray, previous: np.ndarray, shape: tuple[int, int]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The flow from this frame to the previous one at the frame's size, and the soft mask of where it holds.
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The flow from this frame to the previous one at the frame's size, the soft mask of where it holds, and
+        the still pixels (flow.still) as a soft mask at the frame's size.
 
-        Still pixels (flow.still) get no motion and are trusted: their past is blended in unresampled, as blending
-        without flow would, where DIS's noise or its flow smeared around a moving object resampled or refused it.
-        Copied whole instead (weight 1), a still pixel froze whatever the fusion held when it stopped moving: the
-        blur of a built-in style's averaged strokes stayed behind a moving object as a trail (bench/video.py)."""
+        Still pixels get no motion and are trusted: their past is kept unresampled, where DIS's noise or its flow
+        smeared around a moving object resampled or refused it, and fusion lost to blending without flow."""
         backward = self._flow(grey, previous)
         forward = self._flow(previous, grey)
         trusted = flow.reliable(backward, forward)
@@ -75,7 +74,7 @@ class Fuser:
         backward = _scaled(backward, shape) * (shape[1] / grey.shape[1])
         # Exactly zero where still (bilinear scaling keeps a zero only where all four neighbours are one).
         backward[_scaled(still.astype(np.uint8), shape, cv2.INTER_NEAREST).astype(bool)] = 0.0
-        return backward, mask
+        return backward, mask, _scaled(still.astype(np.float32), shape)
 
 
 def _scaled(picture: np.ndarray, shape: tuple[int, int], interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:

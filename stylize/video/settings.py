@@ -38,6 +38,9 @@ class Fusion:
     still_tolerance: float = (
         3.0  # grey levels: an input changed less (5x5 mean) than this, and than along the flow, is still
     )
+    # A still pixel's weight goes this far from consistency towards 1: its past needs no resampling, so more of it
+    # can be kept; at 1 (copied whole) it froze the blur of a built-in style's averaged strokes behind a moving object.
+    still_hold: float = 0.5
     photometric: float = 0.0  # >0: also distrust pixels whose warped input differs by more (0..1); 0.1 cost more
     cut_histogram: float = 0.4  # a new shot when small frames' colour histograms differ by more than this (0..1)
 
@@ -47,6 +50,7 @@ class Fusion:
             raise ValueError(f"method is {self.method!r} but must be one of {', '.join(METHODS)}")
         check_range("flow_side", self.flow_side, (16, 4096), integer=True)
         check_range("still_tolerance", self.still_tolerance, (0.0, 255.0))
+        check_range("still_hold", self.still_hold, (0.0, 1.0))
 
 
 METHODS = ("flow", "blend")
