@@ -131,6 +131,9 @@ def test_a_budget_with_no_time_for_tile_steps_spends_none_on_their_targets(
     settings = Settings(size=160, seconds=6.0, start_size=None, init="content", tile_size=64)
     last = list(stylize(photo, painting, settings, network=random_vgg19))[-1]
     assert last.done and last.image.shape == (120, 160, 3) and last.settings.tile_steps == (0,) * 6
+    monkeypatch.setattr(run, "texture_targets", detail.texture_targets)
+    again = list(stylize(photo, painting, last.settings, network=random_vgg19))[-1]  # its recipe: 0 steps a tile
+    np.testing.assert_array_equal(again.image, last.image)  # each tile put back as it was, not blurred
 
 
 def test_a_posters_tiles_share_the_time_budget_evenly_or_none_takes_a_step():
