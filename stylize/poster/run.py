@@ -71,7 +71,7 @@ class Canvas:
     def put(self, tile: Tile, pixels: np.ndarray, before: np.ndarray) -> None:
         """Blend a finished tile in over what is there, feathered where its neighbours overlap it; seen at the base's
         size, it is what was there (same_whole), which the instant detail made the base's picture. (The enlarged base
-        shrunk again is the base blurred: with it, Starry Night's VGG16 Gram match seen whole fell from 0.77 to 0.58.)"""
+        shrunk again is the base blurred: with it, Starry Night's VGG16 Gram match whole fell from 0.77 to 0.58.)"""
         base_shape = (max(1, round(tile.shape[0] * self.base_scale)), max(1, round(tile.shape[1] * self.base_scale)))
         pixels = same_whole(pixels, images.resize(before, base_shape))
         if self.mask is not None:
