@@ -72,7 +72,7 @@ class Fuser:
         trusted |= still
         mask = _scaled(flow.soften(trusted, self.fusion.mask_blur), shape)
         backward = _scaled(backward, shape) * (shape[1] / grey.shape[1])
-        # Exactly zero where still (bilinear scaling keeps a zero only where all four neighbours are one).
+        # Exactly zero where still (bilinear scaling keeps a zero only where all four neighbours are zero).
         backward[_scaled(still.astype(np.uint8), shape, cv2.INTER_NEAREST).astype(bool)] = 0.0
         return backward, mask, _scaled(still.astype(np.float32), shape)
 

@@ -35,12 +35,8 @@ class Fusion:
     flow_preset: str = "fast"  # OpenCV's DIS preset: "fast" cut E_warp 2-3x more than "ultrafast" for ~5 ms
     flow_side: int = 256  # the flow's longer side: at half of 512 px, DIS "fast" beat full-size "ultrafast"
     mask_blur: float = 1.5  # Gaussian sigma, in flow pixels, that softens the reliable-flow mask's edges
-    still_tolerance: float = (
-        3.0  # grey levels: an input changed less (5x5 mean) than this, and than along the flow, is still
-    )
-    # A still pixel's weight goes this far from consistency towards 1: its past needs no resampling, so more of it
-    # can be kept; at 1 (copied whole) it froze the blur of a built-in style's averaged strokes behind a moving object.
-    still_hold: float = 0.5
+    still_tolerance: float = 3.0  # grey levels: input changed less (5x5 mean), and less than along the flow: still
+    still_hold: float = 0.5  # a still pixel's weight, this far from consistency to 1 (at 1 it froze blurred trails)
     photometric: float = 0.0  # >0: also distrust pixels whose warped input differs by more (0..1); 0.1 cost more
     cut_histogram: float = 0.4  # a new shot when small frames' colour histograms differ by more than this (0..1)
 
