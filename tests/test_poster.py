@@ -192,3 +192,10 @@ def test_same_whole_gives_the_whole_pictures_low_frequencies_and_keeps_the_detai
     shrunk = tf.image.resize(picture, whole.shape[:2], method="bilinear", antialias=True).numpy()
     assert np.abs(shrunk - whole).mean() < 0.002  # seen whole, it is the whole picture (one round: 0.0034)
     assert np.std(picture - images.resize(whole, picture.shape[:2])) > 0.03  # the fine detail stays
+
+
+def test_the_time_left_foresees_the_instant_detail_alone_where_the_tiles_cant_take_a_step():
+    shape = (3072, 4096)  # 12.6 megapixels: the default's 50 s for the tiles can't give each a step
+    assert run.detail_eta(50.0, shape) == pytest.approx(run.INSTANT_DETAIL_PACE * 12.58, rel=0.01)
+    assert run.detail_eta(200.0, shape) == 200.0  # time for steps: the tiles will use their share
+    assert run.detail_eta(5.0, shape) == 5.0 and run.detail_eta(None, shape) is None

@@ -130,16 +130,26 @@ def stylize_poster(
         content, styles, base, network=network, mask=mask, steer=steer, started=started, instant=instant
     ):
         last = record
-        yield _as_poster(record, settings, base_seconds, detail_seconds)
+        yield _as_poster(record, settings, base_seconds, detail_eta(detail_seconds, shape))
     assert last is not None and last.settings is not None  # the loop yields at least its start and its end
     yield from paint_tiles(content, styles, settings, last, tiles, network, mask, started, shape)
+
+
+def detail_eta(detail_seconds: float | None, shape: tuple[int, int]) -> float | None:
+    """The tiles' time as the base's records foresee it: their share of the budget, or where that can't give every
+    tile a step (paint_tiles then skips them) the instant detail's alone. At 4096 px the page said 70 s left where
+    17 s were, the tiles' 50 s share unused."""
+    megapixels = shape[0] * shape[1] / 1e6
+    if detail_seconds is None or detail_seconds >= (INSTANT_DETAIL_PACE + TYPICAL_TILE_PACE) * megapixels:
+        return detail_seconds
+    return min(detail_seconds, INSTANT_DETAIL_PACE * megapixels)
 
 
 def _as_poster(record: Progress, settings: Settings, base_seconds, detail_seconds) -> Progress:
     """A base record as the poster's: not done (the tiles follow), its share of the whole run."""
     if settings.seconds is None:
         return dataclasses.replace(record, total=record.total + 1, fraction=0.5 * record.fraction)
-    share = base_seconds / settings.seconds
+    share = base_seconds / (base_seconds + detail_seconds)  # the tiles' foreseen time, not their share of the budget
     eta = None if record.eta is None else record.eta + detail_seconds
     return dataclasses.replace(
         record, total=record.total + 1, fraction=share * record.fraction, eta=eta, budget=settings.seconds
@@ -310,6 +320,8 @@ def instant_detail(start: np.ndarray, base: np.ndarray, paintings: list[np.ndarr
 # Seconds a tile step takes a megapixel at the fastest: 0.7 s on a 512 px tile natively (bfloat16, 2 cores), 2.7 s a
 # megapixel; time left for less than a step on every tile at this pace spends none on the tiles' targets and probe.
 FASTEST_TILE_PACE = 2.0
+TYPICAL_TILE_PACE = 4.5  # seconds an output megapixel for a step on every tile (overlaps, evaluations): 14 s at 2048 px
+INSTANT_DETAIL_PACE = 1.5  # seconds a megapixel of the instant network's detail: 1.3 on 2 cores (16 s at 4096 px)
 PROBE_SIDE = 256  # px of the probe that measures a tile step's pace before any tile is given its steps
 STEP_EVALUATIONS = 1.3  # L-BFGS's evaluations a step, on average over a tile's steps (its first makes 2)
 
