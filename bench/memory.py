@@ -153,7 +153,7 @@ def decode_picture(kind: str):
     from PIL import Image
 
     ramp = np.linspace(0, 200, 4000, dtype=np.float32)[None, :, None]  # a photo-like gradient, a little noise: a
-    noise = np.random.default_rng(0).integers(0, 4, (3000, 4000, 4))  # file under the 20 MB upload limit
+    noise = np.random.default_rng(0).integers(0, 4, (3000, 4000, 4))  # file under the upload limit
     pixels = (ramp + noise).astype(np.uint8)
     if kind == "grey PNG":
         return Image.fromarray(pixels[..., 0])

@@ -19,7 +19,8 @@ from .files import write_atomically
 from .headers import Header
 from .settings import MIN_SIDE
 
-MAX_FILE_BYTES = 20 * 1024 * 1024  # uploads above this are refused before reading
+MAX_FILE_BYTES = 50 * 1024 * 1024  # uploads above this are refused before reading: above the largest PNG the studio
+# writes, so a poster comes back with its recipe (4096x3072: 26.9 MB; 4096x4096 holds 48 MB of pixels)
 MAX_PIXELS = 50_000_000  # decoded size limit, checked from the header before decoding
 # Only these decoders are used, and headers.py reads their headers before Pillow does: the studio needs no more,
 # EPS would run Ghostscript on a stranger's file, rarer formats are rarely fuzzed, and GIF and TIFF headers can be
