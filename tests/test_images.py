@@ -131,3 +131,9 @@ def test_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
         images.write_atomically(path, b"new picture")
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["result.png"]
+
+
+def test_the_upload_limit_takes_back_the_largest_png_the_studio_writes():
+    from stylize.core.settings import SIZE_RANGE
+
+    assert images.MAX_FILE_BYTES >= SIZE_RANGE[1] ** 2 * 3  # a 4096 px square poster's pixels, uncompressed
