@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .images import resize
+from .images import array_to_float_rgb, resize
 
 # BT.601 full-range YCbCr (JPEG/JFIF's), rather than the YIQ of Gatys et al.'s "Preserving Color in Neural
 # Artistic Style Transfer": both are linear luma/chroma splits that work equally well here, but this one is
@@ -45,18 +45,12 @@ def keep_luminance(result: np.ndarray, content: np.ndarray) -> np.ndarray:
 def limit_chroma(change: np.ndarray, paintings: list[np.ndarray]) -> np.ndarray:
     """change (float HxWx3, a difference of two pictures) with its chroma no more spread than the paintings' own:
     a greyscale painting's change is grey. The instant network's detail tinted a greyscale painting's poster."""
-    spread = max(float(np.std(to_ycbcr(as_float(p))[..., 1:])) for p in paintings)
+    spread = max(float(np.std(to_ycbcr(array_to_float_rgb(p, "painting"))[..., 1:])) for p in paintings)
     ycbcr = to_ycbcr(change)
     own = float(np.std(ycbcr[..., 1:]))
     if own > spread:
         ycbcr[..., 1:] *= spread / own
     return from_ycbcr(ycbcr).astype(np.float32)
-
-
-def as_float(picture: np.ndarray) -> np.ndarray:
-    """A picture's pixels in [0, 1], from uint8 or already float."""
-    picture = np.asarray(picture)
-    return picture / 255.0 if picture.dtype == np.uint8 else picture
 
 
 def match_histogram(source: np.ndarray, reference: np.ndarray) -> np.ndarray:
