@@ -96,8 +96,8 @@ def test_match_colour_statistics_to_a_grey_dark_painting_is_grey_and_dark(make_p
 def test_limit_chroma_makes_a_greyscale_paintings_change_grey_and_leaves_a_colourful_ones(make_picture):
     change = np.random.default_rng(0).normal(0.0, 0.1, (32, 48, 3))
     grey = np.repeat(make_picture(40, 40, 0)[..., :1], 3, axis=-1)
-    limited = color.limit_chroma(change, [grey])
+    limited = color.limit_chroma(change, color.chroma_spread([grey]))
     np.testing.assert_allclose(color.to_ycbcr(limited)[..., 1:], 0.0, atol=1e-6)  # no tint left
     np.testing.assert_allclose(color.to_ycbcr(limited)[..., 0], color.to_ycbcr(change)[..., 0], atol=1e-6)
     colourful = np.random.default_rng(1).integers(0, 256, (40, 40, 3), dtype=np.uint8)
-    np.testing.assert_allclose(color.limit_chroma(change, [colourful]), change, atol=1e-6)
+    np.testing.assert_allclose(color.limit_chroma(change, color.chroma_spread([colourful])), change, atol=1e-6)

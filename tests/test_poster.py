@@ -199,3 +199,22 @@ def test_the_time_left_foresees_the_instant_detail_alone_where_the_tiles_cant_ta
     assert run.detail_eta(50.0, shape) == pytest.approx(run.INSTANT_DETAIL_PACE * 12.58, rel=0.01)
     assert run.detail_eta(200.0, shape) == 200.0  # time for steps: the tiles will use their share
     assert run.detail_eta(5.0, shape) == 5.0 and run.detail_eta(None, shape) is None
+
+
+def test_a_tile_put_on_a_greyscale_paintings_poster_adds_no_colour(make_picture):
+    grey_base = np.repeat(make_picture(16, 16, 1)[..., :1], 3, axis=-1)
+    start = images.resize(grey_base, (64, 64))
+    tile = run.poster_tiles((64, 64), Settings(size=1024, tile_size=64))[0]
+    assert tile.shape == (64, 64)
+
+    def put(chroma: float) -> np.ndarray:
+        canvas = run.Canvas(start.copy(), start, 0.25, None, None, 8, 0.25, chroma)
+        speckled = start + np.random.default_rng(0).normal(0.0, 0.1, start.shape).astype(np.float32)
+        canvas.put(tile, np.clip(speckled, 0, 1), start.copy())
+        return canvas.picture
+
+    def colour(picture):  # the largest difference between a pixel's channels
+        return float(np.abs(picture - picture.mean(-1, keepdims=True)).max())
+
+    assert colour(put(chroma=0.0)) < 0.01  # a greyscale painting's (chroma_spread 0): its steps stay grey
+    assert colour(put(chroma=1.0)) > 0.1  # a colourful painting's keep their colour

@@ -42,10 +42,15 @@ def keep_luminance(result: np.ndarray, content: np.ndarray) -> np.ndarray:
     return np.clip(from_ycbcr(combined), 0.0, 1.0).astype(np.float32)
 
 
-def limit_chroma(change: np.ndarray, paintings: list[np.ndarray]) -> np.ndarray:
-    """change (float HxWx3, a difference of two pictures) with its chroma no more spread than the paintings' own:
-    a greyscale painting's change is grey. The instant network's detail tinted a greyscale painting's poster."""
-    spread = max(float(np.std(to_ycbcr(array_to_float_rgb(p, "painting"))[..., 1:])) for p in paintings)
+def chroma_spread(paintings: list[np.ndarray]) -> float:
+    """The largest standard deviation of the paintings' chroma (YCbCr's Cb and Cr): 0 for greyscale ones."""
+    return max(float(np.std(to_ycbcr(array_to_float_rgb(p, "painting"))[..., 1:])) for p in paintings)
+
+
+def limit_chroma(change: np.ndarray, spread: float) -> np.ndarray:
+    """change (float HxWx3, a difference of two pictures) with its chroma no more spread than spread (the
+    paintings' own, chroma_spread): a greyscale painting's change is grey. The instant network's detail tinted a
+    greyscale painting's poster, and the tiles' L-BFGS steps speckled it with colour."""
     ycbcr = to_ycbcr(change)
     own = float(np.std(ycbcr[..., 1:]))
     if own > spread:
