@@ -171,4 +171,5 @@ def test_time_and_exact_steps_exclude_each_other_and_seed_is_always_exact(random
     assert seed == preset("seed").replace(
         style_weight=seed.style_weight, content_weight=seed.content_weight, tv_weight=seed.tv_weight
     )
-    assert "quick 15 s, balanced 60 s, best 3 min" in BY_NAME["preset_name"].info
+    assert "quick 15 s, balanced 60 s, best 60 s; above 768 px" in BY_NAME["preset_name"].info
+    assert "best 40 s" in BY_NAME["preset_name"].info

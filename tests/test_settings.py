@@ -5,6 +5,7 @@ import re
 import pytest
 
 from stylize import PRESETS, Settings, preset
+from stylize.core.settings import BEST_TILE_SECONDS_PER_MEGAPIXEL, DETAIL_SECONDS_PER_MEGAPIXEL, poster_seconds
 
 
 @pytest.mark.parametrize(
@@ -40,7 +41,19 @@ def test_seed_preset_is_the_reference_program():
 def test_presets_override_and_accept_overrides():
     assert set(PRESETS) == {"seed", "quick", "balanced", "best"}
     assert preset("quick", size=256).size == 256
-    assert [preset(name).seconds for name in ("seed", "quick", "balanced", "best")] == [None, 15.0, 60.0, 180.0]
+    assert [preset(name).seconds for name in ("seed", "quick", "balanced", "best")] == [None, 15.0, 60.0, 60.0]
+
+
+def test_best_paints_the_whole_picture_as_balanced_and_gives_a_posters_tiles_more_time():
+    # More full-size steps faded the photo (bench/README.md, "best"): best's extra time is its tiles'.
+    assert preset("best", size=768) == preset("balanced", size=768)
+    best, balanced = preset("best", size=2048), preset("balanced", size=2048)
+    assert best.replace(seconds=balanced.seconds) == balanced
+    megapixels = 2048 * 1536 / 1e6
+    assert best.seconds - balanced.seconds == pytest.approx(
+        (BEST_TILE_SECONDS_PER_MEGAPIXEL - DETAIL_SECONDS_PER_MEGAPIXEL) * megapixels, abs=1.0
+    )
+    assert poster_seconds("best", 4096) <= 600  # the page's time slider's most
 
 
 def test_exact_steps_override_a_presets_time_budget():

@@ -403,10 +403,9 @@ def wire_controls(controls: Controls, network: FeatureNetwork) -> None:
 
 def size_seconds(preset_name: str, size, seconds):
     """The time slider for a new size: the preset's time at that size; unchanged for a preset without one (seed)."""
-    base = PRESETS.get(preset_name, {}).get("seconds")
-    if base is None or not isinstance(size, (int, float)):
+    if PRESETS.get(preset_name, {}).get("seconds") is None or not isinstance(size, (int, float)):
         return seconds
-    return min(TIME_SLIDER[1], poster_seconds(base, int(size)))
+    return min(TIME_SLIDER[1], poster_seconds(preset_name, int(size)))
 
 
 def results_row(

@@ -38,6 +38,10 @@ POSTER_BASE = 512
 # the up-close distances down (8 steps: 0.47 to 0.25) but the whole picture's style at 512 px down too (Magenta
 # 0.77 to 0.73, VGG16 Grams 0.75 to 0.69), so the default stops at the instant detail (bench/README.md, posters).
 DETAIL_SECONDS_PER_MEGAPIXEL = 4.0
+# best's tiles: time for about 8 L-BFGS steps on every tile (4.5 s a megapixel a step on 2 cores), which judged at
+# 2048 px brought the up-close distances from 0.50 / 0.58 to about 0.2 while the picture seen whole stayed the
+# base's (bench/README.md, posters).
+BEST_TILE_SECONDS_PER_MEGAPIXEL = 40.0
 TILE_STEPS_RANGE = (0, 500)
 TILE_SIZE_RANGE = (64, 1024)
 MOST_TILES = 1024  # a recipe's steps per tile: a 4096 px square in 64 px tiles has under 1000 tiles
@@ -244,8 +248,14 @@ PRESETS: dict[str, dict] = {
     "quick": {"seconds": 15.0, "start_size": None},  # at the full size from the instant start: each scale costs
     # its targets and a first step of two evaluations, which 15 s without bfloat16 can't spare (bench/README.md, speed)
     "balanced": {"seconds": 60.0},
-    "best": {"seconds": 180.0, "start_size": 128, "precision": "float32"},
+    # best paints the whole picture as balanced does: its three minutes at 512 px (150 full-size steps, float32,
+    # from 128 px) faded the photo (content keep 0.34-0.48 against 0.63), and neither holding the content loss, a
+    # 4x content weight after the first minute nor painting at 724 px and shrinking beat balanced's minute on every
+    # measure (bench/README.md, "best"). Its time goes where it buys a better picture: a poster's tiles.
+    "best": {"seconds": 60.0},
 }
+TILE_SECONDS_PER_MEGAPIXEL = {"best": BEST_TILE_SECONDS_PER_MEGAPIXEL}  # a preset's poster tiles' time, when not
+# DETAIL_SECONDS_PER_MEGAPIXEL
 DEFAULT_PRESET = "balanced"
 STEP_FIELDS = (
     "steps",
@@ -262,16 +272,19 @@ def preset(name: str, **overrides) -> Settings:
     check_choice("preset", name, tuple(PRESETS))
     settings = overridden(Settings(**PRESETS[name]), **overrides)
     if settings.poster and settings.seconds is not None and "seconds" not in overrides:
-        settings = settings.replace(seconds=poster_seconds(PRESETS[name]["seconds"], settings.size))
+        settings = settings.replace(seconds=poster_seconds(name, settings.size))
     return settings
 
 
-def poster_seconds(base_seconds: float, size: int, aspect: float = 0.75) -> float:
-    """A poster's default time: its base's, plus its tiles' (DETAIL_SECONDS_PER_MEGAPIXEL) at this aspect."""
+def poster_seconds(name: str, size: int, aspect: float = 0.75) -> float:
+    """A preset's default time at a size: its base's, plus for a poster its tiles' at this aspect
+    (TILE_SECONDS_PER_MEGAPIXEL, else DETAIL_SECONDS_PER_MEGAPIXEL)."""
+    base_seconds = PRESETS[name]["seconds"]
     if size <= POSTER_FROM:
         return base_seconds
     megapixels = size * size * aspect / 1e6
-    return min(SECONDS_RANGE[1], round(base_seconds + DETAIL_SECONDS_PER_MEGAPIXEL * megapixels))
+    pace = TILE_SECONDS_PER_MEGAPIXEL.get(name, DETAIL_SECONDS_PER_MEGAPIXEL)
+    return min(SECONDS_RANGE[1], round(base_seconds + pace * megapixels))
 
 
 def overridden(base: Settings, **overrides) -> Settings:

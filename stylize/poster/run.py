@@ -38,8 +38,9 @@ OVERLAP_SHARE = 8  # neighbouring tiles share at least 1/8 of a tile's side (64 
 # resolution at 1024 px) only a 2 px grain was free; at 4 strokes of 4-8 px formed (contact sheet in bench/README.md).
 FIDELITY_FACTOR = 4
 MOST_TILE_STEPS = 40  # under a budget: a tile's texture has settled by then; the run ends early instead
-# The base's most: balanced's minute. The best preset's three minutes at 512 px ended at a content keep of
-# 0.24-0.29 (balanced 0.50-0.59): 150 full-size steps drift from the photo. Time past this goes to the tiles.
+# The base's most: balanced's minute. The old best preset's three minutes at 512 px ended at a content keep of
+# 0.24-0.29 (balanced 0.50-0.59): 150 full-size steps drift from the photo. Time past this (a longer budget's, as
+# best's) goes to the tiles.
 BASE_MOST_SECONDS = 60.0
 DETAIL_SECONDS_SHARE = 0.5  # the share of a budget the tiles get when it is shorter than the size's default
 PREVIEW_SECONDS = 1.0  # the least time between two records while the tiles run (each is a full-size picture)
