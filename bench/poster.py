@@ -39,12 +39,23 @@ CROP = 384
 DEFAULT_PAIRS = "tubingen:starry_night,tubingen:great_wave_grey,tubingen:udnie,tubingen:the_scream"
 
 
+SKIMAGE_PHOTOS = ("astronaut", "rocket", "coffee")  # bench/quality.py's calibration photos (needs scikit-image)
+
+
 def picture(name: str) -> np.ndarray:
-    """A photo or painting from ../shared/images, or a variant: NAME_grey, NAME_dark."""
+    """A photo or painting of bench/quality.py's calibration set: from ../shared/images, scikit-image's sample photos
+    or assets/ (style_*), or a variant of one: NAME_grey, NAME_dark."""
     from PIL import Image
 
     base = name.removesuffix("_grey").removesuffix("_dark")
-    image = Image.open(SHARED / f"{base}.jpg").convert("RGB")
+    if base in SKIMAGE_PHOTOS:
+        import skimage.data
+
+        image = Image.fromarray(getattr(skimage.data, base)()).convert("RGB")
+    elif base.startswith("style_"):
+        image = Image.open(ROOT / "assets" / f"{base}.png").convert("RGB")
+    else:
+        image = Image.open(SHARED / f"{base}.jpg").convert("RGB")
     if name.endswith("_grey"):
         image = image.convert("L").convert("RGB")
     array = np.asarray(image)
@@ -52,8 +63,10 @@ def picture(name: str) -> np.ndarray:
 
 
 def crops(array: np.ndarray, count: int = 6, side: int = CROP) -> list[np.ndarray]:
-    """count crops of side px spread over a picture (the same places for pictures of one shape)."""
+    """count crops of side px (at most the picture's shorter side) spread over a picture (the same places for
+    pictures of one shape). A 512 px landscape of 3:2 is 341 px high."""
     height, width = array.shape[:2]
+    side = min(side, height, width)
     rng = np.random.default_rng(0)
     return [
         array[y : y + side, x : x + side]
