@@ -254,8 +254,8 @@ PRESETS: dict[str, dict] = {
     # measure (bench/README.md, "best"). Its time goes where it buys a better picture: a poster's tiles.
     "best": {"seconds": 60.0},
 }
-TILE_SECONDS_PER_MEGAPIXEL = {"best": BEST_TILE_SECONDS_PER_MEGAPIXEL}  # a preset's poster tiles' time, when not
-# DETAIL_SECONDS_PER_MEGAPIXEL
+# A preset's poster tiles' seconds a megapixel where it isn't DETAIL_SECONDS_PER_MEGAPIXEL.
+TILE_SECONDS_PER_MEGAPIXEL = {"best": BEST_TILE_SECONDS_PER_MEGAPIXEL}
 DEFAULT_PRESET = "balanced"
 STEP_FIELDS = (
     "steps",

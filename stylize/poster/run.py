@@ -231,15 +231,16 @@ def paint_tiles(
     """The tiles, each from the picture as the tiles before it left it, then blended in (Canvas.put)."""
     assert base.settings is not None
     start = images.resize(base.image.astype(np.float32) / 255.0, shape)
+    chroma = color.chroma_spread(styles)
     canvas = Canvas(
-        instant_detail(start, base.image.astype(np.float32) / 255.0, styles, settings),
+        instant_detail(start, base.image.astype(np.float32) / 255.0, styles, settings, chroma),
         start,
         min(POSTER_BASE / max(shape), 1.0 / FIDELITY_FACTOR),
         images.resize(content, shape) if settings.colors == "luminance" else None,
         None if mask is None else images.resize(np.asarray(mask, np.float32)[..., None], shape),
         settings.tile_size // OVERLAP_SHARE,
         max(base.image.shape[:2]) / max(shape),
-        color.chroma_spread(styles),
+        chroma,
     )
     deadline = None if settings.seconds is None else settings.seconds - FINISH_SECONDS
     pace = TilePace(settings, tiles, deadline)
@@ -300,10 +301,12 @@ def same_whole(picture: np.ndarray, whole: np.ndarray) -> np.ndarray:
     return np.clip(picture, 0.0, 1.0)
 
 
-def instant_detail(start: np.ndarray, base: np.ndarray, paintings: list[np.ndarray], settings: Settings) -> np.ndarray:
+def instant_detail(
+    start: np.ndarray, base: np.ndarray, paintings: list[np.ndarray], settings: Settings, chroma: float
+) -> np.ndarray:
     """The enlarged base with the instant network's detail in every tile (fast/tiled.py): brush marks at 1:1 in
     a few seconds, which the tiles' optimization then moves towards the painting's own. The base itself without
-    the instant network (not installed), or at strength 0."""
+    the instant network (not installed), or at strength 0. Its chroma keeps within chroma (color.chroma_spread)."""
     share = min(1.0, settings.strength / STRENGTH_MIDDLE)
     try:
         model = load_instant()
@@ -319,7 +322,7 @@ def instant_detail(start: np.ndarray, base: np.ndarray, paintings: list[np.ndarr
         return model.apply(tile, code)  # type: ignore[arg-type]
 
     painted = paint_in_tiles(start, start, paint, TRANSFORM_SIZE, detail_sigma(TRANSFORM_SIZE, max(start.shape[:2])))
-    return same_whole(start + share * color.limit_chroma(painted - start, color.chroma_spread(paintings)), base)
+    return same_whole(start + share * color.limit_chroma(painted - start, chroma), base)
 
 
 # Seconds a tile step takes a megapixel at the fastest: 0.7 s on a 512 px tile natively (bfloat16, 2 cores), 2.7 s a
