@@ -191,7 +191,7 @@ def child(arguments) -> None:
                 "seconds": seconds,
                 "budget": settings.seconds,
                 "peak": peak,
-                "steps": last.settings.steps_text() if last.settings else "",
+                "steps": last.settings.replace(tile_steps=()).steps_text() if last.settings else "",
                 "tile steps": sum(last.settings.tile_steps) if last.settings else 0,
                 "tiles": len(tiles),
                 "seam": seam_ratio(result, borders) if tiles else float("nan"),

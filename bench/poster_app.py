@@ -1,7 +1,8 @@
 """A poster through the real page: headless Chromium uploads a photo and a painting, sets the size, presses Stylize,
 watches the previews stream, and downloads the PNG; prints what a person would see and get.
 
-    python bench/poster_app.py [--size 4096] [--photo tubingen] [--painting starry_night] [--shots DIR]
+    python bench/poster_app.py [--size 4096] [--preset balanced] [--photo tubingen] [--painting starry_night]
+                               [--shots DIR]
 
 It prints the time from the click to the last picture and the budget the page set for the size, how many different
 previews streamed and when the first came, the status line at the end, and the download's pixels, bytes and recipe
@@ -25,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=4096)
+    parser.add_argument("--preset", default="balanced", help="chosen on the page before the size")
     parser.add_argument("--photo", default="tubingen")
     parser.add_argument("--painting", default="starry_night")
     parser.add_argument("--shots", help="a folder for screenshots of the page mid-run and at the end")
@@ -48,13 +50,20 @@ def main() -> None:
     if shots:
         shots.mkdir(parents=True, exist_ok=True)
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    print(f"CPU: {cpu}; network {network.label}; {arguments.photo} x {arguments.painting} at {arguments.size} px")
+    print(
+        f"CPU: {cpu}; network {network.label}; {arguments.photo} x {arguments.painting} at {arguments.size} px, "
+        f"{arguments.preset}"
+    )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1180}, accept_downloads=True)
         page.goto(url)
         page.locator("#content-upload input[type=file]").set_input_files(str(SHARED / f"{arguments.photo}.jpg"))
         page.locator("#style-upload input[type=file]").set_input_files(str(SHARED / f"{arguments.painting}.jpg"))
+        if arguments.preset != "balanced":  # the page's default
+            page.locator(".block", has_text="Preset").locator("input").first.click()
+            page.get_by_role("option", name=arguments.preset, exact=True).click()
+            page.wait_for_timeout(1000)
         size = page.locator(".block", has_text="Output size").locator("input[type=number]").first
         size.fill(str(arguments.size))
         size.press("Enter")
@@ -94,7 +103,7 @@ def main() -> None:
     print(f"status at the end: {' '.join(status.split())}")
     print(
         f"download: {picture.width}x{picture.height} {picture.mode} PNG, {download.stat().st_size / 2**20:.1f} MiB; "
-        f"recipe: {settings.steps_text()} + {sum(settings.tile_steps)} tile steps on {len(settings.tile_steps)} tiles"
+        f"recipe: {settings.steps_text()}"
     )
 
 

@@ -84,3 +84,10 @@ def test_a_run_as_its_steps_reproduces_it():
 def test_bad_step_counts_and_budgets_are_explained(fields, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         Settings(**fields)
+
+
+def test_steps_text_names_each_scales_steps_and_a_posters_tile_steps():
+    exact = Settings(size=512, scale_steps=(8, 4, 17))
+    assert exact.steps_text() == "8 + 4 + 17 steps at 256, 362, 512 px"
+    poster = Settings(size=1024, scale_steps=(8, 4, 17), tile_steps=(5, 5, 6, 5, 5, 5))
+    assert poster.steps_text() == "8 + 4 + 17 steps at 256, 362, 512 px + 31 on 6 tiles"

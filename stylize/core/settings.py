@@ -214,11 +214,13 @@ class Settings:
         return sum(steps for _, steps in self.schedule())
 
     def steps_text(self) -> str:
-        """The steps at each scale, in words: '8 + 4 + 17 steps at 256, 362, 512 px'."""
+        """The steps at each scale, in words: '8 + 4 + 17 steps at 256, 362, 512 px', and a poster's on its tiles
+        (' + 31 on 6 tiles')."""
         scales = [(side, steps) for side, steps in self.schedule() if steps]
+        tiles = f" + {sum(self.tile_steps)} on {len(self.tile_steps)} tiles" if self.tile_steps else ""
         return (
             f"{' + '.join(str(steps) for _, steps in scales)} step{'s' if self.total_steps != 1 else ''} at "
-            f"{', '.join(str(side) for side, _ in scales)} px"
+            f"{', '.join(str(side) for side, _ in scales)} px{tiles}"
         )
 
     def as_run(self, scale_steps: list[int], tile_steps: tuple[int, ...] = ()) -> Settings:
