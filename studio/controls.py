@@ -217,6 +217,17 @@ CONTROLS: tuple[Control, ...] = (
         elem_id="tile-steps",
         bounds=(0, MAX_TILE_STEPS_TEXT),
     ),
+    Control(
+        "tile_detail",
+        "textbox",
+        "Fine detail share, posters (exact steps)",
+        lambda value: {"tile_detail": parse_share(value)},
+        lambda settings, weights: "" if settings.tile_detail is None else f"{settings.tile_detail:g}",
+        info="a restored poster's share of the instant network's detail (0-1), which replays it; empty: the run "
+        "chooses the share whose texture is nearest the painting's",
+        elem_id="tile-detail",
+        bounds=(0, 20),
+    ),
 )
 CONTROL_NAMES = tuple(control.name for control in CONTROLS)  # the order the run handler and the API take them in
 BY_NAME = {control.name: control for control in CONTROLS}
@@ -227,6 +238,7 @@ PRESET_CONTROLS = (
     "exact_steps",
     "scale_steps",
     "tile_steps",
+    "tile_detail",
     "steps",
     "optimizer",
     "precision",
@@ -253,6 +265,7 @@ def settings_from_controls(values: Mapping[str, Any], two_styles: bool) -> Setti
         fields["seconds"] = None
     else:
         fields["scale_steps"] = fields["tile_steps"] = ()
+        fields["tile_detail"] = None
     return preset(values["preset_name"], **fields)
 
 
@@ -275,6 +288,17 @@ def parse_steps(text: str | None, what: str, longest: int) -> tuple[int, ...]:
         raise ValueError(
             f"{what} are {text[:40]!r} but must be whole numbers separated by commas, like 8, 4, 17 (or empty)"
         ) from None
+
+
+def parse_share(text: str | None) -> float | None:
+    """'0.5' -> 0.5; empty -> None (the run chooses); ValueError saying what to write for anything else."""
+    text = str(text or "").strip()
+    if not text:
+        return None
+    try:
+        return float(text[:20])
+    except ValueError:
+        raise ValueError(f"fine detail share is {text[:20]!r} but must be a number from 0 to 1 (or empty)") from None
 
 
 def controls_from_settings(settings: Settings, network: FeatureNetwork) -> dict[str, Any]:

@@ -83,6 +83,7 @@ def _seed_controls(steps: int = 6, size: int = 128, **changes) -> list:
         exact_steps=True,
         scale_steps="",
         tile_steps="",
+        tile_detail="",
     )
     values.update(changes)
     return [None, None, *[values[name] for name in CONTROL_NAMES]]

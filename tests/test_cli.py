@@ -68,6 +68,14 @@ def test_writes_the_result_and_intermediate_pictures(files):
         (["photo.png", "painting.jpg", "-o", "x.jpg"], "must end in .png"),
         (["photo.png", "painting.jpg", "-o", "x.png", "--preset", "fastest"], "preset is 'fastest' but must be one of"),
         (["photo.png", "painting.jpg", "-o", "x.png", "--strength", "11"], "strength is 11 but must be from 0 to 10"),
+        (
+            ["photo.png", "painting.jpg", "-o", "x.png", "--tile-detail", "3"],
+            "tile_detail is 3 but must be from 0 to 1",
+        ),
+        (
+            ["photo.png", "painting.jpg", "-o", "x.png", "--tile-detail", "1"],
+            "tile_detail is given but size 512 is not",
+        ),
     ],
 )
 def test_bad_input_gets_one_line_and_a_nonzero_status(files, arguments, message):
@@ -121,6 +129,8 @@ def test_flags_override_the_preset():
     assert strong.strength == 8.0 and strong.style_weight is None and strong.normalize
     assert settings.seconds is None and strong.seconds == 60.0  # exact steps override the preset's time
     assert settings_from_arguments(parse_arguments(["a.png", "b.png", "-o", "c.png", "--seconds", "20"])).seconds == 20
+    poster = ["a.png", "b.png", "-o", "c.png", "--size", "2048", "--tile-detail", "0.5"]
+    assert settings_from_arguments(parse_arguments(poster)).tile_detail == 0.5
 
 
 def test_a_time_budget_is_kept_and_its_result_replays_exactly(files):

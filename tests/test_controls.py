@@ -57,6 +57,7 @@ def test_the_table_does_not_need_gradio():
         preset("quick", style_weight=3.0, content_weight=0.02, tv_weight=0.0, optimizer="adam", precision="float32"),
         preset("balanced", seconds=25.0),
         preset("balanced").as_run([8, 0, 17]),  # a timed run's result: the steps it took at each scale
+        preset("balanced", size=1024).as_run([8, 0, 17], (3,) * 6).replace(tile_detail=0.25),  # a poster's
     ],
 )
 def test_settings_survive_a_trip_through_the_controls(random_vgg16, settings):
@@ -171,5 +172,14 @@ def test_time_and_exact_steps_exclude_each_other_and_seed_is_always_exact(random
     assert seed == preset("seed").replace(
         style_weight=seed.style_weight, content_weight=seed.content_weight, tv_weight=seed.tv_weight
     )
+    poster = controls_from_settings(preset("balanced", size=1024).as_run([8, 0, 17], (3,) * 6), random_vgg16)
+    assert poster["tile_detail"] == ""  # chosen by the run
+    replayed = settings_from_controls(poster | {"tile_detail": "0.5"}, two_styles=False)
+    assert replayed.tile_detail == 0.5 and replayed.tile_steps == (3,) * 6
+    assert settings_from_controls(poster | {"tile_detail": "0.5", "exact_steps": False}, False).tile_detail is None
+    with pytest.raises(ValueError, match="fine detail share is 'half' but must be a number from 0 to 1"):
+        settings_from_controls(poster | {"tile_detail": "half"}, two_styles=False)
+    with pytest.raises(ValueError, match="tile_detail is 2 but must be from 0 to 1"):
+        settings_from_controls(poster | {"tile_detail": "2"}, two_styles=False)
     assert "quick 15 s, balanced 60 s, best 60 s; above 768 px" in BY_NAME["preset_name"].info
     assert "best 40 s" in BY_NAME["preset_name"].info

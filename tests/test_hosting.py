@@ -254,7 +254,7 @@ def test_a_time_budget_is_held_to_the_servers_time_limit_not_its_work_limit(monk
     monkeypatch.setattr(hosting, "MAX_SECONDS", 120.0)
     monkeypatch.setattr(hosting, "MAX_WORK", 0.01)  # exact steps would be refused; a time budget bounds itself
     hosting.check_budget(preset("balanced", size=1024), (768, 1024))
-    with pytest.raises(ValueError, match="this run asks for 186 s but this server allows 120 s per run: choose less"):
+    with pytest.raises(ValueError, match="this run asks for 189 s but this server allows 120 s per run: choose less"):
         hosting.check_budget(preset("best", size=2048), (1536, 2048))
     with pytest.raises(ValueError, match="megapixel-steps"):
         hosting.check_budget(preset("balanced", steps=40), (384, 512))

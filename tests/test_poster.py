@@ -9,6 +9,7 @@ from stylize import Settings, preset
 from stylize.core import costs, images
 from stylize.core import settings as settings_module
 from stylize.core.tiles import feather, layout
+from stylize.gatys import loop
 from stylize.gatys.losses import gram_matrices
 from stylize.poster import detail, run
 from stylize.transfer import stylize
@@ -100,6 +101,40 @@ def test_a_poster_is_painted_whole_then_in_tiles_and_its_recipe_replays_it(small
     np.testing.assert_array_equal(again.image, last.image)
 
 
+def test_the_instant_details_share_is_the_one_whose_texture_is_nearest_the_paintings(
+    random_vgg19, make_picture, monkeypatch
+):
+    network = random_vgg19.truncated(detail.DETAIL_LAYERS)
+    painting = make_picture(128, 128, seed=6)
+    start = images.resize(images.resize(painting, (32, 32)), (128, 128))  # the painting without its fine texture
+    missing = painting - start
+    assert run.detail_share(start, missing, network, [painting]) == 1.0  # all of it gives the painting
+    assert run.detail_share(start, 2.0 * missing, network, [painting]) == 0.5  # twice too bold: half
+    assert run.detail_share(start, -missing, network, [painting]) == 0.0  # the wrong way: none
+    assert run.detail_share(start, 2.0 * missing, network, [painting, start], (1.0, 0.0)) == 0.5  # blend weights
+    # No time to compare the shares: the whole detail, as before there was a choice.
+    assert run.detail_share(start, 2.0 * missing, network, [painting], deadline=loop.clock()) == 1.0
+
+
+def test_a_posters_recipe_keeps_its_detail_share_and_a_new_budget_chooses_again(
+    small_posters, random_vgg19, make_picture
+):
+    photo, painting = make_picture(90, 120, seed=4), make_picture(80, 80, seed=5)
+    settings = Settings(size=160, steps=2, start_size=None, init="content", tile_size=64, tile_steps=(0,) * 6)
+    last = list(stylize(photo, painting, settings, network=random_vgg19))[-1]
+    assert last.settings.tile_detail in run.DETAIL_SHARES
+    shares = {}
+    for share in (0.0, 1.0):
+        replay = last.settings.replace(tile_detail=share)
+        shares[share] = list(stylize(photo, painting, replay, network=random_vgg19))[-1]
+        assert shares[share].settings.tile_detail == share
+    assert np.abs(shares[1.0].image.astype(int) - shares[0.0].image.astype(int)).mean() > 1  # the detail shows
+    assert preset("balanced", size=2048).replace(tile_detail=0.5).tile_detail == 0.5
+    assert settings_module.overridden(last.settings, seconds=60.0).tile_detail is None
+    with pytest.raises(ValueError, match="tile_detail is 1.5"):
+        Settings(size=2048, tile_detail=1.5)
+
+
 def test_stopping_a_poster_among_its_tiles_keeps_the_full_size_picture(small_posters, random_vgg19, make_picture):
     photo, painting = make_picture(90, 120, seed=4), make_picture(80, 80, seed=5)
     settings = Settings(size=160, steps=2, start_size=None, init="content", tile_size=64, tile_steps=(2,) * 6)
@@ -117,21 +152,20 @@ def test_stopping_a_poster_among_its_tiles_keeps_the_full_size_picture(small_pos
         list(stylize(photo, painting, settings.replace(tile_steps=(1, 1)), network=random_vgg19))
 
 
-def test_a_budget_with_no_time_for_tile_steps_spends_none_on_their_targets(
+def test_a_budget_with_no_time_for_tile_steps_spends_none_on_their_probe(
     small_posters, random_vgg19, make_picture, monkeypatch
 ):
     photo, painting = make_picture(90, 120, seed=4), make_picture(80, 80, seed=5)
     monkeypatch.setattr(run, "BASE_MOST_SECONDS", 5.0)
     monkeypatch.setattr(run, "FASTEST_TILE_PACE", 1e6)  # no time left could give every tile a step
 
-    def targets(*_):
-        raise AssertionError("the tiles' targets were computed though no tile could take a step")
+    def probe(*_):
+        raise AssertionError("the tiles' pace was probed though no tile could take a step")
 
-    monkeypatch.setattr(run, "texture_targets", targets)
+    monkeypatch.setattr(run, "probe", probe)
     settings = Settings(size=160, seconds=6.0, start_size=None, init="content", tile_size=64)
     last = list(stylize(photo, painting, settings, network=random_vgg19))[-1]
     assert last.done and last.image.shape == (120, 160, 3) and last.settings.tile_steps == (0,) * 6
-    monkeypatch.setattr(run, "texture_targets", detail.texture_targets)
     again = list(stylize(photo, painting, last.settings, network=random_vgg19))[-1]  # its recipe: 0 steps a tile
     np.testing.assert_array_equal(again.image, last.image)  # each tile put back as it was, not blurred
 
@@ -158,9 +192,9 @@ def test_a_posters_tiles_share_the_time_budget_evenly_or_none_takes_a_step():
 def test_poster_settings_and_costs():
     assert not Settings(size=768).poster and Settings(size=769).poster
     assert Settings(size=4096, start_size=256).sides() == [256, 362, 512]
-    assert preset("balanced", size=2048).seconds == 73 and preset("balanced", size=4096).seconds == 110
+    assert preset("balanced", size=2048).seconds == 76 and preset("balanced", size=4096).seconds == 113
     assert preset("balanced", size=512).seconds == 60 and preset("balanced", size=4096, seconds=30).seconds == 30
-    with pytest.raises(ValueError, match="tile_steps are given but size 512 is not a poster"):
+    with pytest.raises(ValueError, match="tile_steps is given but size 512 is not a poster"):
         Settings(size=512, tile_steps=(3,))
     with pytest.raises(ValueError, match="tile_steps and seconds are both set"):
         Settings(size=2048, seconds=60, tile_steps=(3,))
@@ -196,7 +230,7 @@ def test_same_whole_gives_the_whole_pictures_low_frequencies_and_keeps_the_detai
 
 def test_the_time_left_foresees_the_instant_detail_alone_where_the_tiles_cant_take_a_step():
     shape = (3072, 4096)  # 12.6 megapixels: the default's 50 s for the tiles can't give each a step
-    assert run.detail_eta(50.0, shape) == pytest.approx(run.INSTANT_DETAIL_PACE * 12.58, rel=0.01)
+    assert run.detail_eta(50.0, shape) == pytest.approx(run.CHOICE_SECONDS + run.INSTANT_DETAIL_PACE * 12.58, rel=0.01)
     assert run.detail_eta(200.0, shape) == 200.0  # time for steps: the tiles will use their share
     assert run.detail_eta(5.0, shape) == 5.0 and run.detail_eta(None, shape) is None
 

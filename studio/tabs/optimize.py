@@ -359,7 +359,7 @@ def advanced(controls: Controls) -> None:
         with gr.Row():  # time is the usual choice; exact steps override it, and replay a restored result
             controls.place("exact_steps", "steps", "coarse_steps", "scale_steps")
         with gr.Row():
-            controls.place("optimizer", "precision", "start_size", "tile_steps")
+            controls.place("optimizer", "precision", "start_size", "tile_steps", "tile_detail")
         with gr.Row():
             controls.place("init", "seed", "normalize")
 
@@ -398,7 +398,12 @@ def wire_controls(controls: Controls, network: FeatureNetwork) -> None:
     for name in ("steps", "coarse_steps"):
         controls[name].input(lambda: (True, ""), None, [controls["exact_steps"], controls["scale_steps"]], **PAGE_ONLY)
     for name in ("start_size", "size"):
-        controls[name].input(lambda: ("", ""), None, [controls["scale_steps"], controls["tile_steps"]], **PAGE_ONLY)
+        controls[name].input(
+            lambda: ("", "", ""),
+            None,
+            [controls["scale_steps"], controls["tile_steps"], controls["tile_detail"]],
+            **PAGE_ONLY,
+        )
 
 
 def size_seconds(preset_name: str, size, seconds):

@@ -70,6 +70,11 @@ SETTING_FLAGS = {
     "colors": (str, "whose colours to keep, one of " + ", ".join(COLORS)),
     "layer_emphasis": (float, "-1 fine texture ... +1 large shapes (0: equal style layers)"),
     "preview_every": (int, "report progress every N steps"),
+    "tile_detail": (
+        float,
+        "a poster's share of the instant network's fine detail, 0-1 (default: the share whose 1:1 crops are "
+        "nearest the painting's)",
+    ),
 }
 
 

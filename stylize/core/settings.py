@@ -38,6 +38,9 @@ POSTER_BASE = 512
 # the up-close distances down (8 steps: 0.47 to 0.25) but the whole picture's style at 512 px down too (Magenta
 # 0.77 to 0.73, VGG16 Grams 0.75 to 0.69), so the default stops at the instant detail (bench/README.md, posters).
 DETAIL_SECONDS_PER_MEGAPIXEL = 4.0
+# And once a poster, the choice of the instant detail's share (stylize/poster/run.detail_share): 1.5 s on 2 cores,
+# 4 s on one AVX2 core. Without it a 1024 px poster's three seconds went to the detail and the choice never ran.
+DETAIL_CHOICE_SECONDS = 3.0
 # best's tiles: time for about 8 L-BFGS steps on every tile (4.5 s a megapixel a step on 2 cores), which judged at
 # 2048 px brought the up-close distances from 0.50 / 0.58 to about 0.2 while the picture seen whole stayed the
 # base's (bench/README.md, posters).
@@ -87,6 +90,8 @@ class Settings:
     tile_size: int = 512  # a poster's tiles' side in output pixels (neighbours share an eighth of it, feathered)
     tile_steps: tuple[int, ...] = ()  # a poster's steps on each tile, as a run took them (its recipe replays them);
     # () takes the time budget's, or stylize/poster's default without one
+    tile_detail: float | None = None  # the instant network's detail's share in a poster (0-1), as a run chose it
+    # (its recipe replays it); None: the share whose 1:1 texture is nearest the painting's (stylize/poster)
 
     def __post_init__(self) -> None:
         check_choice("network", self.network, NETWORKS)
@@ -133,6 +138,9 @@ class Settings:
         if not isinstance(self.tile_steps, (list, tuple)):
             raise ValueError(f"tile_steps is {self.tile_steps!r} but must be a list of step counts, one per tile")
         check_range("tile_size", self.tile_size, TILE_SIZE_RANGE, integer=True)
+        if self.tile_detail is not None:
+            check_range("tile_detail", self.tile_detail, (0.0, 1.0))
+            object.__setattr__(self, "tile_detail", float(self.tile_detail))
         object.__setattr__(self, "tile_size", int(self.tile_size))
         if len(self.tile_steps) > MOST_TILES:
             raise ValueError(f"tile_steps has {len(self.tile_steps)} counts but a poster has at most {MOST_TILES}")
@@ -143,10 +151,11 @@ class Settings:
             raise ValueError(
                 "tile_steps and seconds are both set but a run takes either exact steps or a time budget: leave one out"
             )
-        if self.tile_steps and not self.poster:
-            raise ValueError(
-                f"tile_steps are given but size {self.size} is not a poster: tiles start above {POSTER_FROM} px"
-            )
+        for name in ("tile_steps", "tile_detail"):
+            if getattr(self, name) not in ((), None) and not self.poster:
+                raise ValueError(
+                    f"{name} is given but size {self.size} is not a poster: tiles start above {POSTER_FROM} px"
+                )
 
     @property
     def poster(self) -> bool:
@@ -279,14 +288,14 @@ def preset(name: str, **overrides) -> Settings:
 
 
 def poster_seconds(name: str, size: int, aspect: float = 0.75) -> float:
-    """A preset's default time at a size: its base's, plus for a poster its tiles' at this aspect
-    (TILE_SECONDS_PER_MEGAPIXEL, else DETAIL_SECONDS_PER_MEGAPIXEL)."""
+    """A preset's default time at a size: its base's, plus for a poster the choice of its detail and its tiles' time
+    at this aspect (TILE_SECONDS_PER_MEGAPIXEL, else DETAIL_SECONDS_PER_MEGAPIXEL)."""
     base_seconds = PRESETS[name]["seconds"]
     if size <= POSTER_FROM:
         return base_seconds
     megapixels = size * size * aspect / 1e6
     pace = TILE_SECONDS_PER_MEGAPIXEL.get(name, DETAIL_SECONDS_PER_MEGAPIXEL)
-    return min(SECONDS_RANGE[1], round(base_seconds + pace * megapixels))
+    return min(SECONDS_RANGE[1], round(base_seconds + DETAIL_CHOICE_SECONDS + pace * megapixels))
 
 
 def overridden(base: Settings, **overrides) -> Settings:
@@ -302,6 +311,8 @@ def overridden(base: Settings, **overrides) -> Settings:
         fields["scale_steps"] = ()
     if fields.get("seconds") is not None and "tile_steps" not in overrides:
         fields["tile_steps"] = ()
+    if fields.get("seconds") is not None and "tile_detail" not in overrides:
+        fields["tile_detail"] = None  # a new budget's run chooses its share again, as it plans its tile steps
     return base.replace(**fields)
 
 

@@ -16,6 +16,7 @@ import tensorflow as tf
 from ..core import color, images
 from ..core.errors import NetworkUnavailable
 from ..core.settings import (
+    DETAIL_CHOICE_SECONDS,
     DETAIL_SECONDS_PER_MEGAPIXEL,
     DETAIL_STEPS,
     POSTER_BASE,
@@ -29,6 +30,7 @@ from ..fast.instant import STYLE_SIZE, load_instant
 from ..fast.tiled import detail_sigma, paint_in_tiles
 from ..gatys import loop
 from ..gatys.loop import Progress
+from ..gatys.losses import gram_matrices
 from ..gatys.networks import FeatureNetwork, load_network
 from .detail import DETAIL_LAYERS, DetailWeights, texture_targets, tile_arguments, tile_iterates, traced_detail
 
@@ -97,7 +99,7 @@ def budget_split(settings: Settings, shape: tuple[int, int]) -> tuple[float | No
     the base can't use well: more than BASE_MOST_SECONDS fades the photo."""
     if settings.seconds is None:
         return None, None
-    wanted = DETAIL_SECONDS_PER_MEGAPIXEL * shape[0] * shape[1] / 1e6
+    wanted = DETAIL_CHOICE_SECONDS + DETAIL_SECONDS_PER_MEGAPIXEL * shape[0] * shape[1] / 1e6
     detail = min(wanted, DETAIL_SECONDS_SHARE * settings.seconds) if settings.seconds < 2 * wanted else wanted
     base = max(SECONDS_RANGE[0], min(settings.seconds - detail, BASE_MOST_SECONDS))
     return base, settings.seconds - base
@@ -128,7 +130,7 @@ def stylize_poster(
         )
     network = network or load_network(settings.network, settings.weights_path)
     base_seconds, detail_seconds = budget_split(settings, shape)
-    base = settings.replace(size=POSTER_BASE, seconds=base_seconds, tile_steps=())
+    base = settings.replace(size=POSTER_BASE, seconds=base_seconds, tile_steps=(), tile_detail=None)
     last = None
     for record in loop.stylize_pictures(
         content, styles, base, network=network, mask=mask, steer=steer, started=started, instant=instant
@@ -144,9 +146,10 @@ def detail_eta(detail_seconds: float | None, shape: tuple[int, int]) -> float | 
     tile a step (paint_tiles then skips them) the instant detail's alone. At 4096 px the page said 70 s left where
     17 s were, the tiles' 50 s share unused."""
     megapixels = shape[0] * shape[1] / 1e6
-    if detail_seconds is None or detail_seconds >= (INSTANT_DETAIL_PACE + TYPICAL_TILE_PACE) * megapixels:
+    instant = CHOICE_SECONDS + INSTANT_DETAIL_PACE * megapixels
+    if detail_seconds is None or detail_seconds >= instant + TYPICAL_TILE_PACE * megapixels:
         return detail_seconds
-    return min(detail_seconds, INSTANT_DETAIL_PACE * megapixels)
+    return min(detail_seconds, instant)
 
 
 def _as_poster(record: Progress, settings: Settings, base_seconds, detail_seconds) -> Progress:
@@ -230,10 +233,25 @@ def paint_tiles(
 ) -> Iterator[Progress]:
     """The tiles, each from the picture as the tiles before it left it, then blended in (Canvas.put)."""
     assert base.settings is not None
-    start = images.resize(base.image.astype(np.float32) / 255.0, shape)
+    whole = base.image.astype(np.float32) / 255.0
+    start = images.resize(whole, shape)
     chroma = color.chroma_spread(styles)
+    model = network.truncated(DETAIL_LAYERS).in_precision(settings.precision)
+    # The painting at its own resolution, not enlarged: its marks keep their size in pixels, whatever the output's.
+    paintings = [
+        images.resize_longer_side(p, min(max(p.shape[:2]), round(settings.size * settings.style_scale))) for p in styles
+    ]
+    change = instant_detail(start, styles, settings, chroma)
+    share = 0.0
+    if change is not None and settings.tile_detail is not None:  # a recipe's: its run's share, replayed
+        share = settings.tile_detail
+    elif change is not None:  # the painting's, scaled down by a low strength
+        strength_share = min(1.0, settings.strength / STRENGTH_MIDDLE)
+        deadline = None if settings.seconds is None else started + settings.seconds - FINISH_SECONDS
+        share = strength_share * detail_share(start, change, model, paintings, settings.style_blend, deadline)
+    settings = settings.replace(tile_detail=share)
     canvas = Canvas(
-        instant_detail(start, base.image.astype(np.float32) / 255.0, styles, settings, chroma),
+        start.copy() if change is None else same_whole(start + share * change, whole),
         start,
         min(POSTER_BASE / max(shape), 1.0 / FIDELITY_FACTOR),
         images.resize(content, shape) if settings.colors == "luminance" else None,
@@ -248,14 +266,9 @@ def paint_tiles(
     if deadline is not None and not settings.tile_steps:
         left = deadline - (loop.clock() - started)
         if left < FASTEST_TILE_PACE * shape[0] * shape[1] / 1e6:  # not a step for every tile, even at the fastest
-            pace.skip = True  # nor the targets and the probe (4-5 s on one AVX2 core at 2048 px): the detail stands
+            pace.skip = True  # nor the probe (a few seconds on one AVX2 core at 2048 px): the detail stands
             yield tile_record(base, settings, canvas, pace, base_steps, {}, started, True)
             return
-    model = network.truncated(DETAIL_LAYERS).in_precision(settings.precision)
-    # The painting at its own resolution, not enlarged: its marks keep their size in pixels, whatever the output's.
-    paintings = [
-        images.resize_longer_side(p, min(max(p.shape[:2]), round(settings.size * settings.style_scale))) for p in styles
-    ]
     targets, layer_weights = texture_targets(model, paintings, settings.style_blend)
     if deadline is not None and not settings.tile_steps:
         pace.measured(*probe(model, canvas, targets, layer_weights))
@@ -301,19 +314,16 @@ def same_whole(picture: np.ndarray, whole: np.ndarray) -> np.ndarray:
     return np.clip(picture, 0.0, 1.0)
 
 
-def instant_detail(
-    start: np.ndarray, base: np.ndarray, paintings: list[np.ndarray], settings: Settings, chroma: float
-) -> np.ndarray:
-    """The enlarged base with the instant network's detail in every tile (fast/tiled.py): brush marks at 1:1 in
-    a few seconds, which the tiles' optimization then moves towards the painting's own. The base itself without
-    the instant network (not installed), or at strength 0. Its chroma keeps within chroma (color.chroma_spread)."""
-    share = min(1.0, settings.strength / STRENGTH_MIDDLE)
+def instant_detail(start: np.ndarray, paintings: list[np.ndarray], settings: Settings, chroma: float):
+    """The instant network's detail over the enlarged base, every tile painted (fast/tiled.py): brush marks at 1:1
+    in a few seconds, as a change to start within chroma (color.chroma_spread). None without the instant network
+    (not installed) or at strength 0."""
     try:
         model = load_instant()
     except NetworkUnavailable:
-        return start.copy()
-    if share == 0.0:
-        return start.copy()
+        return None
+    if settings.strength == 0:
+        return None
     blend = settings.style_blend or (1.0,) * len(paintings)
     codes = [model.style_code(p, STYLE_SIZE) for p in paintings]
     code = codes[0] if len(codes) == 1 else sum(w * c for w, c in zip(blend, codes)) / sum(blend)  # several: blended
@@ -322,7 +332,68 @@ def instant_detail(
         return model.apply(tile, code)  # type: ignore[arg-type]
 
     painted = paint_in_tiles(start, start, paint, TRANSFORM_SIZE, detail_sigma(TRANSFORM_SIZE, max(start.shape[:2])))
-    return same_whole(start + share * color.limit_chroma(painted - start, chroma), base)
+    return color.limit_chroma(painted - start, chroma)
+
+
+# The instant detail's shares to choose from, judged on SHARE_CROPS crops of SHARE_CROP px (the "up close" of the
+# posters' issue) against as many of the painting's. At 2048 px the whole detail took The Scream's 1:1 crops farther
+# from the painting's than the enlarged picture (VGG16-HED marks 0.50 against 0.33: the network's marks are bolder
+# than its bands); a quarter of it brought them nearer on both measures (marks 0.29, strokes 0.37 against 0.80). On
+# Starry Night and the Great Waves the whole detail stayed nearest; on Udnie and the mosaic 0.75, within 0.02 on both
+# measures summed (bench/README.md, posters). 256 px crops chose 0.75 for the grey Great Wave, whose marks then
+# judged 0.57 against the whole detail's 0.42.
+DETAIL_SHARES = (1.0, 0.75, 0.5, 0.25, 0.0)
+SHARE_CROPS, SHARE_CROP = 4, 384
+
+
+def detail_share(
+    start: np.ndarray,
+    change: np.ndarray,
+    model: FeatureNetwork,
+    paintings: list[np.ndarray],
+    blend: tuple[float, ...] = (),
+    deadline: float | None = None,
+) -> float:
+    """The share of the instant detail (change, over start) whose 1:1 crops are nearest crops of the paintings in
+    the tiles' texture layers (the mean relative Gram distance). Crops at the quadrants' centres. The whole detail
+    where the others wouldn't fit before deadline (loop.clock()'s), judged from the first's time."""
+    blend = blend or (1.0,) * len(paintings)
+    grams = [_gram_means(model, p, _quadrant_crops(p)) for p in paintings]
+    targets = {name: sum(w * g[name] for w, g in zip(blend, grams)) / sum(blend) for name in model.style_layers}
+    windows = _quadrant_crops(start)
+
+    def distance(share: float) -> float:
+        crops = np.clip(np.stack([start[w] + share * change[w] for w in windows]), 0.0, 1.0)
+        ours = gram_matrices(model(tf.constant(crops)), model.style_layers)
+        distances = [tf.norm(ours[name] - targets[name], axis=(1, 2)) / tf.norm(targets[name]) for name in ours]
+        return float(tf.reduce_mean(tf.stack(distances)))
+
+    began = loop.clock()
+    distances = {DETAIL_SHARES[0]: distance(DETAIL_SHARES[0])}
+    if deadline is not None and loop.clock() + (len(DETAIL_SHARES) - 1) * (loop.clock() - began) > deadline:
+        return DETAIL_SHARES[0]
+    distances.update({share: distance(share) for share in DETAIL_SHARES[1:]})
+    return min(distances, key=distances.__getitem__)
+
+
+def _quadrant_crops(picture: np.ndarray) -> list[tuple[slice, slice]]:
+    """SHARE_CROPS windows of SHARE_CROP px (at most half the picture's side) centred in its quadrants; a picture
+    under 64 px whole (a smaller crop would have next to nothing left at block3)."""
+    height, width = picture.shape[:2]
+    if min(height, width) < 64:
+        return [(slice(None), slice(None))]
+    side = min(SHARE_CROP, height // 2, width // 2)
+    corners = [(round(y * height - side / 2), round(x * width - side / 2)) for y in (0.25, 0.75) for x in (0.25, 0.75)]
+    return [(slice(y, y + side), slice(x, x + side)) for y, x in corners[:SHARE_CROPS]]
+
+
+def _gram_means(model: FeatureNetwork, picture: np.ndarray, windows: list[tuple[slice, slice]]) -> dict:
+    """The mean Gram matrices of picture's windows at the model's style layers (1xCxC each)."""
+    crops = tf.constant(np.stack([picture[w] for w in windows]), tf.float32)
+    return {
+        name: tf.reduce_mean(g, axis=0, keepdims=True)
+        for name, g in gram_matrices(model(crops), model.style_layers).items()
+    }
 
 
 # Seconds a tile step takes a megapixel at the fastest: 0.7 s on a 512 px tile natively (bfloat16, 2 cores), 2.7 s a
@@ -330,6 +401,7 @@ def instant_detail(
 FASTEST_TILE_PACE = 2.0
 TYPICAL_TILE_PACE = 4.5  # seconds an output megapixel for a step on every tile (overlaps, evaluations): 14 s at 2048 px
 INSTANT_DETAIL_PACE = 1.5  # seconds a megapixel of the instant network's detail: 1.3 on 2 cores (16 s at 4096 px)
+CHOICE_SECONDS = 1.5  # detail_share's choice, on 2 cores (1.4-1.6 s at 1024 and 2048 px)
 PROBE_SIDE = 256  # px of the probe that measures a tile step's pace before any tile is given its steps
 STEP_EVALUATIONS = 1.3  # L-BFGS's evaluations a step, on average over a tile's steps (its first makes 2)
 
@@ -351,7 +423,9 @@ def tile_record(base, settings, canvas, pace, base_steps, losses, started, final
     now = loop.clock() - started
     step = base_steps + sum(pace.taken)
     steps = list(pace.taken) + [0] * (len(pace.tiles) - len(pace.taken))
-    recipe = base.settings.replace(size=settings.size, seconds=None, tile_steps=tuple(steps))
+    recipe = base.settings.replace(
+        size=settings.size, seconds=None, tile_steps=tuple(steps), tile_detail=settings.tile_detail
+    )
     left = pace.seconds_left(now)
     return dataclasses.replace(
         base,
