@@ -1,7 +1,7 @@
 """Poster benchmark: time, peak memory, whole-picture quality, up-close quality and seams of large outputs.
 
     python bench/poster.py [--sizes 1024,2048,4096] [--pairs tubingen:starry_night,...] [--preset balanced]
-                           [--precision auto|float32] [--crops crops.png] [--save DIR]
+                           [--precision auto|float32] [--tile-seconds S] [--save DIR]
     ONEDNN_MAX_CPU_ISA=AVX2 taskset -c 0 python bench/poster.py --precision float32   # the slow mimic
 
 Each size and pair runs in a fresh process with the preset's default time for that size (settings.poster_seconds):
@@ -155,6 +155,10 @@ def child(arguments) -> None:
 
     photo_name, painting_name = arguments.pair.split(":")
     photo, painting = picture(photo_name), picture(painting_name)
+    if arguments.tile_seconds is not None:  # a sweep of the tiles' time: the preset's own, replaced
+        from stylize.core import settings as defaults
+
+        defaults.TILE_SECONDS_PER_MEGAPIXEL[arguments.preset] = arguments.tile_seconds
     settings = preset(arguments.preset, size=arguments.size, precision=arguments.precision)
     network = load_network()
     warm_up(network, settings.precision)
@@ -185,13 +189,18 @@ def child(arguments) -> None:
         sorted({t.top for t in tiles if t.top} | {t.bottom for t in tiles if t.bottom < shape[0]}),
         sorted({t.left for t in tiles if t.left} | {t.right for t in tiles if t.right < shape[1]}),
     )
+    steps = ""
+    if last.settings:
+        steps = last.settings.replace(tile_steps=(), tile_detail=None).steps_text()
+        if last.settings.tile_detail is not None:
+            steps += f" (detail share {last.settings.tile_detail:g})"
     print(
         json.dumps(
             {
                 "seconds": seconds,
                 "budget": settings.seconds,
                 "peak": peak,
-                "steps": last.settings.replace(tile_steps=()).steps_text() if last.settings else "",
+                "steps": steps,
                 "tile steps": sum(last.settings.tile_steps) if last.settings else 0,
                 "tiles": len(tiles),
                 "seam": seam_ratio(result, borders) if tiles else float("nan"),
@@ -233,6 +242,7 @@ def main() -> None:
     parser.add_argument("--pairs", default=DEFAULT_PAIRS)
     parser.add_argument("--preset", default="balanced")
     parser.add_argument("--precision", default="auto")
+    parser.add_argument("--tile-seconds", type=float, help="the tiles' seconds a megapixel, instead of the preset's")
     parser.add_argument("--save", help="keep each result (and its base) as a PNG in this folder")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--pair", help=argparse.SUPPRESS)
@@ -243,7 +253,10 @@ def main() -> None:
         return
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "(all)")
-    print(f"CPU: {cpu}; ONEDNN_MAX_CPU_ISA={isa}; cores {sorted(os.sched_getaffinity(0))}; preset {arguments.preset}")
+    print(
+        f"CPU: {cpu}; ONEDNN_MAX_CPU_ISA={isa}; cores {sorted(os.sched_getaffinity(0))}; preset {arguments.preset}"
+        + (f", tiles {arguments.tile_seconds:g} s a megapixel" if arguments.tile_seconds is not None else "")
+    )
     print(
         "| size | pair | s (budget) | peak MB | steps | style, VGG16 Grams, content @512 "
         "| strokes: ours, enlarged, grain | marks: ours, enlarged, grain | seam |"
@@ -253,6 +266,8 @@ def main() -> None:
         for pair in arguments.pairs.split(","):
             command = [sys.executable, __file__, "--child", "--pair", pair, "--size", str(size)]
             command += ["--preset", arguments.preset, "--precision", arguments.precision]
+            if arguments.tile_seconds is not None:
+                command += ["--tile-seconds", str(arguments.tile_seconds)]
             if arguments.save:
                 command += ["--save", arguments.save]
             output = subprocess.run(command, capture_output=True, text=True, check=False)
