@@ -11,6 +11,7 @@ from stylize.core.precision import resolve_precision
 from stylize.core.settings import (
     BEST_TILE_SECONDS_PER_MEGAPIXEL,
     DEFAULT_PRESET,
+    DETAIL_CHOICE_SECONDS,
     DETAIL_SECONDS_PER_MEGAPIXEL,
     INITS,
     LAYER_EMPHASIS_RANGE,
@@ -42,7 +43,8 @@ PRESET_INFO = (
     + ", ".join(
         f"{name} {format_seconds(fields['seconds'])}" for name, fields in PRESETS.items() if fields.get("seconds")
     )
-    + f"; above {POSTER_FROM} px each adds its tiles' time ({DETAIL_SECONDS_PER_MEGAPIXEL:g} s a megapixel, best "
+    + f"; above {POSTER_FROM} px each adds its tiles' time ({DETAIL_CHOICE_SECONDS:g} s and "
+    + f"{DETAIL_SECONDS_PER_MEGAPIXEL:g} s a megapixel, best "
     + f"{BEST_TILE_SECONDS_PER_MEGAPIXEL:g} s: L-BFGS steps on every tile)"
     + f"; seed = the original program ({PRESETS['seed']['steps']} steps, however long they take)"
 )
