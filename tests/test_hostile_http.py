@@ -253,7 +253,8 @@ def test_a_call_without_session_hash_or_a_cancelled_job_does_not_lock_the_next(
     )
     assert wait_for(lambda: optimizer_events(demo, "10.1.1.3") == 1)
     job.cancel()  # an API client cancels its queued job: it leaves Gradio's queue without running its handler
-    assert wait_for(lambda: optimizer_events(demo, "10.1.1.3") == 0, 10)
+    # Gradio takes the cancelled job out on its own time: 10 s were too few once on a fresh CI machine.
+    assert wait_for(lambda: optimizer_events(demo, "10.1.1.3") == 0)
     assert sessions.runs.waiting("10.1.1.3") == 1  # its claim is still there, until it is found gone
     time.sleep(sessions.GRACE)
     answer = join(url, demo, "stylize", run_data(uploaded, seed_controls, 1), "after-cancel", "10.1.1.3")
