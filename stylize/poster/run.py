@@ -314,7 +314,9 @@ def same_whole(picture: np.ndarray, whole: np.ndarray) -> np.ndarray:
     return np.clip(picture, 0.0, 1.0)
 
 
-def instant_detail(start: np.ndarray, paintings: list[np.ndarray], settings: Settings, chroma: float):
+def instant_detail(
+    start: np.ndarray, paintings: list[np.ndarray], settings: Settings, chroma: float
+) -> np.ndarray | None:
     """The instant network's detail over the enlarged base, every tile painted (fast/tiled.py): brush marks at 1:1
     in a few seconds, as a change to start within chroma (color.chroma_spread). None without the instant network
     (not installed) or at strength 0."""
