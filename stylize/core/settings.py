@@ -134,7 +134,7 @@ class Settings:
             object.__setattr__(self, "seconds", float(self.seconds))
         self._check_scale_steps()
 
-    def _check_tile_steps(self) -> None:
+    def _check_tiles(self) -> None:
         if not isinstance(self.tile_steps, (list, tuple)):
             raise ValueError(f"tile_steps is {self.tile_steps!r} but must be a list of step counts, one per tile")
         check_range("tile_size", self.tile_size, TILE_SIZE_RANGE, integer=True)
@@ -167,12 +167,12 @@ class Settings:
             raise ValueError(f"scale_steps is {self.scale_steps!r} but must be a list of step counts, one per scale")
         object.__setattr__(self, "scale_steps", tuple(self.scale_steps))  # JSON gives back a list
         if not self.scale_steps:
-            self._check_tile_steps()
+            self._check_tiles()
             return
         for count in self.scale_steps:
             check_range("scale_steps count", count, (0, STEPS_RANGE[1]), integer=True)
         object.__setattr__(self, "scale_steps", tuple(int(count) for count in self.scale_steps))
-        self._check_tile_steps()
+        self._check_tiles()
         sides = self.sides()
         if len(self.scale_steps) != len(sides):
             raise ValueError(

@@ -40,17 +40,21 @@ class DetailWeights:
 def texture_targets(network: FeatureNetwork, paintings: list[np.ndarray], blend: tuple[float, ...] = ()):
     """The paintings' Gram matrices at DETAIL_LAYERS (blended), and each layer's weight: one over the target's
     energy and the number of layers, so every layer's term is relative and a painting's contrast doesn't set it."""
-    blend = blend or (1.0,) * len(paintings)
-    per_painting = [painting_grams(network, p) for p in paintings]
-    targets = {
-        name: tf.add_n([w * grams[name] for w, grams in zip(blend, per_painting)]) / sum(blend)
-        for name in network.style_layers
-    }
+    targets = blended_grams([painting_grams(network, p) for p in paintings], blend)
     layer_weights = {
         name: tf.constant(1.0 / (len(targets) * max(float(tf.reduce_mean(tf.square(t))), 1e-12)), tf.float32)
         for name, t in targets.items()
     }
     return targets, layer_weights
+
+
+def blended_grams(per_painting: list[dict[str, tf.Tensor]], blend: tuple[float, ...] = ()) -> dict[str, tf.Tensor]:
+    """Several paintings' Gram matrices as one target: their mean, weighted by blend (() weighs them equally)."""
+    blend = blend or (1.0,) * len(per_painting)
+    return {
+        name: tf.add_n([w * grams[name] for w, grams in zip(blend, per_painting)]) / sum(blend)
+        for name in per_painting[0]
+    }
 
 
 GRAM_TILE = 512  # a painting's Gram matrices are summed over pieces of this side: block1's maps of a whole 4096 px

@@ -32,7 +32,15 @@ from ..gatys import loop
 from ..gatys.loop import Progress
 from ..gatys.losses import gram_matrices
 from ..gatys.networks import FeatureNetwork, load_network
-from .detail import DETAIL_LAYERS, DetailWeights, texture_targets, tile_arguments, tile_iterates, traced_detail
+from .detail import (
+    DETAIL_LAYERS,
+    DetailWeights,
+    blended_grams,
+    texture_targets,
+    tile_arguments,
+    tile_iterates,
+    traced_detail,
+)
 
 OVERLAP_SHARE = 8  # neighbouring tiles share at least 1/8 of a tile's side (64 px of 512), cross-faded over it
 # The tiles' fidelity term compares them with the picture at 1/FIDELITY_FACTOR of the output's side (at most the
@@ -359,9 +367,7 @@ def detail_share(
     """The share of the instant detail (change, over start) whose 1:1 crops are nearest crops of the paintings in
     the tiles' texture layers (the mean relative Gram distance). Crops at the quadrants' centres. The whole detail
     where the others wouldn't fit before deadline (loop.clock()'s), judged from the first's time."""
-    blend = blend or (1.0,) * len(paintings)
-    grams = [_gram_means(model, p, _quadrant_crops(p)) for p in paintings]
-    targets = {name: sum(w * g[name] for w, g in zip(blend, grams)) / sum(blend) for name in model.style_layers}
+    targets = blended_grams([_gram_means(model, p, _quadrant_crops(p)) for p in paintings], blend)
     windows = _quadrant_crops(start)
 
     def distance(share: float) -> float:
