@@ -35,6 +35,7 @@ from .status import format_seconds
 # The CPU-friendly part of Settings' size range; the command line takes the rest.
 SIZE_SLIDER = (128, 4096)  # above 768 px a poster: painted whole at 512 px, then in tiles (stylize/poster/)
 MAX_TILE_STEPS_TEXT = 1200  # a 4096 px square has 81 tiles: up to 4 digits and a comma each, with room
+MAX_SHARE_TEXT = 20  # the fine detail share box's limit: a share needs a handful of characters
 MAX_SCALE_STEPS_TEXT = 200  # the steps-per-scale box's limit: no run has more scales than fit (16 to 4096 px: 17)
 TIME_SLIDER = (SECONDS_RANGE[0], 600.0)  # a server's own limit may be lower (hosting.MAX_SECONDS)
 # The presets are times on whatever machine runs them: true here by construction (stylize/pace.py plans to fit).
@@ -228,7 +229,7 @@ CONTROLS: tuple[Control, ...] = (
         info="a restored poster's share of the instant network's detail (0-1), which replays it; empty: the run "
         "chooses the share whose texture is nearest the painting's",
         elem_id="tile-detail",
-        bounds=(0, 20),
+        bounds=(0, MAX_SHARE_TEXT),
     ),
 )
 CONTROL_NAMES = tuple(control.name for control in CONTROLS)  # the order the run handler and the API take them in
@@ -297,10 +298,12 @@ def parse_share(text: str | None) -> float | None:
     text = str(text or "").strip()
     if not text:
         return None
+    if len(text) > MAX_SHARE_TEXT:  # cut short, it would read as another number (the box's own limit is the page's)
+        raise ValueError(f"fine detail share is {len(text)} characters but must be at most {MAX_SHARE_TEXT}: like 0.5")
     try:
-        return float(text[:20])
+        return float(text)
     except ValueError:
-        raise ValueError(f"fine detail share is {text[:20]!r} but must be a number from 0 to 1 (or empty)") from None
+        raise ValueError(f"fine detail share is {text!r} but must be a number from 0 to 1 (or empty)") from None
 
 
 def controls_from_settings(settings: Settings, network: FeatureNetwork) -> dict[str, Any]:

@@ -179,6 +179,8 @@ def test_time_and_exact_steps_exclude_each_other_and_seed_is_always_exact(random
     assert settings_from_controls(poster | {"tile_detail": "0.5", "exact_steps": False}, False).tile_detail is None
     with pytest.raises(ValueError, match="fine detail share is 'half' but must be a number from 0 to 1"):
         settings_from_controls(poster | {"tile_detail": "half"}, two_styles=False)
+    with pytest.raises(ValueError, match="fine detail share is 24 characters but must be at most 20"):
+        settings_from_controls(poster | {"tile_detail": "0.0000000000000000000001"}, two_styles=False)
     with pytest.raises(ValueError, match="tile_detail is 2 but must be from 0 to 1"):
         settings_from_controls(poster | {"tile_detail": "2"}, two_styles=False)
     assert "quick 15 s, balanced 60 s, best 60 s; above 768 px" in BY_NAME["preset_name"].info
