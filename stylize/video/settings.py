@@ -32,6 +32,10 @@ class Fusion:
 
     consistency: float = 0.7  # weight of the warped previous output where the flow is reliable (bench/video.py)
     method: str = "flow"  # "flow": warped along DIS optical flow; "blend": un-warped (the bench's comparison)
+    trunk: bool = True  # fuse a built-in style's network inside (its features), not only its output's pixels
+    # and then its output's pixels at this share of the consistency (0.3 at 0.7): inside alone left a soft style's
+    # flicker (built-in 0: 28-41% less), the pixels alone averaged a bold one's strokes into a blur (bench/video.py)
+    trunk_output: float = 0.43
     flow_preset: str = "fast"  # OpenCV's DIS preset: "fast" cut E_warp 2-3x more than "ultrafast" for ~5 ms
     flow_side: int = 256  # the flow's longer side: at half of 512 px, DIS "fast" beat full-size "ultrafast"
     mask_blur: float = 1.5  # Gaussian sigma, in flow pixels, that softens the reliable-flow mask's edges
@@ -47,6 +51,7 @@ class Fusion:
         check_range("flow_side", self.flow_side, (16, 4096), integer=True)
         check_range("still_tolerance", self.still_tolerance, (0.0, 255.0))
         check_range("still_hold", self.still_hold, (0.0, 1.0))
+        check_range("trunk_output", self.trunk_output, (0.0, 1.0))
 
 
 METHODS = ("flow", "blend")

@@ -4,6 +4,7 @@ network. Each factory loads its network and embeds the painting once, before the
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -12,7 +13,7 @@ import tensorflow as tf
 from ..core import images
 from ..core.images import ImageSource
 from ..core.settings import check_range
-from ..fast.bundled import STYLE_AMOUNT_RANGE, STYLE_SIZE_RANGE, BuiltinStyle, BundledNetworks
+from ..fast.bundled import STYLE_AMOUNT_RANGE, STYLE_SIZE_RANGE, BuiltinStyle, BundledNetworks, Fuse
 from ..fast.instant import STYLE_SIZE, InstantModel, load_instant
 from ..fast.transformer import traced
 
@@ -20,6 +21,17 @@ FrameStylizer = Callable[[np.ndarray], np.ndarray]  # float32 HxWx3 in [0, 1] ->
 # Called with a shot's first frame, returns that shot's FrameStylizer: one style code and one set of colour
 # statistics per shot, so the style itself can't flicker from frame to frame.
 StylizerFactory = Callable[[np.ndarray], FrameStylizer]
+
+
+@dataclass(frozen=True)
+class TrunkStylizer:
+    """A FrameStylizer whose network the video fuses inside, between stages (fusion.Fuser.stylize): called with a
+    frame alone, it stylises it; with fuse as well, fuse(depth, features) replaces the features between stages."""
+
+    run: Callable[[np.ndarray, Fuse | None], np.ndarray]
+
+    def __call__(self, frame: np.ndarray, fuse: Fuse | None = None) -> np.ndarray:
+        return self.run(frame, fuse)
 
 
 def instant_frames(
@@ -51,10 +63,16 @@ def instant_frames(
 
 
 def builtin_frames(spec: int | str, strength: float = 1.0, networks: BundledNetworks | None = None) -> StylizerFactory:
-    """A built-in style or blend ("3:0.6,12:0.4"); strength blends stylised and original pixels."""
+    """A built-in style or blend ("3:0.6,12:0.4"); strength blends stylised and original pixels. Its network is
+    fused inside (TrunkStylizer): its bold strokes, fused as pixels, were averaged into a blur."""
     check_range("strength", strength, STYLE_AMOUNT_RANGE)
     style = BuiltinStyle(spec, networks)
-    return lambda first: _blended(style, strength)
+
+    def run(frame: np.ndarray, fuse: Fuse | None) -> np.ndarray:
+        stylized = style.networks.builtin(frame, style.weights, fuse)
+        return stylized if strength == 1.0 else np.clip(strength * stylized + (1.0 - strength) * frame, 0.0, 1.0)
+
+    return lambda first: TrunkStylizer(run)
 
 
 def trained_frames(model: keras.Model, precision: str = "float32", strength: float = 1.0) -> StylizerFactory:
