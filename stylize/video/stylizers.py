@@ -69,8 +69,7 @@ def builtin_frames(spec: int | str, strength: float = 1.0, networks: BundledNetw
     style = BuiltinStyle(spec, networks)
 
     def run(frame: np.ndarray, fuse: Fuse | None) -> np.ndarray:
-        stylized = style.networks.builtin(frame, style.weights, fuse)
-        return stylized if strength == 1.0 else np.clip(strength * stylized + (1.0 - strength) * frame, 0.0, 1.0)
+        return _mixed(style.networks.builtin(frame, style.weights, fuse), frame, strength)
 
     return lambda first: TrunkStylizer(run)
 
@@ -83,6 +82,9 @@ def trained_frames(model: keras.Model, precision: str = "float32", strength: flo
 
 
 def _blended(stylize: FrameStylizer, strength: float) -> FrameStylizer:
-    if strength == 1.0:
-        return lambda frame: np.clip(stylize(frame), 0.0, 1.0)
-    return lambda frame: np.clip(strength * stylize(frame) + (1.0 - strength) * frame, 0.0, 1.0)
+    return lambda frame: _mixed(stylize(frame), frame, strength)
+
+
+def _mixed(stylized: np.ndarray, frame: np.ndarray, strength: float) -> np.ndarray:
+    """The stylised frame with `strength` of the style: the rest is the frame's own pixels."""
+    return np.clip(stylized if strength == 1.0 else strength * stylized + (1.0 - strength) * frame, 0.0, 1.0)
