@@ -134,7 +134,14 @@ def _launched(network, shares=None, **launch_options):
     try:
         yield demo, url
     finally:
+        server = demo.server
         demo.close()
+        # Gradio waits 5 s for its server thread, whose shutdown then deletes every file the app was sent: paths
+        # named by their content, the same as the next server's uploads of the same pictures. A server still busy
+        # with a run (a full queue's) ended later, deleting another test's upload ("not an upload of this page").
+        if server is not None:
+            server.thread.join(timeout=300)
+            assert not server.thread.is_alive(), "the test server did not stop in 300 s"
 
 
 @pytest.fixture(scope="session")
