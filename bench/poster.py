@@ -1,11 +1,12 @@
 """Poster benchmark: time, peak memory, whole-picture quality, up-close quality and seams of large outputs.
 
     python bench/poster.py [--sizes 1024,2048,4096] [--pairs tubingen:starry_night,...] [--preset balanced]
-                           [--precision auto|float32] [--tile-seconds S] [--save DIR]
+                           [--precision auto|float32] [--tile-steps N] [--save DIR]
     ONEDNN_MAX_CPU_ISA=AVX2 taskset -c 0 python bench/poster.py --precision float32   # the slow mimic
 
 Each size and pair runs in a fresh process with the preset's default time for that size (settings.poster_seconds):
 - seconds: from the click (pictures decoded) to the last picture; the budget it was given beside it;
+- steps: the base's at each scale, then on the tiles, and the tile pace loading measured (s a step a tile megapixel);
 - peak MB: resident memory above the loaded process (the network loaded and its step traced), VmHWM after a reset;
 - seen whole, at 512 px: style match (Magenta's embedding), Gram match on VGG16-HED (not the optimizer's VGG19)
   and content keep (Sobel correlation), as bench/quality.py defines them;
@@ -148,20 +149,19 @@ def seam_ratio(result: np.ndarray, borders: tuple[list[int], list[int]], strip: 
 def child(arguments) -> None:
     """One poster in this process: prints a JSON line of its figures."""
     from stylize import load_network, preset
-    from stylize.core import images
-    from stylize.gatys.loop import warm_up
+    from stylize.core import images, paces
     from stylize.poster import run
-    from stylize.transfer import stylize_pictures
+    from stylize.transfer import stylize_pictures, warm_up
 
     photo_name, painting_name = arguments.pair.split(":")
     photo, painting = picture(photo_name), picture(painting_name)
-    if arguments.tile_seconds is not None:  # a sweep of the tiles' time: the preset's own, replaced
+    if arguments.tile_steps is not None:  # a sweep of the tiles' time: the steps the preset's time is made for
         from stylize.core import settings as defaults
 
-        defaults.TILE_SECONDS_PER_MEGAPIXEL[arguments.preset] = arguments.tile_seconds
-    settings = preset(arguments.preset, size=arguments.size, precision=arguments.precision)
+        defaults.TILE_STEPS[arguments.preset] = arguments.tile_steps
     network = load_network()
-    warm_up(network, settings.precision)
+    warm_up(network, arguments.precision)  # measures the tile pace the preset's time at a poster's size counts
+    settings = preset(arguments.preset, size=arguments.size, precision=arguments.precision)
     content = images.load_image(photo)
     styles = [images.load_image(painting)]
     with open("/proc/self/clear_refs", "w") as reset:
@@ -199,6 +199,7 @@ def child(arguments) -> None:
             {
                 "seconds": seconds,
                 "budget": settings.seconds,
+                "tile pace": paces.tile_step(settings.precision),
                 "peak": peak,
                 "steps": steps,
                 "tile steps": sum(last.settings.tile_steps) if last.settings else 0,
@@ -242,7 +243,7 @@ def main() -> None:
     parser.add_argument("--pairs", default=DEFAULT_PAIRS)
     parser.add_argument("--preset", default="balanced")
     parser.add_argument("--precision", default="auto")
-    parser.add_argument("--tile-seconds", type=float, help="the tiles' seconds a megapixel, instead of the preset's")
+    parser.add_argument("--tile-steps", type=int, help="the steps on every tile the preset's time is made for")
     parser.add_argument("--save", help="keep each result (and its base) as a PNG in this folder")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--pair", help=argparse.SUPPRESS)
@@ -255,7 +256,7 @@ def main() -> None:
     isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "(all)")
     print(
         f"CPU: {cpu}; ONEDNN_MAX_CPU_ISA={isa}; cores {sorted(os.sched_getaffinity(0))}; preset {arguments.preset}"
-        + (f", tiles {arguments.tile_seconds:g} s a megapixel" if arguments.tile_seconds is not None else "")
+        + (f", time for {arguments.tile_steps} steps a tile" if arguments.tile_steps is not None else "")
     )
     print(
         "| size | pair | s (budget) | peak MB | steps | style, VGG16 Grams, content @512 "
@@ -266,8 +267,8 @@ def main() -> None:
         for pair in arguments.pairs.split(","):
             command = [sys.executable, __file__, "--child", "--pair", pair, "--size", str(size)]
             command += ["--preset", arguments.preset, "--precision", arguments.precision]
-            if arguments.tile_seconds is not None:
-                command += ["--tile-seconds", str(arguments.tile_seconds)]
+            if arguments.tile_steps is not None:
+                command += ["--tile-steps", str(arguments.tile_steps)]
             if arguments.save:
                 command += ["--save", arguments.save]
             output = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -278,7 +279,7 @@ def main() -> None:
             f = json.loads(lines[-1])
             print(
                 f"| {size} | {pair} | {f['seconds']:.0f} ({f['budget']:g}) | {f['peak'] / 2**20:.0f} | "
-                f"{f['steps']} + {f['tile steps']} on {f['tiles']} tiles | "
+                f"{f['steps']} + {f['tile steps']} on {f['tiles']} tiles (pace {f['tile pace']:.1f}) | "
                 f"{f['style']:.2f}, {f['gram16']:.2f}, {f['content']:.2f} | "
                 f"{f['strokes']:.2f}, {f['enlarged strokes']:.2f}, {f['grain strokes']:.2f} | "
                 f"{f['marks']:.2f}, {f['enlarged marks']:.2f}, {f['grain marks']:.2f} | "

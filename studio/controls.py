@@ -9,7 +9,7 @@ from typing import Any
 
 from stylize.core.precision import resolve_precision
 from stylize.core.settings import (
-    BEST_TILE_SECONDS_PER_MEGAPIXEL,
+    BEST_TILE_STEPS,
     DEFAULT_PRESET,
     DETAIL_CHOICE_SECONDS,
     DETAIL_SECONDS_PER_MEGAPIXEL,
@@ -45,8 +45,8 @@ PRESET_INFO = (
         f"{name} {format_seconds(fields['seconds'])}" for name, fields in PRESETS.items() if fields.get("seconds")
     )
     + f"; above {POSTER_FROM} px each adds its tiles' time ({DETAIL_CHOICE_SECONDS:g} s and "
-    + f"{DETAIL_SECONDS_PER_MEGAPIXEL:g} s a megapixel, best "
-    + f"{BEST_TILE_SECONDS_PER_MEGAPIXEL:g} s: L-BFGS steps on every tile)"
+    + f"{DETAIL_SECONDS_PER_MEGAPIXEL:g} s a megapixel; best adds time for {BEST_TILE_STEPS} L-BFGS steps on every "
+    + "tile at the pace this server has measured)"
     + f"; seed = the original program ({PRESETS['seed']['steps']} steps, however long they take)"
 )
 

@@ -10,14 +10,16 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from .core import paces
 from .core.images import ImageSource
+from .core.precision import resolve_precision
 from .core.settings import Settings
 from .fast.instant import instant_stylize
 from .gatys import loop
 from .gatys.loop import Progress, StyleSource
 from .gatys.networks import FeatureNetwork
 from .poster import stylize_poster
-from .poster.detail import DETAIL_LAYERS, warm_up_detail
+from .poster.detail import DETAIL_LAYERS, measure_tile_step, warm_up_detail
 
 
 def instant_start(content: np.ndarray, style: np.ndarray, share: float) -> np.ndarray:
@@ -42,9 +44,12 @@ def stylize_pictures(
 
 
 def warm_up(network: FeatureNetwork, precision: str = "auto") -> float:
-    """Trace the optimizer's step and a poster's tile step for the network in a precision, and return the seconds it
-    took: part of loading, so that no run's time budget pays for compiling."""
+    """Trace the optimizer's step and a poster's tile step for the network in a precision, measure the tile step's
+    pace, and return the seconds it took: part of loading, so that no run's time budget pays for compiling."""
     started = loop.clock()
     loop.warm_up(network, precision)
-    warm_up_detail(network.truncated(DETAIL_LAYERS).in_precision(precision))
+    detail = network.truncated(DETAIL_LAYERS).in_precision(precision)
+    warm_up_detail(detail)
+    # best's default time at a poster's size is made of this machine's pace (settings.poster_seconds)
+    paces.remember_tile_step(measure_tile_step(detail), precision, resolve_precision(precision))
     return loop.clock() - started

@@ -22,6 +22,14 @@ def _make_picture(height: int, width: int, seed: int) -> np.ndarray:
     return np.clip(np.stack(channels, axis=-1), 0, 1).astype(np.float32)
 
 
+@pytest.fixture(autouse=True)
+def project_paces(monkeypatch):
+    """Every test starts at the project machine's tile pace: a run that timed its tiles sets this process's."""
+    from stylize.core import paces
+
+    monkeypatch.setattr(paces, "_tile_step", {})
+
+
 @pytest.fixture(scope="session")
 def make_picture():
     """make_picture(height, width, seed): for pictures other than content and style."""

@@ -254,10 +254,23 @@ def test_a_time_budget_is_held_to_the_servers_time_limit_not_its_work_limit(monk
     monkeypatch.setattr(hosting, "MAX_SECONDS", 120.0)
     monkeypatch.setattr(hosting, "MAX_WORK", 0.01)  # exact steps would be refused; a time budget bounds itself
     hosting.check_budget(preset("balanced", size=1024), (768, 1024))
-    with pytest.raises(ValueError, match="this run asks for 189 s but this server allows 120 s per run: choose less"):
+    with pytest.raises(ValueError, match="this run asks for 198 s but this server allows 120 s per run: choose less"):
         hosting.check_budget(preset("best", size=2048), (1536, 2048))
     with pytest.raises(ValueError, match="megapixel-steps"):
         hosting.check_budget(preset("balanced", steps=40), (384, 512))
+
+
+def test_a_new_size_brings_the_presets_time_at_this_servers_pace_within_its_limit(monkeypatch):
+    from studio.tabs.optimize import size_seconds
+    from stylize.core import paces
+    from stylize.core.settings import preset
+
+    monkeypatch.setattr(hosting, "MAX_SECONDS", 300.0)
+    assert size_seconds("best", 2048, 60.0) == preset("best", size=2048).seconds < 300
+    paces.remember_tile_step(4 * paces.PROJECT_TILE_STEP, "auto")  # a server four times slower at tile steps
+    assert preset("best", size=2048).seconds > 300 and size_seconds("best", 2048, 60.0) == 300.0
+    assert size_seconds("balanced", 2048, 60.0) == preset("balanced", size=2048).seconds  # no tile steps to pace
+    assert size_seconds("seed", 2048, 42.0) == 42.0
 
 
 def connection(*forwarded: str, peer: str = "10.0.0.1") -> HTTPConnection:

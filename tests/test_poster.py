@@ -6,13 +6,14 @@ import pytest
 import tensorflow as tf
 
 from stylize import Settings, preset
-from stylize.core import costs, images
+from stylize.core import costs, images, paces
 from stylize.core import settings as settings_module
+from stylize.core.precision import resolve_precision
 from stylize.core.tiles import feather, layout
 from stylize.gatys import loop
 from stylize.gatys.losses import gram_matrices
 from stylize.poster import detail, run
-from stylize.transfer import stylize
+from stylize.transfer import stylize, warm_up
 
 
 @pytest.mark.parametrize("shape", [(3072, 4096), (1536, 2048), (700, 1000), (300, 5000), (512, 512), (100, 130)])
@@ -76,9 +77,13 @@ def small_posters(monkeypatch):
 def test_a_poster_is_painted_whole_then_in_tiles_and_its_recipe_replays_it(small_posters, random_vgg19, make_picture):
     photo, painting = make_picture(90, 120, seed=4), make_picture(80, 80, seed=5)
     settings = Settings(size=160, steps=3, start_size=None, init="content", tile_size=64)
-    assert settings.poster and settings.sides() == [64]
+    paces_free_best = preset("best", size=2048).seconds
+    assert settings.poster and settings.sides() == [64] and not paces.measured("auto")
     records = list(stylize(photo, painting, settings, network=random_vgg19))
     last = records[-1]
+    # Its tiles' steps were timed: best's next default time at a poster's size counts this machine's pace.
+    assert paces.measured("auto") and paces.measured(resolve_precision("auto"))
+    assert preset("best", size=2048).seconds != paces_free_best
     assert last.done and not any(record.done for record in records[:-1])
     assert last.image.shape == (120, 160, 3)  # the full size
     assert records[0].image.shape == (48, 64, 3)  # the base
@@ -228,11 +233,17 @@ def test_same_whole_gives_the_whole_pictures_low_frequencies_and_keeps_the_detai
     assert np.std(picture - images.resize(whole, picture.shape[:2])) > 0.03  # the fine detail stays
 
 
-def test_the_time_left_foresees_the_instant_detail_alone_where_the_tiles_cant_take_a_step():
-    shape = (3072, 4096)  # 12.6 megapixels: the default's 50 s for the tiles can't give each a step
-    assert run.detail_eta(50.0, shape) == pytest.approx(run.CHOICE_SECONDS + run.INSTANT_DETAIL_PACE * 12.58, rel=0.01)
-    assert run.detail_eta(200.0, shape) == 200.0  # time for steps: the tiles will use their share
-    assert run.detail_eta(5.0, shape) == 5.0 and run.detail_eta(None, shape) is None
+def test_the_time_left_foresees_the_instant_detail_alone_where_the_tiles_cant_take_a_step_at_this_machines_pace(
+    monkeypatch,
+):
+    shape, settings = (3072, 4096), Settings()  # 12.6 megapixels, in 63 tiles of 16.5 together
+    instant = run.CHOICE_SECONDS + run.INSTANT_DETAIL_PACE * 12.58
+    monkeypatch.setattr(paces, "_tile_step", {"auto": 2.6})  # 43 s for a step on every tile
+    assert run.detail_eta(50.0, shape, settings) == pytest.approx(instant, rel=0.01)
+    assert run.detail_eta(200.0, shape, settings) == 200.0  # time for steps: the tiles will use their share
+    monkeypatch.setattr(paces, "_tile_step", {"auto": 12.0})  # a slower machine: 198 s for a step on every tile
+    assert run.detail_eta(200.0, shape, settings) == pytest.approx(instant, rel=0.01)
+    assert run.detail_eta(5.0, shape, settings) == 5.0 and run.detail_eta(None, shape, settings) is None
 
 
 def test_a_tile_put_on_a_greyscale_paintings_poster_adds_no_colour(make_picture):
@@ -252,3 +263,13 @@ def test_a_tile_put_on_a_greyscale_paintings_poster_adds_no_colour(make_picture)
 
     assert colour(put(chroma=0.0)) < 0.01  # a greyscale painting's (chroma_spread 0): its steps stay grey
     assert colour(put(chroma=1.0)) > 0.1  # a colourful painting's keep their colour
+
+
+def test_loading_measures_the_tile_pace_that_bests_time_at_a_posters_size_counts(random_vgg19):
+    assert not paces.measured("float32")
+    project = preset("best", size=2048, precision="float32").seconds
+    warm_up(random_vgg19, "float32")
+    assert paces.measured("float32") and not paces.measured("bfloat16")
+    measured = paces.tile_step("float32")
+    extra = (settings_module.BEST_TILE_STEPS + 1) * (measured - paces.PROJECT_TILE_STEP) * 20 * 512 * 512 / 1e6
+    assert preset("best", size=2048, precision="float32").seconds == pytest.approx(project + extra, abs=1.0)

@@ -5,7 +5,8 @@ import re
 import pytest
 
 from stylize import PRESETS, Settings, preset
-from stylize.core.settings import BEST_TILE_SECONDS_PER_MEGAPIXEL, DETAIL_SECONDS_PER_MEGAPIXEL, poster_seconds
+from stylize.core import paces
+from stylize.core.settings import BEST_TILE_STEPS, poster_seconds, tile_megapixels
 
 
 @pytest.mark.parametrize(
@@ -44,16 +45,26 @@ def test_presets_override_and_accept_overrides():
     assert [preset(name).seconds for name in ("seed", "quick", "balanced", "best")] == [None, 15.0, 60.0, 60.0]
 
 
-def test_best_paints_the_whole_picture_as_balanced_and_gives_a_posters_tiles_more_time():
+def test_best_paints_the_whole_picture_as_balanced_and_gives_a_posters_tiles_steps_at_this_machines_pace(
+    monkeypatch,
+):
     # More full-size steps faded the photo (bench/README.md, "best"): best's extra time is its tiles'.
+    monkeypatch.setattr(paces, "_tile_step", {})
     assert preset("best", size=768) == preset("balanced", size=768)
     best, balanced = preset("best", size=2048), preset("balanced", size=2048)
     assert best.replace(seconds=balanced.seconds) == balanced
-    megapixels = 2048 * 1536 / 1e6
-    assert best.seconds - balanced.seconds == pytest.approx(
-        (BEST_TILE_SECONDS_PER_MEGAPIXEL - DETAIL_SECONDS_PER_MEGAPIXEL) * megapixels, abs=1.0
-    )
-    assert poster_seconds("best", 4096) <= 600  # the page's time slider's most
+    tiles = tile_megapixels((1536, 2048), 512)  # 20 tiles of 512 px
+    assert tiles == pytest.approx(20 * 512 * 512 / 1e6)
+    extra = (BEST_TILE_STEPS + 1) * paces.PROJECT_TILE_STEP * tiles  # each tile's first step costs two
+    assert best.seconds - balanced.seconds == pytest.approx(extra, abs=1.0)
+    assert poster_seconds("best", 4096) <= 600  # the page's time slider's most, at the project machine's pace
+    # Measured four times slower in float32 (one AVX2 core), best's tiles get four times the time there, not in
+    # the precision that wasn't measured.
+    paces.remember_tile_step(4 * paces.PROJECT_TILE_STEP, "float32")
+    slow = preset("best", size=2048, precision="float32")
+    assert slow.seconds - balanced.seconds == pytest.approx(4 * extra, abs=1.0)
+    assert preset("best", size=2048).seconds == best.seconds
+    assert preset("balanced", size=2048, precision="float32").seconds == balanced.seconds  # no tile steps to pace
 
 
 def test_exact_steps_override_a_presets_time_budget():

@@ -407,10 +407,11 @@ def wire_controls(controls: Controls, network: FeatureNetwork) -> None:
 
 
 def size_seconds(preset_name: str, size, seconds):
-    """The time slider for a new size: the preset's time at that size; unchanged for a preset without one (seed)."""
+    """The time slider for a new size: the preset's time at that size, at most what this server allows (best's, at
+    a slow server's measured pace, may be more); unchanged for a preset without one (seed)."""
     if PRESETS.get(preset_name, {}).get("seconds") is None or not isinstance(size, (int, float)):
         return seconds
-    return min(TIME_SLIDER[1], poster_seconds(preset_name, int(size)))
+    return min(TIME_SLIDER[1], hosting.MAX_SECONDS, poster_seconds(preset_name, int(size)))
 
 
 def results_row(

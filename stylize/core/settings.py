@@ -6,6 +6,9 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+from . import paces
+from .tiles import layout
+
 NETWORKS = ("auto", "vgg19", "vgg16-hed")  # "auto": ImageNet VGG19 when its weights can be had, else the offline one
 OPTIMIZERS = ("adam", "lbfgs")
 PRECISIONS = ("auto", "float32", "bfloat16")  # "auto": bfloat16 where the hardware has it, else float32
@@ -41,10 +44,12 @@ DETAIL_SECONDS_PER_MEGAPIXEL = 4.0
 # And once a poster, the choice of the instant detail's share (stylize/poster/run.detail_share): 1.5 s on 2 cores,
 # 4 s on one AVX2 core. Without it a 1024 px poster's three seconds went to the detail and the choice never ran.
 DETAIL_CHOICE_SECONDS = 3.0
-# best's tiles: time for about 8 L-BFGS steps on every tile (4.5 s a megapixel a step on 2 cores), which judged at
-# 2048 px brought the up-close distances from 0.50 / 0.58 to about 0.2 while the picture seen whole stayed the
-# base's (bench/README.md, posters).
-BEST_TILE_SECONDS_PER_MEGAPIXEL = 40.0
+# best's tiles: time for BEST_TILE_STEPS L-BFGS steps on every tile at this machine's measured pace (core/paces.py;
+# each tile's first step costs about one more: it evaluates twice and builds its targets). Judged at 2048 px, 8
+# steps brought the up-close distances from 0.50 / 0.58 to about 0.2 while the picture seen whole stayed the base's
+# (bench/README.md, posters). A constant 40 s a megapixel gave one core without bfloat16 about one step a tile.
+BEST_TILE_STEPS = 8
+OVERLAP_SHARE = 8  # a poster's neighbouring tiles share at least 1/8 of a tile's side (64 px of 512), cross-faded
 TILE_STEPS_RANGE = (0, 500)
 TILE_SIZE_RANGE = (64, 1024)
 MOST_TILES = 1024  # a recipe's steps per tile: a 4096 px square in 64 px tiles has under 1000 tiles
@@ -265,8 +270,7 @@ PRESETS: dict[str, dict] = {
     # measure (bench/README.md, "best"). Its time goes where it buys a better picture: a poster's tiles.
     "best": {"seconds": 60.0},
 }
-# A preset's poster tiles' seconds a megapixel where it isn't DETAIL_SECONDS_PER_MEGAPIXEL.
-TILE_SECONDS_PER_MEGAPIXEL = {"best": BEST_TILE_SECONDS_PER_MEGAPIXEL}
+TILE_STEPS = {"best": BEST_TILE_STEPS}  # a preset's poster tiles' steps within its default time
 DEFAULT_PRESET = "balanced"
 STEP_FIELDS = (
     "steps",
@@ -283,19 +287,30 @@ def preset(name: str, **overrides) -> Settings:
     check_choice("preset", name, tuple(PRESETS))
     settings = overridden(Settings(**PRESETS[name]), **overrides)
     if settings.poster and settings.seconds is not None and "seconds" not in overrides:
-        settings = settings.replace(seconds=poster_seconds(name, settings.size))
+        settings = settings.replace(
+            seconds=poster_seconds(name, settings.size, precision=settings.precision, tile_size=settings.tile_size)
+        )
     return settings
 
 
-def poster_seconds(name: str, size: int, aspect: float = 0.75) -> float:
-    """A preset's default time at a size: its base's, plus for a poster the choice of its detail and its tiles' time
-    at this aspect (TILE_SECONDS_PER_MEGAPIXEL, else DETAIL_SECONDS_PER_MEGAPIXEL)."""
+def poster_seconds(name: str, size: int, aspect: float = 0.75, precision: str = "auto", tile_size: int = 512) -> float:
+    """A preset's default time at a size: its base's, plus for a poster the choice of its detail and the instant
+    detail's time, and for a preset with TILE_STEPS that many steps on every tile at this machine's pace in this
+    precision (paces.tile_step: measured once the app or the command line has loaded, else the project machine's)."""
     base_seconds = PRESETS[name]["seconds"]
     if size <= POSTER_FROM:
         return base_seconds
-    megapixels = size * size * aspect / 1e6
-    pace = TILE_SECONDS_PER_MEGAPIXEL.get(name, DETAIL_SECONDS_PER_MEGAPIXEL)
-    return min(SECONDS_RANGE[1], round(base_seconds + DETAIL_CHOICE_SECONDS + pace * megapixels))
+    shape = (max(1, round(size * aspect)), size)
+    detail = DETAIL_CHOICE_SECONDS + DETAIL_SECONDS_PER_MEGAPIXEL * shape[0] * shape[1] / 1e6
+    steps = TILE_STEPS.get(name, 0)
+    tiles = (steps + 1) * paces.tile_step(precision) * tile_megapixels(shape, tile_size) if steps else 0.0
+    return min(SECONDS_RANGE[1], round(base_seconds + detail + tiles))
+
+
+def tile_megapixels(shape: tuple[int, int], tile_size: int) -> float:
+    """The megapixels of all a poster's tiles together: their overlaps counted twice (1.7x the picture at 2048 px)."""
+    tiles = layout(shape, tile_size, tile_size // OVERLAP_SHARE)
+    return sum(tile.shape[0] * tile.shape[1] for tile in tiles) / 1e6
 
 
 def overridden(base: Settings, **overrides) -> Settings:

@@ -13,16 +13,19 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
-from ..core import color, images
+from ..core import color, images, paces
 from ..core.errors import NetworkUnavailable
+from ..core.precision import resolve_precision
 from ..core.settings import (
     DETAIL_CHOICE_SECONDS,
     DETAIL_SECONDS_PER_MEGAPIXEL,
     DETAIL_STEPS,
+    OVERLAP_SHARE,
     POSTER_BASE,
     SECONDS_RANGE,
     STRENGTH_MIDDLE,
     Settings,
+    tile_megapixels,
 )
 from ..core.tiles import Tile, feather, layout
 from ..fast.bundled import TRANSFORM_SIZE
@@ -42,7 +45,6 @@ from .detail import (
     traced_detail,
 )
 
-OVERLAP_SHARE = 8  # neighbouring tiles share at least 1/8 of a tile's side (64 px of 512), cross-faded over it
 # The tiles' fidelity term compares them with the picture at 1/FIDELITY_FACTOR of the output's side (at most the
 # base's): detail finer than FIDELITY_FACTOR px is free to become the painting's marks. At 2 (the base's own
 # resolution at 1024 px) only a 2 px grain was free; at 4 strokes of 4-8 px formed (contact sheet in bench/README.md).
@@ -144,18 +146,18 @@ def stylize_poster(
         content, styles, base, network=network, mask=mask, steer=steer, started=started, instant=instant
     ):
         last = record
-        yield _as_poster(record, settings, base_seconds, detail_eta(detail_seconds, shape))
+        yield _as_poster(record, settings, base_seconds, detail_eta(detail_seconds, shape, settings))
     assert last is not None and last.settings is not None  # the loop yields at least its start and its end
     yield from paint_tiles(content, styles, settings, last, tiles, network, mask, started, shape)
 
 
-def detail_eta(detail_seconds: float | None, shape: tuple[int, int]) -> float | None:
+def detail_eta(detail_seconds: float | None, shape: tuple[int, int], settings: Settings) -> float | None:
     """The tiles' time as the base's records foresee it: their share of the budget, or where that can't give every
-    tile a step (paint_tiles then skips them) the instant detail's alone. At 4096 px the page said 70 s left where
-    17 s were, the tiles' 50 s share unused."""
-    megapixels = shape[0] * shape[1] / 1e6
-    instant = CHOICE_SECONDS + INSTANT_DETAIL_PACE * megapixels
-    if detail_seconds is None or detail_seconds >= instant + TYPICAL_TILE_PACE * megapixels:
+    tile a step at this machine's pace (paint_tiles then skips them) the instant detail's alone. At 4096 px the page
+    said 70 s left where 17 s were, the tiles' 50 s share unused."""
+    instant = CHOICE_SECONDS + INSTANT_DETAIL_PACE * shape[0] * shape[1] / 1e6
+    step = paces.tile_step(settings.precision) * tile_megapixels(shape, settings.tile_size)
+    if detail_seconds is None or detail_seconds >= instant + step:
         return detail_seconds
     return min(detail_seconds, instant)
 
@@ -306,6 +308,9 @@ def paint_tiles(
             return
         canvas.put(tile, pixels, before)
         final = index == len(tiles) - 1
+        measured = pace.pace()
+        if final and measured is not None and sum(pace.taken) > len(tiles):  # steps after a tile's first were timed
+            paces.remember_tile_step(measured, settings.precision, resolve_precision(settings.precision))
         if final or loop.clock() - shown >= PREVIEW_SECONDS:
             yield tile_record(base, settings, canvas, pace, base_steps, losses, started, final)
             shown = loop.clock()
@@ -407,7 +412,6 @@ def _gram_means(model: FeatureNetwork, picture: np.ndarray, windows: list[tuple[
 # Seconds a tile step takes a megapixel at the fastest: 0.7 s on a 512 px tile natively (bfloat16, 2 cores), 2.7 s a
 # megapixel; time left for less than a step on every tile at this pace spends none on the tiles' targets and probe.
 FASTEST_TILE_PACE = 2.0
-TYPICAL_TILE_PACE = 4.5  # seconds an output megapixel for a step on every tile (overlaps, evaluations): 14 s at 2048 px
 INSTANT_DETAIL_PACE = 1.5  # seconds a megapixel of the instant network's detail: 1.3 on 2 cores (16 s at 4096 px)
 CHOICE_SECONDS = 1.5  # detail_share's choice, on 2 cores (1.4-1.6 s at 1024 and 2048 px)
 PROBE_SIDE = 256  # px of the probe that measures a tile step's pace before any tile is given its steps
