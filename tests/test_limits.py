@@ -111,6 +111,11 @@ def test_auto_precision_follows_the_cpu_flags(tmp_path, monkeypatch):
     monkeypatch.setattr(precision, "gpu_present", lambda: False)
     monkeypatch.setattr(precision, "CPUINFO", write(tmp_path / "amx", "flags\t\t: fpu sse avx2 amx_bf16 amx_tile\n"))
     assert resolve_precision("auto") == "bfloat16"
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "avx2")  # oneDNN held below its bfloat16: the flags don't count
+    assert resolve_precision("auto") == "float32"
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_BF16")
+    assert resolve_precision("auto") == "bfloat16"
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA")
     monkeypatch.setattr(precision, "CPUINFO", write(tmp_path / "zen3", "flags\t\t: fpu sse avx2 avx512f\n"))
     assert resolve_precision("auto") == "float32"
     assert resolve_precision("bfloat16") == "bfloat16"  # asked for explicitly: as asked

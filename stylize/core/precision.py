@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import keras
 
 from .quiet import gpu_present
@@ -21,9 +23,16 @@ def resolve_precision(precision: str) -> str:
     return "bfloat16" if bfloat16_supported() else "float32"
 
 
+# oneDNN's ISA caps below its native bfloat16 (ONEDNN_MAX_CPU_ISA): under one, the CPU's flags don't count. With
+# AVX2 it failed at the first bfloat16 convolution on a CPU that has AVX-512 BF16 (how AVX2 CPUs are mimicked here).
+ISAS_WITHOUT_BFLOAT16 = ("SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI")
+
+
 def bfloat16_supported() -> bool:
     if gpu_present():
         return True
+    if os.environ.get("ONEDNN_MAX_CPU_ISA", "").strip().upper() in ISAS_WITHOUT_BFLOAT16:
+        return False
     try:
         with open(CPUINFO) as cpuinfo:
             flags = next((line.split(":", 1)[1].split() for line in cpuinfo if line.startswith("flags")), [])
