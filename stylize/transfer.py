@@ -43,13 +43,14 @@ def stylize_pictures(
     yield from paint(content, styles, settings, **options)
 
 
-def warm_up(network: FeatureNetwork, precision: str = "auto") -> float:
+def warm_up(network: FeatureNetwork, precision: str = "auto", tile_pace: bool = True) -> float:
     """Trace the optimizer's step and a poster's tile step for the network in a precision, measure the tile step's
-    pace, and return the seconds it took: part of loading, so that no run's time budget pays for compiling."""
+    pace (unless tile_pace is off: no poster to come), and return the seconds it took: part of loading, so that no
+    run's time budget pays for compiling."""
     started = loop.clock()
     loop.warm_up(network, precision)
     detail = network.truncated(DETAIL_LAYERS).in_precision(precision)
     warm_up_detail(detail)
-    # best's default time at a poster's size is made of this machine's pace (settings.poster_seconds)
-    paces.remember_tile_step(measure_tile_step(detail), precision, resolve_precision(precision))
+    if tile_pace:  # best's default time at a poster's size is made of this machine's pace (settings.poster_seconds)
+        paces.remember_tile_step(measure_tile_step(detail), precision, resolve_precision(precision))
     return loop.clock() - started

@@ -148,9 +148,10 @@ def warm_up_detail(network: FeatureNetwork) -> None:
             pass
 
 
-# The pace's measure: PACE_STEPS steps on a PACE_SIDE px tile of noise, the first left out (it evaluates twice).
-# Natively a step costs 2.6 s a megapixel on a 512 px tile; per pixel a 384 px tile is within 10% of it.
-PACE_SIDE, PACE_STEPS = 384, 3
+# The pace's measure: PACE_STEPS steps on a tile of a poster's side, of noise, the first left out (it evaluates
+# twice). A 384 px tile took 2 s less on one AVX2 core in float32 but measured 13% under its tiles' pace (9.0 s a
+# megapixel against 10.3-10.7); a 512 px one 10.3-10.5. Natively both read 2.5-2.9 against the tiles' 2.4-2.6.
+PACE_SIDE, PACE_STEPS = 512, 3
 
 
 def measure_tile_step(network: FeatureNetwork) -> float:
