@@ -345,6 +345,7 @@ def main() -> None:
     parser.add_argument("--precision", default="float32", help="the trained network's precision (float32, bfloat16)")
     parser.add_argument("--consistency", type=float, default=DEFAULT_FUSION.consistency)
     parser.add_argument("--flow-side", type=int, default=DEFAULT_FUSION.flow_side)
+    parser.add_argument("--flow-preset", default=DEFAULT_FUSION.flow_preset, help="DIS: ultrafast, fast, medium")
     parser.add_argument("--mask-blur", type=float, default=DEFAULT_FUSION.mask_blur)
     parser.add_argument("--photometric", type=float, default=DEFAULT_FUSION.photometric)
     parser.add_argument("--still-tolerance", type=float, default=DEFAULT_FUSION.still_tolerance)
@@ -388,6 +389,7 @@ def main() -> None:
         DEFAULT_FUSION,
         consistency=args.consistency,
         flow_side=args.flow_side,
+        flow_preset=args.flow_preset,
         mask_blur=args.mask_blur,
         photometric=args.photometric,
         still_tolerance=args.still_tolerance,
