@@ -54,6 +54,12 @@ def sample_grid(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return xs + flow[..., 0], ys + flow[..., 1]
 
 
+def squared_length(field: np.ndarray) -> np.ndarray:
+    """|v|^2 of each vector of a (H, W, 2) field: by channel, as np.sum over the last axis took 18x as long (2 ms at
+    512x288, four a frame: the reliability test's most)."""
+    return field[..., 0] * field[..., 0] + field[..., 1] * field[..., 1]
+
+
 def warp(picture: np.ndarray, flow: np.ndarray, interpolation: int = cv2.INTER_CUBIC) -> np.ndarray:
     """picture (any number of channels) sampled at x + flow(x): with the flow from frame t to t-1, frame t-1's
     picture moved onto frame t.
@@ -76,13 +82,14 @@ def reliable(backward: np.ndarray, forward: np.ndarray) -> np.ndarray:
     height, width = backward.shape[:2]
     map_x, map_y = sample_grid(backward)
     forward_there = cv2.remap(forward, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    round_trip = np.sum((backward + forward_there) ** 2, axis=-1)
-    lengths = np.sum(backward**2, axis=-1) + np.sum(forward_there**2, axis=-1)
+    round_trip = squared_length(backward + forward_there)
+    backward_lengths = squared_length(backward)
+    lengths = backward_lengths + squared_length(forward_there)
     consistent = round_trip < 0.01 * lengths + 0.5
     gradients = sum(
         cv2.Sobel(backward[..., c], cv2.CV_32F, dx, dy, ksize=1) ** 2 for c in range(2) for dx, dy in ((1, 0), (0, 1))
     )
-    smooth = gradients <= 0.01 * np.sum(backward**2, axis=-1) + BOUNDARY_SLACK
+    smooth = gradients <= 0.01 * backward_lengths + BOUNDARY_SLACK
     inside = (map_x >= 0) & (map_x <= width - 1) & (map_y >= 0) & (map_y <= height - 1)
     return consistent & smooth & inside
 
@@ -98,7 +105,7 @@ def still(grey: np.ndarray, previous: np.ndarray, backward: np.ndarray, toleranc
     current, before = grey.astype(np.float32), previous.astype(np.float32)
     unmoved = cv2.blur(np.abs(current - before), (5, 5))
     moved = cv2.blur(np.abs(current - warp(before, backward)), (5, 5))
-    slow = np.sum(backward**2, axis=-1) < STILL_SPEED**2
+    slow = squared_length(backward) < STILL_SPEED**2
     return (unmoved < tolerance) & ((unmoved + STILL_MARGIN < moved) | slow)
 
 
