@@ -308,8 +308,8 @@ def paint_tiles(
             return
         canvas.put(tile, pixels, before)
         final = index == len(tiles) - 1
-        measured = pace.pace()
-        if final and measured is not None and sum(pace.taken) > len(tiles):  # steps after a tile's first were timed
+        # Steps after a tile's first were timed: best's next default time counts them.
+        if final and sum(pace.taken) > len(tiles) and (measured := pace.pace()) is not None:
             paces.remember_tile_step(measured, settings.precision, resolve_precision(settings.precision))
         if final or loop.clock() - shown >= PREVIEW_SECONDS:
             yield tile_record(base, settings, canvas, pace, base_steps, losses, started, final)
