@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 
 from . import paces
-from .tiles import layout
+from .tiles import Tile, layout
 
 NETWORKS = ("auto", "vgg19", "vgg16-hed")  # "auto": ImageNet VGG19 when its weights can be had, else the offline one
 OPTIMIZERS = ("adam", "lbfgs")
@@ -303,14 +303,23 @@ def poster_seconds(name: str, size: int, aspect: float = 0.75, precision: str = 
     shape = (max(1, round(size * aspect)), size)
     detail = DETAIL_CHOICE_SECONDS + DETAIL_SECONDS_PER_MEGAPIXEL * shape[0] * shape[1] / 1e6
     steps = TILE_STEPS.get(name, 0)
-    tiles = (steps + 1) * paces.tile_step(precision) * tile_megapixels(shape, tile_size) if steps else 0.0
+    tiles = (steps + 1) * tile_step_seconds(shape, tile_size, precision) if steps else 0.0
     return min(SECONDS_RANGE[1], round(base_seconds + detail + tiles))
+
+
+def poster_layout(shape: tuple[int, int], tile_size: int) -> list[Tile]:
+    """The tiles of a poster of shape, neighbours sharing 1/OVERLAP_SHARE of a tile's side."""
+    return layout(shape, tile_size, tile_size // OVERLAP_SHARE)
 
 
 def tile_megapixels(shape: tuple[int, int], tile_size: int) -> float:
     """The megapixels of all a poster's tiles together: their overlaps counted twice (1.7x the picture at 2048 px)."""
-    tiles = layout(shape, tile_size, tile_size // OVERLAP_SHARE)
-    return sum(tile.shape[0] * tile.shape[1] for tile in tiles) / 1e6
+    return sum(tile.shape[0] * tile.shape[1] for tile in poster_layout(shape, tile_size)) / 1e6
+
+
+def tile_step_seconds(shape: tuple[int, int], tile_size: int, precision: str) -> float:
+    """Seconds for one step on every tile of a poster of shape, at this machine's pace in precision (core/paces.py)."""
+    return paces.tile_step(precision) * tile_megapixels(shape, tile_size)
 
 
 def overridden(base: Settings, **overrides) -> Settings:

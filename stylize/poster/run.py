@@ -25,9 +25,10 @@ from ..core.settings import (
     SECONDS_RANGE,
     STRENGTH_MIDDLE,
     Settings,
-    tile_megapixels,
+    poster_layout,
+    tile_step_seconds,
 )
-from ..core.tiles import Tile, feather, layout
+from ..core.tiles import Tile, feather
 from ..fast.bundled import TRANSFORM_SIZE
 from ..fast.instant import STYLE_SIZE, load_instant
 from ..fast.tiled import detail_sigma, paint_in_tiles
@@ -100,7 +101,7 @@ class Canvas:
 
 def poster_tiles(shape: tuple[int, int], settings: Settings) -> list[Tile]:
     """The tiles of a poster of shape, as settings.tile_size lays them out."""
-    return layout(shape, settings.tile_size, settings.tile_size // OVERLAP_SHARE)
+    return poster_layout(shape, settings.tile_size)
 
 
 def budget_split(settings: Settings, shape: tuple[int, int]) -> tuple[float | None, float | None]:
@@ -156,7 +157,7 @@ def detail_eta(detail_seconds: float | None, shape: tuple[int, int], settings: S
     tile a step at this machine's pace (paint_tiles then skips them) the instant detail's alone. At 4096 px the page
     said 70 s left where 17 s were, the tiles' 50 s share unused."""
     instant = CHOICE_SECONDS + INSTANT_DETAIL_PACE * shape[0] * shape[1] / 1e6
-    step = paces.tile_step(settings.precision) * tile_megapixels(shape, settings.tile_size)
+    step = tile_step_seconds(shape, settings.tile_size, settings.precision)
     if detail_seconds is None or detail_seconds >= instant + step:
         return detail_seconds
     return min(detail_seconds, instant)
