@@ -4,7 +4,7 @@
                            [--precision auto|float32] [--tile-steps N] [--save DIR]
     ONEDNN_MAX_CPU_ISA=AVX2 taskset -c 0 python bench/poster.py --precision float32   # the slow mimic
 
-Each size and pair runs in a fresh process with the preset's default time for that size (settings.poster_seconds):
+Each size and pair runs in a fresh process with the preset's default time for that size (settings.preset_seconds):
 - seconds: from the click (pictures decoded) to the last picture; the budget it was given beside it;
 - steps: the base's at each scale, then on the tiles, and the tile pace loading measured (s a step a tile megapixel);
 - peak MB: resident memory above the loaded process (the network loaded and its step traced), VmHWM after a reset;

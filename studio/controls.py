@@ -15,6 +15,7 @@ from stylize.core.settings import (
     DETAIL_SECONDS_PER_MEGAPIXEL,
     INITS,
     LAYER_EMPHASIS_RANGE,
+    MACHINE_PACED,
     OPTIMIZERS,
     POSTER_FROM,
     PRECISIONS,
@@ -42,11 +43,14 @@ TIME_SLIDER = (SECONDS_RANGE[0], 600.0)  # a server's own limit may be lower (ho
 PRESET_INFO = (
     "time from the click to the last picture, on this server: "
     + ", ".join(
-        f"{name} {format_seconds(fields['seconds'])}" for name, fields in PRESETS.items() if fields.get("seconds")
+        f"{name} {format_seconds(fields['seconds'])}"
+        for name, fields in PRESETS.items()
+        if fields.get("seconds") and name not in MACHINE_PACED
     )
+    + "; best the steps balanced's minute takes on the project's 2-core CPU, at the pace this server has measured"
     + f"; above {POSTER_FROM} px each adds its tiles' time ({DETAIL_CHOICE_SECONDS:g} s and "
     + f"{DETAIL_SECONDS_PER_MEGAPIXEL:g} s a megapixel; best adds time for {BEST_TILE_STEPS} L-BFGS steps on every "
-    + "tile at the pace this server has measured)"
+    + "tile at that pace)"
     + f"; seed = the original program ({PRESETS['seed']['steps']} steps, however long they take)"
 )
 

@@ -51,6 +51,6 @@ def warm_up(network: FeatureNetwork, precision: str = "auto", tile_pace: bool = 
     loop.warm_up(network, precision)
     detail = network.truncated(DETAIL_LAYERS).in_precision(precision)
     warm_up_detail(detail)
-    if tile_pace:  # best's default time at a poster's size is made of this machine's pace (settings.poster_seconds)
+    if tile_pace:  # best's default time at a poster's size is made of this machine's pace (settings.preset_seconds)
         paces.remember_tile_step(measure_tile_step(detail), precision, resolve_precision(precision))
     return loop.clock() - started

@@ -269,6 +269,7 @@ def test_a_new_size_brings_the_presets_time_at_this_servers_pace_within_its_limi
     assert size_seconds("best", 2048, 60.0) == preset("best", size=2048).seconds < 300
     paces.remember_tile_step(4 * paces.PROJECT_TILE_STEP, "auto")  # a server four times slower at tile steps
     assert preset("best", size=2048).seconds > 300 and size_seconds("best", 2048, 60.0) == 300.0
+    assert size_seconds("best", 512, 60.0) == 240.0  # its whole picture's steps, at that pace
     assert size_seconds("balanced", 2048, 60.0) == preset("balanced", size=2048).seconds  # no tile steps to pace
     assert size_seconds("seed", 2048, 42.0) == 42.0
 

@@ -161,7 +161,7 @@ def test_a_budget_with_no_time_for_tile_steps_spends_none_on_their_probe(
     small_posters, random_vgg19, make_picture, monkeypatch
 ):
     photo, painting = make_picture(90, 120, seed=4), make_picture(80, 80, seed=5)
-    monkeypatch.setattr(run, "BASE_MOST_SECONDS", 5.0)
+    monkeypatch.setattr(settings_module, "BASE_MOST_SECONDS", 5.0)
     monkeypatch.setattr(run, "FASTEST_TILE_PACE", 1e6)  # no time left could give every tile a step
 
     def probe(*_):
@@ -214,13 +214,25 @@ def test_poster_settings_and_costs():
     assert costs.run_work(exact, (1536, 2048)) > costs.run_work(exact.replace(tile_steps=(1,) * 20), (1536, 2048))
 
 
-def test_a_posters_base_never_takes_more_than_balanceds_minute():
+def test_a_posters_base_takes_the_steps_of_balanceds_minute_at_this_machines_pace():
     best = preset("best", size=2048)
     base, detail = run.budget_split(best, (1536, 2048))
-    assert base == run.BASE_MOST_SECONDS and base + detail == best.seconds
+    assert base == settings_module.BASE_MOST_SECONDS and base + detail == best.seconds
     balanced = preset("balanced", size=4096)
     base, detail = run.budget_split(balanced, (3072, 4096))
-    assert base <= run.BASE_MOST_SECONDS and base + detail == balanced.seconds and detail > 40
+    assert base <= settings_module.BASE_MOST_SECONDS and base + detail == balanced.seconds and detail > 40
+    paces.remember_tile_step(1.1 * paces.PROJECT_TILE_STEP, "float32")  # within the project's own spread
+    assert preset("best", precision="float32").seconds == 60
+    paces.remember_tile_step(4 * paces.PROJECT_TILE_STEP, "float32")  # a machine four times slower
+    assert preset("best", precision="float32").seconds == 240  # its whole picture: balanced's steps, not its minute
+    assert preset("balanced", precision="float32").seconds == 60  # a preset of time stays its time
+    slow_best = preset("best", size=2048, precision="float32")
+    base, detail = run.budget_split(slow_best, (1536, 2048))
+    assert base == 240 and base + detail == slow_best.seconds
+    base, _ = run.budget_split(preset("balanced", size=2048, precision="float32", seconds=1000), (1536, 2048))
+    assert base == 240  # a long budget's whole picture gets those steps too, not more
+    base, _ = run.budget_split(preset("balanced", size=2048, precision="float32"), (1536, 2048))
+    assert base == pytest.approx(60, abs=1)  # and balanced's default keeps its minute (its budget is rounded)
 
 
 def test_same_whole_gives_the_whole_pictures_low_frequencies_and_keeps_the_detail(make_picture):
@@ -272,4 +284,5 @@ def test_loading_measures_the_tile_pace_that_bests_time_at_a_posters_size_counts
     assert paces.measured("float32") and not paces.measured("bfloat16")
     measured = paces.tile_step("float32")
     extra = (settings_module.BEST_TILE_STEPS + 1) * (measured - paces.PROJECT_TILE_STEP) * 20 * 512 * 512 / 1e6
+    extra += 60 * paces.slowdown("float32") - 60  # its whole picture's steps too, where not at the project's pace
     assert preset("best", size=2048, precision="float32").seconds == pytest.approx(project + extra, abs=1.0)

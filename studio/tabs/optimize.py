@@ -14,7 +14,7 @@ from stylize.core import images
 from stylize.core.costs import run_bytes, run_shapes
 from stylize.core.limits import BUDGET
 from stylize.core.recipe import settings_from_png
-from stylize.core.settings import DEFAULT_PRESET, PRESETS, Settings, poster_seconds, preset
+from stylize.core.settings import DEFAULT_PRESET, PRESETS, Settings, preset, preset_seconds
 from stylize.gatys import loop as engine
 from stylize.gatys.loop import LossNotFinite, Progress, checked_pictures
 from stylize.gatys.losses import style_layer_weights
@@ -373,7 +373,7 @@ def wire_controls(controls: Controls, network: FeatureNetwork) -> None:
         [controls[name] for name in PRESET_CONTROLS],
         **PAGE_ONLY,
     )
-    # A poster's tiles take time of their own: a new size brings the preset's time for that size (poster_seconds).
+    # A poster's tiles take time of their own: a new size brings the preset's time for that size (preset_seconds).
     controls["size"].input(
         size_seconds, [controls["preset_name"], controls["size"], controls["seconds"]], controls["seconds"], **PAGE_ONLY
     )
@@ -411,7 +411,7 @@ def size_seconds(preset_name: str, size, seconds):
     a slow server's measured pace, may be more); unchanged for a preset without one (seed)."""
     if PRESETS.get(preset_name, {}).get("seconds") is None or not isinstance(size, (int, float)):
         return seconds
-    return min(TIME_SLIDER[1], hosting.MAX_SECONDS, poster_seconds(preset_name, int(size)))
+    return min(TIME_SLIDER[1], hosting.MAX_SECONDS, preset_seconds(preset_name, int(size)))
 
 
 def results_row(

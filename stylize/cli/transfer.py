@@ -20,6 +20,7 @@ from ..core.settings import (
     COLORS,
     DEFAULT_PRESET,
     INITS,
+    MACHINE_PACED,
     NETWORKS,
     OPTIMIZERS,
     PRECISIONS,
@@ -158,11 +159,13 @@ def run(arguments: argparse.Namespace) -> Path:
         + (" (auto: chosen for this machine's CPU/GPU)" if settings.precision == "auto" else ""),
         file=sys.stderr,
     )
-    # Loading's last part, not in the run's time budget; a poster's default time counts the tile pace it measures.
-    compiled = transfer.warm_up(network, settings.precision, tile_pace=settings.poster)
+    # Loading's last part, not in the run's time budget; a poster's default time, and best's at any size, count the
+    # pace it measures.
+    paced = settings.poster or (arguments.preset in MACHINE_PACED and not arguments.recipe)
+    compiled = transfer.warm_up(network, settings.precision, tile_pace=paced)
     settings = settings_from_arguments(arguments)
     print(
-        f"Compiled the optimizer's step{' and timed a tile step' if settings.poster else ''} in {compiled:.1f} s"
+        f"Compiled the optimizer's step{' and timed a tile step' if paced else ''} in {compiled:.1f} s"
         + (f"; the run takes at most {settings.seconds:g} s" if settings.seconds is not None else ""),
         file=sys.stderr,
     )

@@ -1,5 +1,5 @@
-"""This machine's pace at a poster's tile steps, as this process has measured it: what best's default time at a
-size is made of, so that on a CPU four times slower it still buys its steps rather than a quarter of them."""
+"""This machine's pace at a poster's tile steps, as this process has measured it: what best's default time is made
+of, so that on a CPU four times slower it still buys its steps rather than a quarter of them."""
 
 from __future__ import annotations
 
@@ -25,3 +25,15 @@ def remember_tile_step(seconds_per_megapixel: float, *precisions: str) -> None:
     if seconds_per_megapixel > 0:
         for precision in precisions:
             _tile_step[precision] = seconds_per_megapixel
+
+
+# A measured pace within this factor of the project's is the project's: its own warm-up read 2.5-2.9.
+SAME_PACE = 1.25
+
+
+def slowdown(precision: str) -> float:
+    """How many times longer a step takes here than on the project's machine, as the tile step says: 1 until
+    measured, within SAME_PACE, and on a faster machine (more steps than the project's minute takes fade the photo).
+    One core of it without AVX-512 or bfloat16 read 4.0; its base steps there take 4.6x as long."""
+    ratio = tile_step(precision) / PROJECT_TILE_STEP
+    return ratio if ratio > SAME_PACE else 1.0

@@ -264,13 +264,20 @@ PRESETS: dict[str, dict] = {
     "quick": {"seconds": 15.0, "start_size": None},  # at the full size from the instant start: each scale costs
     # its targets and a first step of two evaluations, which 15 s without bfloat16 can't spare (bench/README.md, speed)
     "balanced": {"seconds": 60.0},
-    # best paints the whole picture as balanced does: its three minutes at 512 px (150 full-size steps, float32,
-    # from 128 px) faded the photo (content keep 0.34-0.48 against 0.63), and neither holding the content loss, a
-    # 4x content weight after the first minute nor painting at 724 px and shrinking beat balanced's minute on every
-    # measure (bench/README.md, "best"). Its time goes where it buys a better picture: a poster's tiles.
+    # best paints the whole picture with the steps balanced's minute takes on the project's machine, however long
+    # they take here (a slower machine's minute gives a weakly styled picture): more steps than that faded the photo
+    # (three minutes at 512 px, 150 full-size steps: content keep 0.34-0.48 against 0.63), and neither holding the
+    # content loss, a 4x content weight after the first minute nor painting at 724 px and shrinking beat balanced's
+    # minute on every measure (bench/README.md, "best"). Its other time goes to a poster's tiles.
     "best": {"seconds": 60.0},
 }
 TILE_STEPS = {"best": BEST_TILE_STEPS}  # a preset's poster tiles' steps within its default time
+# Presets whose default time is made of steps at this machine's pace: the whole picture's (BASE_MOST_SECONDS on the
+# project's machine) and a poster's tiles' (TILE_STEPS).
+MACHINE_PACED = ("best",)
+# The most time the whole picture (a poster's base) takes, on the project's machine: balanced's minute. More fades
+# the photo (above); a machine that steps N times slower gets N minutes (paces.slowdown), as many steps.
+BASE_MOST_SECONDS = 60.0
 DEFAULT_PRESET = "balanced"
 STEP_FIELDS = (
     "steps",
@@ -286,25 +293,31 @@ def preset(name: str, **overrides) -> Settings:
     Exact steps override a preset's time budget: preset("balanced", steps=40) runs 40 steps, however long."""
     check_choice("preset", name, tuple(PRESETS))
     settings = overridden(Settings(**PRESETS[name]), **overrides)
-    if settings.poster and settings.seconds is not None and "seconds" not in overrides:
+    if settings.seconds is not None and "seconds" not in overrides and (settings.poster or name in MACHINE_PACED):
         settings = settings.replace(
-            seconds=poster_seconds(name, settings.size, precision=settings.precision, tile_size=settings.tile_size)
+            seconds=preset_seconds(name, settings.size, precision=settings.precision, tile_size=settings.tile_size)
         )
     return settings
 
 
-def poster_seconds(name: str, size: int, aspect: float = 0.75, precision: str = "auto", tile_size: int = 512) -> float:
-    """A preset's default time at a size: its base's, plus for a poster the choice of its detail and the instant
-    detail's time, and for a preset with TILE_STEPS that many steps on every tile at this machine's pace in this
-    precision (paces.tile_step: measured once the app or the command line has loaded, else the project machine's)."""
-    base_seconds = PRESETS[name]["seconds"]
+def preset_seconds(name: str, size: int, aspect: float = 0.75, precision: str = "auto", tile_size: int = 512) -> float:
+    """A preset's default time at a size: its whole picture's (for MACHINE_PACED ones, base_most_seconds), plus for a
+    poster the choice of its detail and the instant detail's time, and for a preset with TILE_STEPS that many steps
+    on every tile, at this machine's pace in this precision (paces.tile_step: measured once the app or the command
+    line has loaded, else the project machine's)."""
+    base_seconds = base_most_seconds(precision) if name in MACHINE_PACED else PRESETS[name]["seconds"]
     if size <= POSTER_FROM:
-        return base_seconds
+        return round(base_seconds)
     shape = (max(1, round(size * aspect)), size)
     detail = DETAIL_CHOICE_SECONDS + DETAIL_SECONDS_PER_MEGAPIXEL * shape[0] * shape[1] / 1e6
     steps = TILE_STEPS.get(name, 0)
     tiles = (steps + 1) * tile_step_seconds(shape, tile_size, precision) if steps else 0.0
     return min(SECONDS_RANGE[1], round(base_seconds + detail + tiles))
+
+
+def base_most_seconds(precision: str) -> float:
+    """The most time the whole picture takes well here: BASE_MOST_SECONDS at this machine's pace in precision."""
+    return BASE_MOST_SECONDS * paces.slowdown(precision)
 
 
 def poster_layout(shape: tuple[int, int], tile_size: int) -> list[Tile]:

@@ -25,6 +25,7 @@ from ..core.settings import (
     SECONDS_RANGE,
     STRENGTH_MIDDLE,
     Settings,
+    base_most_seconds,
     poster_layout,
     tile_step_seconds,
 )
@@ -51,10 +52,6 @@ from .detail import (
 # resolution at 1024 px) only a 2 px grain was free; at 4 strokes of 4-8 px formed (contact sheet in bench/README.md).
 FIDELITY_FACTOR = 4
 MOST_TILE_STEPS = 40  # under a budget: a tile's texture has settled by then; the run ends early instead
-# The base's most: balanced's minute. The old best preset's three minutes at 512 px ended at a content keep of
-# 0.24-0.29 (balanced 0.50-0.59): 150 full-size steps drift from the photo. Time past this (a longer budget's, as
-# best's) goes to the tiles.
-BASE_MOST_SECONDS = 60.0
 DETAIL_SECONDS_SHARE = 0.5  # the share of a budget the tiles get when it is shorter than the size's default
 PREVIEW_SECONDS = 1.0  # the least time between two records while the tiles run (each is a full-size picture)
 FINISH_SECONDS = 0.5  # after the last tile: the final record and its full-size picture
@@ -106,13 +103,14 @@ def poster_tiles(shape: tuple[int, int], settings: Settings) -> list[Tile]:
 
 def budget_split(settings: Settings, shape: tuple[int, int]) -> tuple[float | None, float | None]:
     """(the base's seconds, the tiles' seconds) of a poster's time budget, (None, None) without one. The tiles get
-    the time poster_seconds adds for their size (a shorter budget is shared in DETAIL_SECONDS_SHARE), and all that
-    the base can't use well: more than BASE_MOST_SECONDS fades the photo."""
+    the time preset_seconds adds for their size (a shorter budget is shared in DETAIL_SECONDS_SHARE), and all that
+    the base can't use well: more than balanced's minute's steps fade the photo (settings.base_most_seconds). The
+    old best preset's three minutes at 512 px ended at a content keep of 0.24-0.29 (balanced 0.50-0.59)."""
     if settings.seconds is None:
         return None, None
     wanted = DETAIL_CHOICE_SECONDS + DETAIL_SECONDS_PER_MEGAPIXEL * shape[0] * shape[1] / 1e6
     detail = min(wanted, DETAIL_SECONDS_SHARE * settings.seconds) if settings.seconds < 2 * wanted else wanted
-    base = max(SECONDS_RANGE[0], min(settings.seconds - detail, BASE_MOST_SECONDS))
+    base = max(SECONDS_RANGE[0], min(settings.seconds - detail, base_most_seconds(settings.precision)))
     return base, settings.seconds - base
 
 
