@@ -277,7 +277,7 @@ TILE_STEPS = {"best": BEST_TILE_STEPS}  # a preset's poster tiles' steps within 
 MACHINE_PACED = ("best",)
 # The most time the whole picture (a poster's base) takes, on the project's machine: balanced's minute. More fades
 # the photo (above); a machine that steps N times slower gets N minutes (paces.slowdown), as many steps.
-BASE_MOST_SECONDS = 60.0
+BASE_MOST_SECONDS: float = PRESETS["balanced"]["seconds"]
 DEFAULT_PRESET = "balanced"
 STEP_FIELDS = (
     "steps",
