@@ -159,11 +159,12 @@ def run(arguments: argparse.Namespace) -> Path:
         + (" (auto: chosen for this machine's CPU/GPU)" if settings.precision == "auto" else ""),
         file=sys.stderr,
     )
-    # Loading's last part, not in the run's time budget; a poster's default time, and best's at any size, count the
-    # pace it measures.
-    paced = settings.poster or (arguments.preset in MACHINE_PACED and not arguments.recipe)
+    # Loading's last part, not in the run's time budget. A time budget at a poster's size, and best's at any, is made
+    # of the pace it measures (the preset's default time, the tiles' share of it); exact steps use none.
+    paced = settings.seconds is not None and (settings.poster or arguments.preset in MACHINE_PACED)
     compiled = transfer.warm_up(network, settings.precision, tile_pace=paced)
-    settings = settings_from_arguments(arguments)
+    if paced and not arguments.recipe:  # the preset's default time, now at this machine's pace
+        settings = settings_from_arguments(arguments)
     print(
         f"Compiled the optimizer's step{' and timed a tile step' if paced else ''} in {compiled:.1f} s"
         + (f"; the run takes at most {settings.seconds:g} s" if settings.seconds is not None else ""),
