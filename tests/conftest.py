@@ -124,6 +124,9 @@ def stand_in_folder(tmp_path_factory):
     return folder
 
 
+SERVER_GRACE_SECONDS = 60  # a closed test server's time to finish a run it was busy with (a full queue's took 9.7 s)
+
+
 @contextlib.contextmanager
 def _launched(network, shares=None, **launch_options):
     """The app on network, launched in this process with the public queue settings; closed on leaving.
@@ -147,7 +150,11 @@ def _launched(network, shares=None, **launch_options):
         # Gradio waits 5 s for its server thread, whose shutdown then deletes every file the app was sent: paths
         # named by their content, the same as the next server's uploads of the same pictures. A server still busy
         # with a run (a full queue's) ended later, deleting another test's upload ("not an upload of this page").
+        # And uvicorn waits for ever for a connection a client left open (one CI run hung 300 s in test_gate's
+        # teardown, two servers' threads idle in their event loops): after a grace period it stops waiting for them.
         if server is not None:
+            server.thread.join(timeout=SERVER_GRACE_SECONDS)
+            server.force_exit = True
             server.thread.join(timeout=300)
             assert not server.thread.is_alive(), "the test server did not stop in 300 s"
 
