@@ -47,7 +47,8 @@ PRESET_INFO = (
         for name, fields in PRESETS.items()
         if fields.get("seconds") and name not in MACHINE_PACED
     )
-    + "; best the steps balanced's minute takes on the project's 2-core CPU, at the pace this server has measured"
+    + "; best the steps balanced's minute takes on the project's 2-core CPU, at the pace this server has measured,"
+    + " comparing content at block4_conv2"
     + f"; above {POSTER_FROM} px each adds its tiles' time ({DETAIL_CHOICE_SECONDS:g} s and "
     + f"{DETAIL_SECONDS_PER_MEGAPIXEL:g} s a megapixel; best adds time for {BEST_TILE_STEPS} L-BFGS steps on every "
     + "tile at that pace)"
@@ -235,6 +236,17 @@ CONTROLS: tuple[Control, ...] = (
         elem_id="tile-detail",
         bounds=(0, MAX_SHARE_TEXT),
     ),
+    field(
+        "content_layer",
+        "radio",
+        "Content layer",
+        choices=(
+            ("block5_conv2: the photo's shapes", "block5_conv2"),
+            ("block4_conv2: its edges too (best's)", "block4_conv2"),
+        ),
+        info="where the content loss compares the photo; Strength's style weight follows it",
+        elem_id="content-layer",
+    ),
 )
 CONTROL_NAMES = tuple(control.name for control in CONTROLS)  # the order the run handler and the API take them in
 BY_NAME = {control.name: control for control in CONTROLS}
@@ -252,6 +264,7 @@ PRESET_CONTROLS = (
     "start_size",
     "coarse_steps",
     "init",
+    "content_layer",
     "style_from_strength",
     "content_log",
     "tv_log",

@@ -76,6 +76,10 @@ def test_writes_the_result_and_intermediate_pictures(files):
             ["photo.png", "painting.jpg", "-o", "x.png", "--tile-detail", "1"],
             "tile_detail is given but size 512 is not",
         ),
+        (
+            ["photo.png", "painting.jpg", "-o", "x.png", "--content-layer", "conv4_2"],
+            "content_layer is 'conv4_2' but must be one of: block5_conv2, block4_conv2",
+        ),
     ],
 )
 def test_bad_input_gets_one_line_and_a_nonzero_status(files, arguments, message):
@@ -131,6 +135,10 @@ def test_flags_override_the_preset():
     assert settings_from_arguments(parse_arguments(["a.png", "b.png", "-o", "c.png", "--seconds", "20"])).seconds == 20
     poster = ["a.png", "b.png", "-o", "c.png", "--size", "2048", "--tile-detail", "0.5"]
     assert settings_from_arguments(parse_arguments(poster)).tile_detail == 0.5
+    best = ["a.png", "b.png", "-o", "c.png", "--preset", "best"]
+    assert settings_from_arguments(parse_arguments(best)).content_layer == "block4_conv2"
+    deeper = settings_from_arguments(parse_arguments([*best, "--content-layer", "block5_conv2"]))
+    assert deeper.content_layer == "block5_conv2"
 
 
 def test_a_time_budget_is_kept_and_its_result_replays_exactly(files):

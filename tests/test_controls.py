@@ -127,6 +127,10 @@ def test_choosing_a_preset_moves_its_controls_and_weights(random_vgg16):
     assert (seed_weights.style, seed["content_log"], seed["tv_log"]) == pytest.approx((0.1, 3.0, 0.0))
     balanced = chosen_preset("balanced", 7.5, random_vgg16)
     assert balanced["optimizer"] == "lbfgs" and balanced["normalize"] is True
+    best = chosen_preset("best", 7.5, random_vgg16)  # from a page on balanced, at block5_conv2
+    assert best["content_layer"] == "block4_conv2"  # and Strength's style weight follows it (2.5x)
+    assert loss_weights(settings_from_controls(best, two_styles=False), random_vgg16).style == pytest.approx(250)
+    assert chosen_preset("balanced", 7.5, random_vgg16)["content_layer"] == "block5_conv2"
     # Strength 7.5: ten times the normalised default, 10
     assert loss_weights(settings_from_controls(balanced, two_styles=False), random_vgg16).style == pytest.approx(100)
 
@@ -185,5 +189,5 @@ def test_time_and_exact_steps_exclude_each_other_and_seed_is_always_exact(random
         settings_from_controls(poster | {"tile_detail": "2"}, two_styles=False)
     info = BY_NAME["preset_name"].info
     assert "quick 15 s, balanced 60 s; best the steps balanced's minute takes on the project's 2-core CPU" in info
-    assert "at the pace this server has measured; above 768 px" in info  # not a time measured elsewhere
+    assert "at the pace this server has measured, comparing content at block4_conv2; above 768 px" in info
     assert "best adds time for 8 L-BFGS steps on every tile at that pace" in info

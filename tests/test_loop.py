@@ -172,6 +172,28 @@ def test_strength_scales_the_style_weight_and_explicit_weights_win(random_vgg16)
     assert (legacy.style, legacy.content, legacy.tv) == (0.1, 1e3, 1.0)  # the raw formula's own defaults
 
 
+def test_the_content_layer_chooses_the_content_features_and_strengths_style_weight(random_vgg16, content, style):
+    from stylize.core.settings import CONTENT_LAYERS
+    from stylize.gatys.objective import build_objective
+    from stylize.gatys.weights import CONTENT_LAYER_STYLE, LossWeights, loss_weights
+
+    assert set(CONTENT_LAYER_STYLE) == set(CONTENT_LAYERS)
+    deep, finer = (loss_weights(Settings(content_layer=layer), random_vgg16) for layer in CONTENT_LAYERS)
+    assert finer.style == pytest.approx(2.5 * deep.style) and (finer.content, finer.tv) == (deep.content, deep.tv)
+    raw = [loss_weights(Settings(content_layer=layer, normalize=False), random_vgg16) for layer in CONTENT_LAYERS]
+    assert raw[0] == raw[1]  # the raw formula's balance was only ever set for block5_conv2
+    for layer, reduction in (("block5_conv2", 16), ("block4_conv2", 8)):
+        objective = build_objective(random_vgg16, content, style, LossWeights(1, 1, 1), content_layers=(layer,))
+        assert list(objective.content_targets) == [layer]
+        assert tuple(objective.content_targets[layer].shape[1:3]) == (48 // reduction, 64 // reduction)
+    runs = {
+        layer: list(stylize(content, style, Settings(size=64, steps=3, content_layer=layer), network=random_vgg16))[-1]
+        for layer in CONTENT_LAYERS
+    }
+    assert runs["block4_conv2"].settings.content_layer == "block4_conv2"  # the recipe replays it
+    assert np.abs(runs["block4_conv2"].image.astype(int) - runs["block5_conv2"].image).mean() > 0.5
+
+
 @pytest.mark.parametrize("strength", [0.0, 2.5, 5.0])
 def test_palette_start_takes_the_paintings_colours_in_proportion_to_strength(content, style, strength):
     from stylize.core.color import match_colour_statistics

@@ -182,10 +182,13 @@ def test_a_posters_tiles_share_the_time_budget_evenly_or_none_takes_a_step():
     assert pace.wanted(0, 10.0) == run.MOST_TILE_STEPS  # no pace yet (the run probes it first)
     pace.measured(0.8, 512 * 512)  # 0.8 s a step on a full tile: 3.05 s a step per megapixel
     megapixels = sum(t.shape[0] * t.shape[1] for t in tiles) / 1e6
-    expected = int((100.0 - 40.0) / (0.8 / (512 * 512 / 1e6) * megapixels))
+    # Each tile's first step costs one more (run.FIRST_TILE_STEP_EXTRA): 70 s at 1024 px had ended at 72 s.
+    expected = int((100.0 - 40.0) / (0.8 / (512 * 512 / 1e6) * megapixels)) - 1
     assert expected > 1 and pace.wanted(0, 40.0) == expected
     pace.taken[0] = 1
     assert pace.wanted(0, 99.9) == 1  # late, once started: each tile still gets a step
+    # A started tile's steps (its first's extra too) were spent from the time left: the plan stays.
+    assert pace.wanted(0, 40.0 + 2 * 0.8) == expected
     assert 0 < pace.seconds_left(40.0) <= 60.0 + run.FINISH_SECONDS
     short = run.TilePace(Settings(size=2048, seconds=120.0), tiles, deadline=100.0)
     short.taken.append(0)
@@ -233,6 +236,11 @@ def test_a_posters_base_takes_the_steps_of_balanceds_minute_at_this_machines_pac
     assert base == 240  # a long budget's whole picture gets those steps too, not more
     base, _ = run.budget_split(preset("balanced", size=2048, precision="float32"), (1536, 2048))
     assert base == pytest.approx(60, abs=1)  # and balanced's default keeps its minute (its budget is rounded)
+    # Loading's own whole-picture step, where measured, says it: a slow CPU's deep layers slow down more than tiles.
+    paces.remember_base_step(4.6 * paces.PROJECT_BASE_STEP, "float32")
+    assert preset("best", precision="float32").seconds == 276
+    paces.remember_base_step(1.2 * paces.PROJECT_BASE_STEP, "float32")  # the project's pace, whatever tiles say
+    assert preset("best", precision="float32").seconds == 60
 
 
 def test_same_whole_gives_the_whole_pictures_low_frequencies_and_keeps_the_detail(make_picture):
@@ -283,6 +291,13 @@ def test_loading_measures_the_tile_pace_that_bests_time_at_a_posters_size_counts
     warm_up(random_vgg19, "float32")
     assert paces.measured("float32") and not paces.measured("bfloat16")
     measured = paces.tile_step("float32")
-    extra = (settings_module.BEST_TILE_STEPS + 1) * (measured - paces.PROJECT_TILE_STEP) * 20 * 512 * 512 / 1e6
+    extra = (
+        (settings_module.BEST_TILE_STEPS + settings_module.FIRST_TILE_STEP_EXTRA)
+        * (measured - paces.PROJECT_TILE_STEP)
+        * 20
+        * 512
+        * 512
+        / 1e6
+    )
     extra += 60 * paces.slowdown("float32") - 60  # its whole picture's steps too, where not at the project's pace
     assert preset("best", size=2048, precision="float32").seconds == pytest.approx(project + extra, abs=1.0)

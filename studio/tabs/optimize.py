@@ -361,7 +361,7 @@ def advanced(controls: Controls) -> None:
         with gr.Row():
             controls.place("optimizer", "precision", "start_size", "tile_steps", "tile_detail")
         with gr.Row():
-            controls.place("init", "seed", "normalize")
+            controls.place("init", "seed", "normalize", "content_layer")
 
 
 def wire_controls(controls: Controls, network: FeatureNetwork) -> None:

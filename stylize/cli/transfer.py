@@ -18,6 +18,7 @@ from ..core.precision import resolve_precision
 from ..core.recipe import recipe_text, settings_from_png
 from ..core.settings import (
     COLORS,
+    CONTENT_LAYERS,
     DEFAULT_PRESET,
     INITS,
     MACHINE_PACED,
@@ -70,6 +71,7 @@ SETTING_FLAGS = {
     "style_scale": (float, "style image size relative to the output: above 1 paints bigger strokes"),
     "colors": (str, "whose colours to keep, one of " + ", ".join(COLORS)),
     "layer_emphasis": (float, "-1 fine texture ... +1 large shapes (0: equal style layers)"),
+    "content_layer": (str, "the layer the content loss compares, one of " + ", ".join(CONTENT_LAYERS)),
     "preview_every": (int, "report progress every N steps"),
     "tile_detail": (
         float,
@@ -162,11 +164,12 @@ def run(arguments: argparse.Namespace) -> Path:
     # Loading's last part, not in the run's time budget. A time budget at a poster's size, and best's at any, is made
     # of the pace it measures (the preset's default time, the tiles' share of it); exact steps use none.
     paced = settings.seconds is not None and (settings.poster or arguments.preset in MACHINE_PACED)
-    compiled = transfer.warm_up(network, settings.precision, tile_pace=paced)
+    compiled = transfer.warm_up(network, settings.precision, tile_pace=paced, content_layers=(settings.content_layer,))
     if paced and not arguments.recipe:  # the preset's default time, now at this machine's pace
         settings = settings_from_arguments(arguments)
     print(
-        f"Compiled the optimizer's step{' and timed a tile step' if paced else ''} in {compiled:.1f} s"
+        ("Compiled and timed the optimizer's step and a tile step" if paced else "Compiled the optimizer's step")
+        + f" in {compiled:.1f} s"
         + (f"; the run takes at most {settings.seconds:g} s" if settings.seconds is not None else ""),
         file=sys.stderr,
     )

@@ -15,6 +15,10 @@ PRECISIONS = ("auto", "float32", "bfloat16")  # "auto": bfloat16 where the hardw
 INITS = ("content", "palette", "noise", "style", "instant")  # palette: the photo in the painting's colours;
 # instant: the instant network's picture (stylize/fast), refined
 COLORS = ("style", "luminance", "histogram")  # whose colours the result keeps; see stylize/color.py
+# Where the content loss reads the photo (VGG19 and VGG16 name them alike): block5_conv2, the TensorFlow tutorial's
+# (the seed program's, and every preset's calibration), or block4_conv2, Gatys et al.'s conv4_2, which holds the
+# photo's edges at a finer scale and so keeps more of them beside more style (best; bench/README.md).
+CONTENT_LAYERS = ("block5_conv2", "block4_conv2")
 
 MIN_SIDE = 16  # pixels: smaller pictures have no texture for the network to see
 
@@ -49,6 +53,7 @@ DETAIL_CHOICE_SECONDS = 3.0
 # steps brought the up-close distances from 0.50 / 0.58 to about 0.2 while the picture seen whole stayed the base's
 # (bench/README.md, posters). A constant 40 s a megapixel gave one core without bfloat16 about one step a tile.
 BEST_TILE_STEPS = 8
+FIRST_TILE_STEP_EXTRA = 1  # steps' time a tile's first step costs beyond one: it evaluates twice, builds targets
 OVERLAP_SHARE = 8  # a poster's neighbouring tiles share at least 1/8 of a tile's side (64 px of 512), cross-faded
 TILE_STEPS_RANGE = (0, 500)
 TILE_SIZE_RANGE = (64, 1024)
@@ -90,6 +95,7 @@ class Settings:
     style_scale: float = 1.0  # style image's longer side as a multiple of the output's: above 1 paints bigger strokes
     colors: str = "style"  # "luminance": keep the content's colours; "histogram": recolour the style to match
     layer_emphasis: float = 0.0  # -1 fine texture (shallow style layers) ... +1 large shapes (deep layers)
+    content_layer: str = CONTENT_LAYERS[0]  # the feature layer the content loss compares, one of CONTENT_LAYERS
     style_blend: tuple[float, ...] = ()  # weights of several style images; () blends them equally
     preview_every: int = 10  # yield a preview every N steps (always on the first and the last)
     tile_size: int = 512  # a poster's tiles' side in output pixels (neighbours share an eighth of it, feathered)
@@ -104,6 +110,7 @@ class Settings:
         check_choice("precision", self.precision, PRECISIONS)
         check_choice("init", self.init, INITS)
         check_choice("colors", self.colors, COLORS)
+        check_choice("content_layer", self.content_layer, CONTENT_LAYERS)
         check_choice("antialias", self.antialias, (True, False))
         check_choice("normalize", self.normalize, (True, False))
         check_range("strength", self.strength, STRENGTH_RANGE)
@@ -268,8 +275,10 @@ PRESETS: dict[str, dict] = {
     # they take here (a slower machine's minute gives a weakly styled picture): more steps than that faded the photo
     # (three minutes at 512 px, 150 full-size steps: content keep 0.34-0.48 against 0.63), and neither holding the
     # content loss, a 4x content weight after the first minute nor painting at 724 px and shrinking beat balanced's
-    # minute on every measure (bench/README.md, "best"). Its other time goes to a poster's tiles.
-    "best": {"seconds": 60.0},
+    # minute on every measure (bench/README.md, "best"). Comparing content at block4_conv2 (with more style,
+    # weights.CONTENT_LAYER_STYLE) did, on two of three (bench/README.md, "best's content layer"). Its other time
+    # goes to a poster's tiles.
+    "best": {"seconds": 60.0, "content_layer": "block4_conv2"},
 }
 TILE_STEPS = {"best": BEST_TILE_STEPS}  # a preset's poster tiles' steps within its default time
 # Presets whose default time is made of steps at this machine's pace: the whole picture's (BASE_MOST_SECONDS on the
@@ -311,7 +320,7 @@ def preset_seconds(name: str, size: int, aspect: float = 0.75, precision: str = 
     shape = (max(1, round(size * aspect)), size)
     detail = DETAIL_CHOICE_SECONDS + DETAIL_SECONDS_PER_MEGAPIXEL * shape[0] * shape[1] / 1e6
     steps = TILE_STEPS.get(name, 0)
-    tiles = (steps + 1) * tile_step_seconds(shape, tile_size, precision) if steps else 0.0
+    tiles = (steps + FIRST_TILE_STEP_EXTRA) * tile_step_seconds(shape, tile_size, precision) if steps else 0.0
     return min(SECONDS_RANGE[1], round(base_seconds + detail + tiles))
 
 

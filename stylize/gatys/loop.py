@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+import statistics
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
@@ -14,7 +16,7 @@ from ..core import color, images
 from ..core.costs import run_shapes
 from ..core.images import ImageSource
 from ..core.limits import check_memory, check_sizes, decode_sides
-from ..core.settings import STRENGTH_MIDDLE, Settings, style_size
+from ..core.settings import CONTENT_LAYERS, STRENGTH_MIDDLE, Settings, style_size
 from .losses import style_layer_weights
 from .networks import FeatureNetwork, load_network
 from .objective import Objective, build_objective
@@ -260,6 +262,7 @@ def prepare_scale(run: Run, content: np.ndarray, styles: list[np.ndarray], mask:
         run.layer_weights,
         scaled_mask,
         settings.normalize,
+        (settings.content_layer,),
     )
     return Scale(scaled_content, scaled_styles, objective)
 
@@ -302,16 +305,40 @@ def optimize_scale(
     return step, last_good
 
 
-def warm_up(network: FeatureNetwork, precision: str = "auto") -> float:
-    """Trace the optimizer's step for the network in a precision, on two small pictures, and return the seconds it
-    took: part of loading, so that no run's time budget pays for compiling (0.4-2 s a trace on a CPU)."""
+def warm_up(
+    network: FeatureNetwork, precision: str = "auto", content_layers: tuple[str, ...] = CONTENT_LAYERS
+) -> float:
+    """Trace the optimizer's step for the network in a precision, on two small pictures, for each content layer
+    (each is its own trace), and return the seconds it took: part of loading, so that no run's time budget pays for
+    compiling (0.4-2 s a trace on a CPU)."""
     started = time.perf_counter()
     model = network.in_precision(precision)
-    for side in (32, 48):  # two sizes: the trace is generalised to any size (reduce_retracing)
+    for layer, side in itertools.product(content_layers, (32, 48)):  # two sizes: generalised to any (reduce_retracing)
         picture = np.full((side, side, 3), 0.5, np.float32)
-        objective = build_objective(model, picture, [picture], LossWeights(1.0, 1.0, 1.0))
+        objective = build_objective(model, picture, [picture], LossWeights(1.0, 1.0, 1.0), content_layers=(layer,))
         traced_losses_and_gradient(model)(tf.constant(picture[None]), objective.arguments())
     return time.perf_counter() - started
+
+
+# The whole picture's pace at loading: PACE_EVALUATIONS evaluations of the whole objective on a 4:3 picture of noise
+# PACE_SIDE px wide, the first left out (it allocates); an L-BFGS step is about one. On one AVX2 core in float32
+# over the project's 2 cores: 4.6x at 362 px, as its 512 px steps (4.6x); 5.1x at 512 px, which took 20 s to measure
+# there (362 px: 8-9 s, 2 s natively); 5.8x at 256 px, where a step's fixed part weighs more.
+PACE_SIDE, PACE_EVALUATIONS = 362, 3
+
+
+def measure_step(network: FeatureNetwork, precision: str = "auto") -> float:
+    """Seconds a whole-picture step takes per megapixel on this machine in a precision: the median of the losses
+    and gradient of a noise picture against another noise's style, after the first (traced already: warm_up)."""
+    model = network.in_precision(precision)
+    noise = np.random.default_rng(0).random((2, PACE_SIDE * 3 // 4, PACE_SIDE, 3), dtype=np.float32)
+    objective = build_objective(model, noise[0], [noise[1]], LossWeights(1.0, 1.0, 1.0))
+    evaluate, picture, times = traced_losses_and_gradient(model), tf.constant(noise[0][None]), []
+    for _ in range(PACE_EVALUATIONS):
+        started = time.perf_counter()
+        evaluate(picture, objective.arguments())[1].numpy()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times[1:]) / (noise[0].shape[0] * noise[0].shape[1] / 1e6)
 
 
 def initial_picture(

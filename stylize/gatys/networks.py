@@ -13,13 +13,14 @@ from ..core.cache import BoundedCache
 from ..core.errors import NetworkUnavailable, one_line
 from ..core.precision import cast_model, resolve_precision
 from ..core.quiet import native_stderr_silenced
+from ..core.settings import CONTENT_LAYERS as CONTENT_LAYER_CHOICES
 from . import imagenet_vgg19
 
 WEIGHTS_ENV = "STYLIZE_VGG19_WEIGHTS"  # a local VGG19 "notop" .h5 file, for machines without network
 VGG19_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"  # the name Keras caches it under
 
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
-CONTENT_LAYERS = ("block5_conv2",)
+CONTENT_LAYERS = ("block5_conv2",)  # the default content layer (settings.CONTENT_LAYERS names those a run can choose)
 
 
 # The fallback's line for visitors: its note names the weights' paths, which they can't act on.
@@ -115,7 +116,7 @@ def build_network(name: str, weights: str | None = "default", note: str = "", so
 
     note and source describe the weights (see FeatureNetwork); source defaults to note."""
     source = source or note
-    layers = STYLE_LAYERS + CONTENT_LAYERS
+    layers = STYLE_LAYERS + CONTENT_LAYER_CHOICES  # every choosable content layer: all on the way to block5_conv2
     if name == "vgg19":
         if weights == "default":
             weights = "imagenet"

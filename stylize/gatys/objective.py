@@ -106,11 +106,13 @@ def build_objective(
     layer_weights: dict | None = None,
     mask: np.ndarray | None = None,
     normalize: bool = False,
+    content_layers: tuple[str, ...] = (),
 ) -> Objective:
     """The objective for one scale; several styles are blended by averaging their Gram matrices with blend.
 
     layer_weights None weighs the style layers equally (exactly as the seed). normalize divides every term by
     its value for the photo (term_scales), so a weight means the same for any painting, photo, size and network.
+    content_layers () compares the network's own (its first CONTENT_LAYERS).
     """
     styles = style if isinstance(style, list) else [style]
     blend = blend or (1.0,) * len(styles)
@@ -120,7 +122,7 @@ def build_objective(
         for name in network.style_layers
     }
     content_features = network(tf.constant(content[None]))
-    content_targets = {name: content_features[name] for name in network.content_layers}
+    content_targets = {name: content_features[name] for name in content_layers or network.content_layers}
     scales = LossWeights(1.0, 1.0, 1.0)
     if normalize or layer_weights is not None:
         content_grams = gram_matrices(content_features, network.style_layers)

@@ -28,6 +28,11 @@ NORMALIZED_WEIGHTS = LossWeights(style=10.0, content=1.0, tv=0.1)
 # Strength steps that multiply the style weight by 10: bench/README.md's Strength sweep (bench/quality.py, Tübingen,
 # 512 px) measured 0, 2.5 and 5 as even steps from the photo to the painting with this spacing.
 STRENGTH_PER_DECADE = 2.5
+# The normalised style weight at Strength 5, as a multiple of NORMALIZED_WEIGHTS.style, for each content layer:
+# block4_conv2's term holds the photo's edges at a finer scale, so the same Strength takes more style. 2.5 (Strength
+# 6 had it been 1) beat block5_conv2's balance on the VGG16-HED Gram match and content keep on eight calibration
+# pairs at 512 px in a minute, 1 and 1.6 less so (bench/README.md, "best's content layer").
+CONTENT_LAYER_STYLE = {"block5_conv2": 1.0, "block4_conv2": 2.5}
 
 
 def default_weights(network_name: str, normalize: bool) -> LossWeights:
@@ -57,4 +62,6 @@ def loss_weights(settings: Settings, network: FeatureNetwork) -> LossWeights:
     style = settings.style_weight
     if style is None:
         style = default_weights(network.name, settings.normalize).style * strength_factor(settings.strength)
+        if settings.normalize:  # the raw terms' balance was set by eye for block5_conv2 only
+            style *= CONTENT_LAYER_STYLE[settings.content_layer]
     return weights_or_defaults(network.name, style, settings.content_weight, settings.tv_weight, settings.normalize)
