@@ -65,7 +65,7 @@ def main() -> None:
     network = load_network(os.environ.get("STYLIZE_NETWORK", "auto"))
     print(f"Network: {network.label}" + (f" — {network.note}" if network.note else ""), file=sys.stderr)
     compiled = warm_up(network)  # not in any visitor's time; best's time at a poster's size counts its tile pace
-    print(f"Compiled and timed the optimizer's step and a tile step in {compiled:.1f} s", file=sys.stderr)
+    print(f"Compiled the optimizer's step and timed a tile step in {compiled:.1f} s", file=sys.stderr)
     demo = build_app(network)
     hosting.configure_queue(demo)
     demo.launch(

@@ -50,14 +50,12 @@ def warm_up(
     content_layers: tuple[str, ...] = CONTENT_LAYERS,
 ) -> float:
     """Trace the optimizer's step (for each content layer a run may choose) and a poster's tile step for the network
-    in a precision, measure both steps' pace (unless tile_pace is off: no time budget made of them to come), and
+    in a precision, measure the tile step's pace (unless tile_pace is off: no time budget made of it to come), and
     return the seconds it took: part of loading, so that no run's time budget pays for compiling."""
     started = loop.clock()
     loop.warm_up(network, precision, content_layers)
     detail = network.truncated(DETAIL_LAYERS).in_precision(precision)
     warm_up_detail(detail)
-    if tile_pace:  # best's default time is made of this machine's paces (settings.preset_seconds)
-        named = (precision, resolve_precision(precision))
-        paces.remember_base_step(loop.measure_step(network, precision), *named)
-        paces.remember_tile_step(measure_tile_step(detail), *named)
+    if tile_pace:  # best's default time is made of this machine's pace (settings.preset_seconds)
+        paces.remember_tile_step(measure_tile_step(detail), precision, resolve_precision(precision))
     return loop.clock() - started

@@ -28,7 +28,6 @@ def project_paces(monkeypatch):
     from stylize.core import paces
 
     monkeypatch.setattr(paces, "_tile_step", {})
-    monkeypatch.setattr(paces, "_base_step", {})
 
 
 @pytest.fixture(scope="session")

@@ -168,7 +168,7 @@ def run(arguments: argparse.Namespace) -> Path:
     if paced and not arguments.recipe:  # the preset's default time, now at this machine's pace
         settings = settings_from_arguments(arguments)
     print(
-        ("Compiled and timed the optimizer's step and a tile step" if paced else "Compiled the optimizer's step")
+        ("Compiled the optimizer's step and timed a tile step" if paced else "Compiled the optimizer's step")
         + f" in {compiled:.1f} s"
         + (f"; the run takes at most {settings.seconds:g} s" if settings.seconds is not None else ""),
         file=sys.stderr,

@@ -1,5 +1,5 @@
-"""This machine's pace at whole-picture steps and a poster's tile steps, as this process has measured them: what
-best's default time is made of, so that on a CPU four times slower it still buys its steps rather than a quarter."""
+"""This machine's pace at a poster's tile steps, as this process has measured it: what best's default time is made
+of, so that on a CPU four times slower it still buys its steps rather than a quarter of them."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ def tile_step(precision: str) -> float:
 
 
 def measured(precision: str) -> bool:
-    """Whether this process has timed a tile step in precision (its whole-picture step is timed with it)."""
     return precision in _tile_step
 
 
@@ -32,28 +31,11 @@ def remember_tile_step(seconds_per_megapixel: float, *precisions: str) -> None:
 SAME_PACE = 1.25
 
 
-# Seconds a whole-picture step takes per megapixel of picture (gatys/loop.measure_step), until measured: the project's
-# machine, as PROJECT_TILE_STEP (4.8-5.2; one core of it without AVX-512 in float32 read 22.7-23.5, 4.6x, as its
-# 512 px steps took, where a tile step read 4.0x: the whole network slows down more than the tiles' first layers).
-PROJECT_BASE_STEP = 5.0
-
-_base_step: dict[str, float] = {}  # precision as asked ("auto" too): seconds a whole-picture step per megapixel
-
-
-def remember_base_step(seconds_per_megapixel: float, *precisions: str) -> None:
-    """Record a measured whole-picture pace under each name of its precision."""
-    if seconds_per_megapixel > 0:
-        for precision in precisions:
-            _base_step[precision] = seconds_per_megapixel
-
-
 def slowdown(precision: str) -> float:
-    """How many times longer a whole-picture step takes here than on the project's machine: 1 until measured,
-    within SAME_PACE, and on a faster machine (more steps than the project's minute takes fade the photo). Measured
-    at loading (the whole picture's own step), else as the tile step says, which under-counts a slow CPU's: one core
-    of the project's without AVX-512 or bfloat16 read 4.0 on tiles, 4.6 on its 512 px steps."""
-    if precision in _base_step:
-        ratio = _base_step[precision] / PROJECT_BASE_STEP
-    else:
-        ratio = tile_step(precision) / PROJECT_TILE_STEP
+    """How many times longer a step takes here than on the project's machine, as the tile step says: 1 until
+    measured, within SAME_PACE, and on a faster machine (more steps than the project's minute takes fade the photo).
+    One core of it without AVX-512 or bfloat16 read 4.0; its base steps there take 4.6x as long. The whole network's
+    own evaluation, timed at loading, read 4.0-4.3x there (and 3.97x in one command's loading), no nearer, for 2 s
+    more loading natively and 8 s there, so it is not timed (bench/README.md, "best's content layer")."""
+    ratio = tile_step(precision) / PROJECT_TILE_STEP
     return ratio if ratio > SAME_PACE else 1.0

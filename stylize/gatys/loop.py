@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import statistics
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
@@ -318,27 +317,6 @@ def warm_up(
         objective = build_objective(model, picture, [picture], LossWeights(1.0, 1.0, 1.0), content_layers=(layer,))
         traced_losses_and_gradient(model)(tf.constant(picture[None]), objective.arguments())
     return time.perf_counter() - started
-
-
-# The whole picture's pace at loading: PACE_EVALUATIONS evaluations of the whole objective on a 4:3 picture of noise
-# PACE_SIDE px wide, the first left out (it allocates); an L-BFGS step is about one. On one AVX2 core in float32
-# over the project's 2 cores: 4.6x at 362 px, as its 512 px steps (4.6x); 5.1x at 512 px, which took 20 s to measure
-# there (362 px: 8-9 s, 2 s natively); 5.8x at 256 px, where a step's fixed part weighs more.
-PACE_SIDE, PACE_EVALUATIONS = 362, 3
-
-
-def measure_step(network: FeatureNetwork, precision: str = "auto") -> float:
-    """Seconds a whole-picture step takes per megapixel on this machine in a precision: the median of the losses
-    and gradient of a noise picture against another noise's style, after the first (traced already: warm_up)."""
-    model = network.in_precision(precision)
-    noise = np.random.default_rng(0).random((2, PACE_SIDE * 3 // 4, PACE_SIDE, 3), dtype=np.float32)
-    objective = build_objective(model, noise[0], [noise[1]], LossWeights(1.0, 1.0, 1.0))
-    evaluate, picture, times = traced_losses_and_gradient(model), tf.constant(noise[0][None]), []
-    for _ in range(PACE_EVALUATIONS):
-        started = time.perf_counter()
-        evaluate(picture, objective.arguments())[1].numpy()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times[1:]) / (noise[0].shape[0] * noise[0].shape[1] / 1e6)
 
 
 def initial_picture(
