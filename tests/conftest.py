@@ -92,6 +92,7 @@ def _seed_controls(steps: int = 6, size: int = 128, **changes) -> list:
         scale_steps="",
         tile_steps="",
         tile_detail="",
+        content_layer="block5_conv2",
     )
     values.update(changes)
     return [None, None, *[values[name] for name in CONTROL_NAMES]]
