@@ -356,8 +356,11 @@ def preset_values(name: str, network: FeatureNetwork) -> list:
     return [values[control] for control in PRESET_CONTROLS]
 
 
-def strength_style_log(strength: float, preset_name: str, normalize: bool, network: FeatureNetwork) -> float:
-    """log10 of the style weight a Strength gives (with the preset's and normalize's default): what steers a run
-    whose style weight is left to Strength."""
-    chosen = preset(preset_name, strength=float(strength), normalize=bool(normalize))
+def strength_style_log(
+    strength: float, preset_name: str, normalize: bool, network: FeatureNetwork, content_layer: str | None = None
+) -> float:
+    """log10 of the style weight a Strength gives (with the preset's, normalize's and the content layer's default):
+    what steers a run whose style weight is left to Strength."""
+    layer = {} if content_layer is None else {"content_layer": content_layer}
+    chosen = preset(preset_name, strength=float(strength), normalize=bool(normalize), **layer)
     return math.log10(loss_weights(chosen, network).style)

@@ -154,6 +154,9 @@ def test_strength_moves_the_style_weight_slider(random_vgg16):
     assert strength_style_log(5.0, "balanced", True, random_vgg16) == pytest.approx(1.0)
     assert strength_style_log(2.5, "balanced", True, random_vgg16) == pytest.approx(0.0)
     assert strength_style_log(5.0, "seed", False, random_vgg16) == pytest.approx(math.log10(0.1))
+    # At the content layer the run uses: best's by default, block5_conv2's when chosen on best's page
+    assert strength_style_log(5.0, "best", True, random_vgg16) == pytest.approx(math.log10(25))
+    assert strength_style_log(5.0, "best", True, random_vgg16, "block5_conv2") == pytest.approx(1.0)
     with pytest.raises(ValueError, match="strength is 11 but must be from 0 to 10"):
         strength_style_log(11.0, "balanced", True, random_vgg16)
 

@@ -49,7 +49,16 @@ COMPARISON_SIDE = 2048
 RUN_INPUTS = ("content", "style", "second_style", "mask_value", "history", *CONTROL_NAMES)
 PICTURES = ("content", "style", "second_style")  # the run's inputs it decodes, besides the mask's layers
 # What steering a run reads: Strength sets the style weight unless it is set by hand.
-STEER_INPUTS = ("strength", "preset_name", "normalize", "style_from_strength", "style_log", "content_log", "tv_log")
+STEER_INPUTS = (
+    "strength",
+    "preset_name",
+    "normalize",
+    "style_from_strength",
+    "style_log",
+    "content_log",
+    "tv_log",
+    "content_layer",  # last: API clients that pass the others by position keep working
+)
 WEIGHTS = ("style_log", "content_log", "tv_log")
 
 
@@ -219,13 +228,14 @@ def make_steer(network: FeatureNetwork):
         style_log,
         content_log,
         tv_log,
+        content_layer=None,
         request: gr.Request = None,
     ):
         """Moving Strength or a weight during a run steers it from the next step; Strength moves the style weight
-        unless it is set by hand, as it does for a run (settings_from_controls)."""
+        unless it is set by hand, as it does for a run (settings_from_controls), at the run's content layer."""
         if style_from_strength:
             with page_errors():
-                style_log = strength_style_log(strength, preset_name, normalize, network)
+                style_log = strength_style_log(strength, preset_name, normalize, network, content_layer)
         sessions.steer(style_log, content_log, tv_log, request)
 
     return steer
