@@ -191,6 +191,8 @@ def test_the_content_layer_chooses_the_content_features_and_strengths_style_weig
         for layer in CONTENT_LAYERS
     }
     assert runs["block4_conv2"].settings.content_layer == "block4_conv2"  # the recipe replays it
+    replayed = list(stylize(content, style, runs["block4_conv2"].settings, network=random_vgg16))[-1]
+    np.testing.assert_array_equal(replayed.image, runs["block4_conv2"].image)
     assert np.abs(runs["block4_conv2"].image.astype(int) - runs["block5_conv2"].image).mean() > 0.5
 
 
