@@ -106,14 +106,14 @@ def test_a_file_named_by_a_url_is_refused_before_gradio_fetches_it(roomy, refere
 def test_a_value_its_control_cannot_hold_is_refused_before_gradio_stores_it(roomy):
     demo, url = roomy
     strength = fn_index(demo, "strength")
-    values = [5.0, "balanced", True, True, 1.0, 0.0, -1.0]
+    values = [5.0, "balanced", True, True, 1.0, 0.0, -1.0, "block5_conv2"]
     huge = list(range(30_000))  # a 90 kB body: today's Slider refuses it, but only after Gradio kept it
     for bad, line in [
         ([huge, *values[1:]], "must be a finite number"),
         ([50.0, *values[1:]], "must be from 0.0 to 10.0"),
         ([*values[:2], "yes", *values[3:]], "must be true or false"),
         ([values[0], "x" * 5000, *values[2:]], "at most 2000 characters"),
-        (values[:3], "takes 7 inputs but the request has 3"),
+        (values[:3], "takes 8 inputs but the request has 3"),
     ]:
         reply = post(url, "/gradio_api/run/predict", {"data": bad, "fn_index": strength, "session_hash": "typed"})
         assert reply.status_code == 400 and line in reply.json()["detail"], reply.text
@@ -158,7 +158,7 @@ def test_an_upload_without_its_length_is_refused(roomy):
 def test_a_visitor_may_start_only_a_few_sessions(small):
     demo, url = small
     strength = fn_index(demo, "strength")
-    values = [5.0, "balanced", True, True, 1.0, 0.0, -1.0]
+    values = [5.0, "balanced", True, True, 1.0, 0.0, -1.0, "block5_conv2"]
     replies = [
         post(url, "/gradio_api/run/predict", {"data": values, "fn_index": strength, "session_hash": f"s{i}"})
         for i in range(5)
@@ -239,7 +239,9 @@ def test_a_decoder_bomb_is_refused_by_its_header_before_pillow_opens_it(roomy, b
 
 def test_visitors_are_forgotten_once_their_window_has_passed(monkeypatch):
     now = [1000.0]
-    monkeypatch.setattr(gate.time, "monotonic", lambda: now[0])
+    # The gate's clock only: patching time.monotonic itself froze the servers' event loops too, and one woke into a
+    # wait of hours at this module's teardown (uvicorn then never saw force_exit: 365 s, then the test failed).
+    monkeypatch.setattr(gate, "time", types.SimpleNamespace(monotonic=lambda: now[0]))
     visitors = Visitors(Shares(uploads=1, upload_bytes=10, sessions=1))
     visitors.upload("10.0.0.1", 5, "a")
     visitors.session("10.0.0.1", "first")

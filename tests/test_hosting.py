@@ -197,7 +197,7 @@ def test_steering_reweights_at_most_every_few_seconds_and_keeps_the_latest(monke
     from stylize.gatys.weights import LossWeights
 
     clock = [100.0]
-    monkeypatch.setattr(sessions.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(sessions, "time", types.SimpleNamespace(monotonic=lambda: clock[0]))  # not servers' loops
     first, second, third, fourth = (LossWeights(10.0**n, 1.0, 0.0) for n in range(4))
     claim = sessions.Claim("10.0.0.1", "page")
     claim.wanted = claim.applied = first

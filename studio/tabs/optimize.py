@@ -57,7 +57,7 @@ STEER_INPUTS = (
     "style_log",
     "content_log",
     "tv_log",
-    "content_layer",  # last: API clients that pass the others by position keep working
+    "content_layer",  # last: gradio_client callers that pass the others by position get the page's default
 )
 WEIGHTS = ("style_log", "content_log", "tv_log")
 
