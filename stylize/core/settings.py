@@ -276,8 +276,9 @@ PRESETS: dict[str, dict] = {
     # (three minutes at 512 px, 150 full-size steps: content keep 0.34-0.48 against 0.63), and neither holding the
     # content loss, a 4x content weight after the first minute nor painting at 724 px and shrinking beat balanced's
     # minute on every measure (bench/README.md, "best"). Comparing content at block4_conv2 (with more style,
-    # weights.CONTENT_LAYER_STYLE) did, on two of three (bench/README.md, "best's content layer"). Its other time
-    # goes to a poster's tiles.
+    # weights.CONTENT_LAYER_STYLE) raised the VGG16-HED Gram match on 14 pairs of 14 and content keep on 10 (2 tied,
+    # 2 fell by 0.005 at most), the measures sharing no part with the run (bench/README.md, "best's content layer").
+    # Its other time goes to a poster's tiles.
     "best": {"seconds": 60.0, "content_layer": "block4_conv2"},
 }
 TILE_STEPS = {"best": BEST_TILE_STEPS}  # a preset's poster tiles' steps within its default time
