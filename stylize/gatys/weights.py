@@ -30,8 +30,8 @@ NORMALIZED_WEIGHTS = LossWeights(style=10.0, content=1.0, tv=0.1)
 STRENGTH_PER_DECADE = 2.5
 # The normalised style weight at Strength 5, as a multiple of NORMALIZED_WEIGHTS.style, for each content layer:
 # block4_conv2's term holds the photo's edges at a finer scale, so the same Strength takes more style. 2.5 (Strength
-# 6 had it been 1) beat block5_conv2's balance on the VGG16-HED Gram match and content keep on eight calibration
-# pairs at 512 px in a minute, 1 and 1.6 less so (bench/README.md, "best's content layer").
+# 6 had it been 1) raised the VGG16-HED Gram match over block5_conv2's on six calibration pairs at 512 px in a
+# minute, 1 and 1.6 less so, and then on eight more (bench/README.md, "best's content layer").
 CONTENT_LAYER_STYLE = {"block5_conv2": 1.0, "block4_conv2": 2.5}
 
 
