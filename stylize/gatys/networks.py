@@ -20,7 +20,7 @@ WEIGHTS_ENV = "STYLIZE_VGG19_WEIGHTS"  # a local VGG19 "notop" .h5 file, for mac
 VGG19_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"  # the name Keras caches it under
 
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
-CONTENT_LAYERS = ("block5_conv2",)  # the default content layer (settings.CONTENT_LAYERS names those a run can choose)
+CONTENT_LAYERS = CONTENT_LAYER_CHOICES[:1]  # the default's (block5_conv2): training's, and a run's unless it chooses
 
 
 # The fallback's line for visitors: its note names the weights' paths, which they can't act on.
