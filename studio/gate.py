@@ -305,7 +305,12 @@ def value_problem(component, value) -> str:
         return ""
     if isinstance(component, gr.Checkbox):
         return "" if isinstance(value, bool) else f"is {short(value)} but must be true or false"
-    if isinstance(component, (gr.Textbox, gr.Dropdown, gr.Radio)):
+    if isinstance(component, gr.Radio) and value is not None:  # a radio's choices are fixed (a dropdown's may change)
+        values = [choice[1] if isinstance(choice, (list, tuple)) else choice for choice in component.choices or []]
+        if value not in values:
+            return f"is {short(value)} but must be one of {', '.join(map(str, values))}"
+        return ""
+    if isinstance(component, (gr.Textbox, gr.Dropdown)):
         if value is None or is_number(value) or (isinstance(value, str) and len(value) <= MAX_TEXT):
             return ""
         return f"must be a text of at most {MAX_TEXT} characters"

@@ -113,6 +113,7 @@ def test_a_value_its_control_cannot_hold_is_refused_before_gradio_stores_it(room
         ([50.0, *values[1:]], "must be from 0.0 to 10.0"),
         ([*values[:2], "yes", *values[3:]], "must be true or false"),
         ([values[0], "x" * 5000, *values[2:]], "at most 2000 characters"),
+        ([*values[:7], "block9_conv9"], 'is "block9_conv9" but must be one of block5_conv2, block4_conv2'),
         (values[:3], "takes 8 inputs but the request has 3"),
     ]:
         reply = post(url, "/gradio_api/run/predict", {"data": bad, "fn_index": strength, "session_hash": "typed"})
