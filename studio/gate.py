@@ -306,7 +306,7 @@ def value_problem(component, value) -> str:
     if isinstance(component, gr.Checkbox):
         return "" if isinstance(value, bool) else f"is {short(value)} but must be true or false"
     if isinstance(component, gr.Radio) and value is not None:  # a radio's choices are fixed (a dropdown's may change)
-        values = [choice[1] if isinstance(choice, (list, tuple)) else choice for choice in component.choices or []]
+        values = [choice for _, choice in component.choices]  # Gradio keeps them as (label, value) pairs
         if value not in values:
             return f"is {short(value)} but must be one of {', '.join(map(str, values))}"
         return ""
