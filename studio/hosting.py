@@ -268,7 +268,7 @@ def prune_files(now: float | None = None) -> None:
 
 def prune_results(now: float) -> None:
     """Our results older than CACHE_AGE, and the session folders they leave empty."""
-    for path in RESULTS_DIR.glob("*/*"):
+    for path in files_under(RESULTS_DIR):
         if age(path, now) > CACHE_AGE:
             path.unlink(missing_ok=True)
     for key, folder in list(folders.items()):
@@ -347,9 +347,15 @@ def remove_results(key: str) -> None:
     folder = folders.pop(key, None)
     if folder is None:
         return
-    names = {path.name for path in folder.glob("*")}
+    names = {path.name for path in files_under(folder)}
     shutil.rmtree(folder, ignore_errors=True)
     # Gradio copies an output file to <cache>/<hash>/<its name>; ours are random, so a name is this session's.
-    for copy in Path(get_upload_folder()).glob("*/*"):
+    for copy in files_under(Path(get_upload_folder())):
         if copy.name in names:
             copy.unlink(missing_ok=True)
+
+
+def files_under(root: Path) -> list[Path]:
+    """Every file under root. os.walk, not Path.glob: the sweep thread and a closing page's handler delete folders
+    at the same time, and glob raises FileNotFoundError on a folder that goes while it looks; walk skips it."""
+    return [Path(folder) / name for folder, _, names in os.walk(root) for name in names]

@@ -2,7 +2,9 @@
 
 import collections
 import functools
+import os
 import re
+import shutil
 import threading
 import time
 import types
@@ -143,21 +145,21 @@ def test_previews_leave_no_files_and_the_session_folder_goes_when_the_page_close
     demo, url = server
     client = Client(url, verbose=False)
     cache = Path(demo.GRADIO_CACHE)
-    before = sum(1 for path in cache.rglob("*") if path.is_file())
+    before = len(hosting.files_under(cache))
     job = client.submit(*pictures, *controls(steps=30), api_name="/stylize")
     final = job.result()
     assert len(job.outputs()) >= 3  # several previews were streamed
-    added = sum(1 for path in cache.rglob("*") if path.is_file()) - before
+    added = len(hosting.files_under(cache)) - before
     assert added <= 6, added  # the inputs, the comparison's two pictures and the PNG: no file per preview
     assert demo.delete_cache == (hosting.CACHE_SWEEP, hosting.CACHE_AGE)
     folder = hosting.folders[client.session_hash]
     assert folder.is_dir() and folder.parent == hosting.RESULTS_DIR
     names = {path.name for path in folder.glob("*")}
     assert len(names) == 3 and any(name.startswith("before-") for name in names)  # the PNG and the comparison
-    assert {path.name for path in cache.rglob("*") if path.name in names} == names  # Gradio copied them
+    assert {path.name for path in hosting.files_under(cache) if path.name in names} == names  # Gradio copied them
     sessions.end_session(as_page(client))
     assert not folder.exists() and final[3]["value"]
-    assert not [path for path in cache.rglob("*") if path.name in names]  # and its copies went with the page
+    assert not [path for path in hosting.files_under(cache) if path.name in names]  # and its copies went with the page
     assert hosting.RESULTS_DIR.stat().st_mode & 0o777 == 0o700
 
 
@@ -173,6 +175,21 @@ def test_old_results_are_pruned(tmp_path, monkeypatch):
     new.write_bytes(b"x")
     hosting.prune_files()
     assert new.exists()
+
+
+def test_files_under_skips_a_folder_that_goes_while_it_looks(tmp_path, monkeypatch):
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / f"{name}.png").write_bytes(b"x")
+    scandir = os.scandir
+
+    def sweep_first(path):  # the sweep thread empties and removes folder b just before the walk reaches it
+        if isinstance(path, str | Path) and Path(path).name == "b":  # rmtree's own scandir calls pass an fd
+            shutil.rmtree(path)
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", sweep_first)
+    assert hosting.files_under(tmp_path) == [tmp_path / "a" / "a.png"]
 
 
 def test_the_work_budget_counts_style_scale_a_second_painting_lbfgs_and_the_steps_overhead():
