@@ -17,6 +17,7 @@ def tile_step(precision: str) -> float:
 
 
 def measured(precision: str) -> bool:
+    """Whether this process has timed a tile step in precision."""
     return precision in _tile_step
 
 
